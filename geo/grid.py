@@ -1,0 +1,175 @@
+"""The equal-area raster grid the model runs on.
+
+A :class:`Grid` is a north-up raster in an equal-area projection (default: an Albers conic fitted to the Sahel,
+:data:`SAHEL_ALBERS`) with square cells of ``cell_km`` kilometres. Every cell has the same true area
+(``cell_km²``), so sums over cells are areas and the model's diffusion needs no metric terms.
+
+Each cell holds the id of the country whose polygon contains its centre (rasterio's centre-sampling rasterize):
+``0`` outside every selected country, ``i + 1`` for ``codes[i]``. The mask of modelled cells is ``country_id > 0``.
+Row 0 is the northern edge; ``transform`` maps (col, row) to projected metres.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import rasterio.features
+from affine import Affine
+from pyproj import CRS, Transformer
+
+from geo.errors import SpilloverError
+
+#: Albers equal-area conic fitted to the Sahel band (standard parallels 10°N and 24°N, centred on 5°E, 15°N).
+SAHEL_ALBERS = "+proj=aea +lat_0=15 +lon_0=5 +lat_1=10 +lat_2=24 +datum=WGS84 +units=m +no_defs"
+
+#: Refuse grids above this many cells (about 4 GB of float32 state at 1e9); a larger grid is almost surely a typo.
+MAX_CELLS = 400_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class Grid:
+    """An equal-area raster over a set of countries.
+
+    Attributes
+    ----------
+    crs : the projected, equal-area CRS (metres).
+    transform : affine transform from (col, row) to projected x, y in metres (north-up).
+    shape : (ny, nx).
+    cell_km : cell side in km; every cell has area ``cell_km ** 2`` km².
+    codes : ADM0_A3 code of each country id (id ``i + 1`` is ``codes[i]``).
+    country_id : (ny, nx) uint8/uint16 array of country ids, 0 outside the selected countries.
+    """
+
+    crs: CRS
+    transform: Affine
+    shape: tuple[int, int]
+    cell_km: float
+    codes: tuple[str, ...]
+    country_id: np.ndarray = field(repr=False)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Boolean (ny, nx): cells inside a selected country (the modelled cells)."""
+        return self.country_id > 0
+
+    @property
+    def cell_area_km2(self) -> float:
+        return self.cell_km**2
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        """Projected x of cell centres (m), one per column."""
+        return self.transform.c + self.transform.a * (np.arange(self.shape[1]) + 0.5)
+
+    @cached_property
+    def y(self) -> np.ndarray:
+        """Projected y of cell centres (m), one per row, decreasing (north first)."""
+        return self.transform.f + self.transform.e * (np.arange(self.shape[0]) + 0.5)
+
+    def lonlat(self, rows: np.ndarray | None = None, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Longitude and latitude of cell centres: of the given (rows, cols), else of the whole grid (2-D)."""
+        if rows is None:
+            xx, yy = np.meshgrid(self.x, self.y)
+        else:
+            xx, yy = self.x[np.asarray(cols)], self.y[np.asarray(rows)]
+        to_lonlat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        return to_lonlat.transform(xx, yy)
+
+    def cell_of(self, lon: np.ndarray | float, lat: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """(row, col) of the cells containing the given lon/lat points (may lie outside the grid)."""
+        to_xy = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        x, y = to_xy.transform(np.asarray(lon, float), np.asarray(lat, float))
+        col, row = ~self.transform * (x, y)
+        return np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
+
+    def id_of(self, code: str) -> int:
+        try:
+            return self.codes.index(code) + 1
+        except ValueError:
+            raise SpilloverError(f"country {code!r} is not on this grid; grid countries: {list(self.codes)}") from None
+
+    def cells_per_country(self) -> dict[str, int]:
+        counts = np.bincount(self.country_id.ravel(), minlength=len(self.codes) + 1)
+        return {code: int(counts[i + 1]) for i, code in enumerate(self.codes)}
+
+    def rasterize(self, geometries: gpd.GeoSeries, all_touched: bool = False) -> np.ndarray:
+        """Boolean (ny, nx): cells whose centre lies in any of ``geometries`` (any CRS; reprojected)."""
+        geoms = geometries.to_crs(self.crs) if geometries.crs is not None else geometries
+        shapes = [(g, 1) for g in geoms.values if g is not None and not g.is_empty]
+        if not shapes:
+            return np.zeros(self.shape, dtype=bool)
+        burned = rasterio.features.rasterize(
+            shapes, out_shape=self.shape, transform=self.transform, fill=0, dtype="uint8", all_touched=all_touched
+        )
+        return burned.astype(bool)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) in projected metres."""
+        ny, nx = self.shape
+        return (self.transform.c, self.transform.f + self.transform.e * ny,
+                self.transform.c + self.transform.a * nx, self.transform.f)
+
+
+def build_grid(
+    countries: gpd.GeoDataFrame,
+    cell_km: float = 10.0,
+    codes: list[str] | tuple[str, ...] | None = None,
+    crs: str | CRS = SAHEL_ALBERS,
+    pad_cells: int = 1,
+) -> Grid:
+    """Rasterize ``countries`` (indexed by ADM0_A3) onto an equal-area grid of ``cell_km`` km cells.
+
+    Parameters
+    ----------
+    countries : GeoDataFrame indexed by ADM0_A3, e.g. from :func:`geo.load_countries`.
+    cell_km : cell side in km (> 0).
+    codes : the countries to model (default: all rows of ``countries``), in id order.
+    crs : an equal-area projected CRS in metres (default :data:`SAHEL_ALBERS`).
+    pad_cells : empty cells added around the countries' bounding box.
+
+    Examples
+    --------
+    >>> from geo import load_countries
+    >>> grid = build_grid(load_countries(), cell_km=50, codes=["MLI", "BFA", "NER"])
+    >>> grid.codes, grid.cell_area_km2
+    (('MLI', 'BFA', 'NER'), 2500.0)
+    """
+    if not isinstance(cell_km, (int, float)) or not np.isfinite(cell_km) or cell_km <= 0:
+        raise SpilloverError(f"cell size must be a positive number of km, got cell_km={cell_km!r}")
+    codes = tuple(countries.index) if codes is None else tuple(codes)
+    if not codes:
+        raise SpilloverError("no countries selected for the grid; pass ADM0_A3 codes such as ['MLI', 'BFA', 'NER']")
+    unknown = [c for c in codes if c not in countries.index]
+    if unknown:
+        raise SpilloverError(f"unknown country code(s) {unknown}; valid ADM0_A3 codes: {sorted(countries.index)}")
+    crs = CRS.from_user_input(crs)
+    if not crs.is_projected:
+        raise SpilloverError(f"grid CRS must be a projected equal-area CRS in metres, got {crs.to_string()!r}")
+    selected = countries.loc[list(codes)].to_crs(crs)
+    cell_m = float(cell_km) * 1000.0
+    xmin, ymin, xmax, ymax = selected.total_bounds
+    x0 = np.floor(xmin / cell_m - pad_cells) * cell_m
+    y1 = np.ceil(ymax / cell_m + pad_cells) * cell_m
+    nx = int(np.ceil((xmax - x0) / cell_m + pad_cells))
+    ny = int(np.ceil((y1 - ymin) / cell_m + pad_cells))
+    if nx * ny > MAX_CELLS:
+        raise SpilloverError(
+            f"cell_km={cell_km} gives a {ny}×{nx} grid ({nx * ny:,} cells), above the limit of {MAX_CELLS:,} cells; "
+            f"use cells of at least {np.sqrt((xmax - xmin) * (ymax - ymin) / MAX_CELLS) / 1000:.2f} km"
+        )
+    transform = Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)
+    dtype = "uint8" if len(codes) < 255 else "uint16"
+    country_id = rasterio.features.rasterize(
+        [(geom, i + 1) for i, geom in enumerate(selected.geometry.values)],
+        out_shape=(ny, nx), transform=transform, fill=0, dtype=dtype, all_touched=False,
+    )
+    if not country_id.any():
+        raise SpilloverError(
+            f"the selection {list(codes)} has no cell at cell_km={cell_km}: each country is smaller than a cell; "
+            "use smaller cells"
+        )
+    return Grid(crs=crs, transform=transform, shape=(ny, nx), cell_km=float(cell_km), codes=codes,
+                country_id=country_id)

