@@ -12,4 +12,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-__all__ = ["__version__"]
+from sim.scenario import Scenario  # noqa: E402
+from sim.runner import RunResult, run  # noqa: E402
+
+__all__ = ["__version__", "Scenario", "run", "RunResult"]

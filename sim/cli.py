@@ -74,6 +74,38 @@ def region_map(
         console.print(f"wrote {path}")
 
 
+@app.command("run")
+def run_scenario(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file, e.g. scenarios/withdrawal.toml")],
+    out: Annotated[Path, typer.Option(help="run folder to write (risk.nc, countries.csv, crossings.csv, run.json)")],
+    geotiff: Annotated[Optional[list[str]], typer.Option(
+        help="also write a GeoTIFF snapshot at this ISO date (repeatable)")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Run a scenario and write its outputs into a run folder."""
+    from sim.runner import run
+    from sim.scenario import Scenario
+
+    loaded = Scenario.load(scenario)
+    if geotiff:
+        loaded = loaded.replace(**{"output.geotiff_days": list(loaded.output.geotiff_days) + list(geotiff)})
+    result = run(loaded, out, progress=not quiet, log=console.print)
+    console.print(f"wrote {result.out}/ in {result.seconds:.1f} s")
+    _print_crossings(result.crossings)
+
+
+def _print_crossings(frame) -> None:
+    from rich.table import Table
+
+    table = Table(title="first date with ≥ {:.0%} of the country's area at risk ≥ {:g}".format(
+        frame["crossing_area_fraction"].iloc[0], frame["threshold"].iloc[0]))
+    table.add_column("country")
+    table.add_column("first crossing")
+    for row in frame.itertuples(index=False):
+        table.add_row(row.country, row.first_crossing or "never")
+    Console().print(table)
+
+
 @app.command("demo")
 def demo(
     figures: Annotated[Path, typer.Option(help="folder for the figures")] = Path("figures"),

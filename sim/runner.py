@@ -1,0 +1,124 @@
+"""Run a scenario end to end: forcing → model loop → outputs in a run folder (see :mod:`sim.output`)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.atomic import write_text_atomic
+from geo.errors import SpilloverError
+from sim.forcing import build_forcing, document_inputs, scenario_grid
+from sim.model import Stepping, integrate, snapshot_days
+from sim.output import (CROSSINGS_FILE, RISK_FILE, SCENARIO_FILE, SERIES_FILE, CountrySeries, RiskNetCDF,
+                        crossings, provenance, write_geotiff, write_manifest, write_table)
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run wrote and how it stepped."""
+
+    out: Path
+    series: pd.DataFrame
+    crossings: pd.DataFrame
+    stepping: Stepping
+    seconds: float
+
+
+def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress: bool = False,
+        log=None) -> RunResult:
+    """Run ``scenario`` (a Scenario or a TOML path) and write its outputs into the folder ``out``.
+
+    Examples
+    --------
+    >>> from sim import Scenario, run
+    >>> result = run(Scenario.load("scenarios/withdrawal.toml"), "runs/withdrawal")  # doctest: +SKIP
+    >>> result.crossings  # doctest: +SKIP
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = Scenario.load(scenario)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SpilloverError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    grid = scenario_grid(scenario)
+    inputs = document_inputs(scenario)
+    forcing = build_forcing(scenario, grid, inputs)
+    prov = provenance(scenario, inputs.documents)
+    attrs = {
+        "title": f"sahel-spillover insurgency risk, scenario {scenario.scenario.name!r}",
+        "institution": "sahel-spillover",
+        "source": f"sahel-spillover {prov['sahel_spillover_version']} reaction-diffusion model",
+        "history": f"{prov['created']} spillover run",
+        "scenario_name": scenario.scenario.name,
+        "scenario_toml": scenario.to_toml(),
+        "seed": scenario.scenario.seed,
+        "sahel_spillover_version": prov["sahel_spillover_version"],
+        "natural_earth_version": prov["data"]["natural_earth"],
+        "shapes_sha256": prov["data"]["shapes_sha256"] or "",
+        "documents": str(prov["data"]["documents"]),
+        "package_versions": str(prov["packages"]),
+    }
+    info = scenario.scenario
+    total = scenario.days
+    geotiff_dates = sorted(dt.date.fromisoformat(str(d)) for d in scenario.output.geotiff_days)
+    series = CountrySeries(grid, scenario.output.threshold)
+    nc = RiskNetCDF(out / RISK_FILE, grid, info.start, scenario.output.dtype, attrs)
+    written_tifs: list[Path] = []
+
+    def on_snapshot(day: int, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
+        nc.append(day, u[0])
+        series.add(date, u[0], sigma[0], forcing.r_tab, forcing.troops_on(date))
+        while geotiff_dates and geotiff_dates[0] <= date:
+            wanted = geotiff_dates.pop(0)
+            tags = {"date": date.isoformat(), "requested_date": wanted.isoformat(), "units": "1",
+                    **{k: str(v) for k, v in attrs.items() if k != "scenario_toml"},
+                    "scenario_toml": scenario.to_toml()}
+            written_tifs.append(write_geotiff(out / f"risk_{wanted.isoformat()}.tif", grid, u[0], tags))
+
+    bar = _progress(total, scenario.scenario.name) if progress else None
+    try:
+        step = integrate([forcing], grid, info.start, total, info.output_every_days, on_snapshot,
+                         dtype=scenario.output.dtype, progress=(lambda d: bar[0].advance(bar[1], d)) if bar else None)
+    except BaseException as exc:
+        nc.abort(exc)
+        raise
+    finally:
+        if bar:
+            bar[0].stop()
+    nc.close()
+    if log:
+        log(f"stepping: {step.describe()}")
+    frame = series.frame()
+    cross = crossings(frame, scenario.output.threshold, scenario.output.crossing_area_fraction)
+    write_table(out / SERIES_FILE, frame)
+    write_table(out / CROSSINGS_FILE, cross)
+    write_text_atomic(out / SCENARIO_FILE, scenario.to_toml())
+    seconds = time.perf_counter() - t0
+    write_manifest(out, prov, {
+        "outputs": [RISK_FILE, SERIES_FILE, CROSSINGS_FILE, SCENARIO_FILE] + [p.name for p in written_tifs],
+        "grid": {"shape": list(grid.shape), "cell_km": grid.cell_km, "crs": grid.crs.srs, "codes": list(grid.codes),
+                 "land_cells": int(grid.mask.sum())},
+        "stepping": {"substeps_per_day": step.substeps, "dt_days": step.dt, "dt_max_days": step.dt_max},
+        "snapshots": len(snapshot_days(total, info.output_every_days)),
+        "contingents": forcing.troops.drop(columns=[c for c in ("provenance",) if c in forcing.troops])
+        .astype(str).to_dict(orient="records"),
+        "seconds": round(seconds, 3),
+    })
+    return RunResult(out=out, series=frame, crossings=cross, stepping=step, seconds=seconds)
+
+
+def _progress(total_days: int, name: str):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(f"[bold]{name}[/]"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
+                   TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+    task = bar.add_task("run", total=total_days)
+    bar.start()
+    return bar, task

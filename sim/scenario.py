@@ -1,0 +1,378 @@
+"""Scenarios: a validated, frozen configuration read from TOML.
+
+A scenario file has these tables (every key optional; defaults below; units are part of the key names)::
+
+    [scenario]    name, description, start, end (ISO dates), output_every_days, seed
+    [grid]        cell_km, countries (ADM0_A3 list), crs
+    [documents]   seeds (folder of documents), overrides (TOML of manual facts), published (for bare .txt)
+    [diffusion]   kappa_km2_per_year, permeability (table "AAA-BBB" = factor, 0 closes a border)
+    [growth]      base_rate_per_year and the weights mapping document attributes to growth
+    [suppression] troops_effect_per_year, contingent sizes, exit_shift_days, forces_stay
+    [initial]     risk, places (phrases such as "northern Mali"), from_documents, noise, state
+    [output]      threshold, crossing_area_fraction, geotiff_days, dtype
+
+A file may start with ``extends = "other.toml"`` (relative to itself) to take every value from that scenario and
+change only what it lists.
+
+Loading rejects unknown keys (listing the valid ones), wrong types and out-of-range values with a message naming
+the file and the dotted key. Relative paths are resolved against the scenario file's folder. Every numeric key is
+a sweep parameter (``Scenario.numeric_parameters``), addressed by its dotted path, e.g. ``growth.weight_coups``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import datetime as dt
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_origin, get_type_hints
+
+import tomli_w
+
+from geo.errors import SpilloverError
+from geo.shapes import REGION
+
+
+def _p(default, doc: str, units: str = "", lo: float | None = None, hi: float | None = None,
+       lo_open: bool = False):
+    """A scenario field: default, documentation, units and an allowed range [lo, hi] (lo exclusive if lo_open)."""
+    factory = None
+    if isinstance(default, (list, dict)):
+        factory, default = (lambda d=default: type(d)(d)), dataclasses.MISSING
+    meta = {"doc": doc, "units": units, "lo": lo, "hi": hi, "lo_open": lo_open}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str = _p("unnamed", "scenario name, used in titles and file metadata")
+    description: str = _p("", "one-line description")
+    start: dt.date = _p(dt.date(2012, 1, 1), "first simulated day (the documented onset of the insurgency)")
+    end: dt.date = _p(dt.date(2027, 1, 1), "last simulated day (exclusive)")
+    output_every_days: int = _p(30, "days between saved snapshots", "days", lo=1)
+    seed: int = _p(0, "random seed (initial noise; sweeps give each replicate its own)", lo=0)
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    cell_km: float = _p(10.0, "grid cell side", "km", lo=0.0, lo_open=True)
+    countries: list = _p(list(REGION), "ADM0_A3 codes of the modelled countries")
+    crs: str = _p("", "equal-area projected CRS (PROJ string or EPSG); empty = Albers fitted to the Sahel")
+
+
+@dataclass(frozen=True)
+class DocumentsConfig:
+    seeds: str = _p("../seeds", "folder (or file) of news documents, relative to the scenario file")
+    overrides: str = _p("", "TOML file of manual fact overrides, relative to the scenario file; empty = none")
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    kappa_km2_per_year: float = _p(
+        2500.0, "base diffusivity of risk; Fisher-KPP front speed is 2*sqrt(r*kappa)", "km²/year", lo=0.0)
+    permeability: dict = _p({}, 'border permeability per country pair, e.g. "MLI-BFA" = 0.5 (default 1; 0 closes)')
+
+
+@dataclass(frozen=True)
+class GrowthConfig:
+    base_rate_per_year: float = _p(1.0, "logistic growth rate r0 of risk where no attribute applies", "1/year",
+                                   lo=0.0)
+    weight_coups: float = _p(0.15, "relative increase of r per documented coup", "per coup", lo=-1.0, hi=10.0)
+    weight_armed_partner: float = _p(
+        0.25, "relative increase of r where the government partners with an armed group or foreign military "
+        "company", "", lo=-1.0, hi=10.0)
+    weight_protests: float = _p(0.10, "relative increase of r where people protest against foreign forces", "",
+                                lo=-1.0, hi=10.0)
+    weight_epicentre: float = _p(0.30, "relative increase of r in the documented epicentre of the conflict", "",
+                                 lo=-1.0, hi=10.0)
+    weight_spread: float = _p(0.20, "relative increase of r in countries the insurgency is documented to have "
+                              "spread into", "", lo=-1.0, hi=10.0)
+
+
+@dataclass(frozen=True)
+class SuppressionConfig:
+    troops_effect_per_year: float = _p(
+        0.6, "suppression rate sigma per 1,000 foreign troops present in a country", "1/year per 1000 troops",
+        lo=0.0)
+    default_contingent_size: float = _p(
+        500.0, "troops assumed for a contingent whose size no document or size table states", "troops", lo=0.0)
+    contingent_sizes: dict = _p(
+        {}, 'assumed troops by actor or mission where the documents state none, e.g. Barkhane = 5000 (a '
+        'mission across several hosts is split evenly between them)')
+    exit_shift_days: int = _p(0, "shift every documented withdrawal or suspension by this many days "
+                                 "(negative = earlier exit)", "days", lo=-36500, hi=36500)
+    forces_stay: bool = _p(False, "ignore every withdrawal and suspension: foreign forces stay to the end")
+
+
+@dataclass(frozen=True)
+class InitialConfig:
+    risk: float = _p(0.5, "initial risk inside the onset places", "", lo=0.0, hi=1.0)
+    places: list = _p([], 'place phrases seeded with `risk`, e.g. ["northern Mali"]')
+    from_documents: bool = _p(True, "also seed the insurgency onset places that the documents state")
+    noise: float = _p(0.0, "amplitude of uniform random noise added to the initial risk (seeded)", "", lo=0.0,
+                      hi=1.0)
+    state: str = _p("", "NetCDF of a previous run to start from (its last snapshot); empty = none")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    threshold: float = _p(0.5, "risk above which a cell counts as 'at risk'", "", lo=0.0, hi=1.0)
+    crossing_area_fraction: float = _p(
+        0.1, "a country 'crosses' the threshold on the first date this fraction of its area is at risk", "",
+        lo=0.0, hi=1.0, lo_open=True)
+    geotiff_days: list = _p([], "ISO dates to also write as GeoTIFF snapshots")
+    dtype: str = _p("float32", "floating type of the state: float32 or float64")
+
+
+SECTIONS: dict[str, type] = {
+    "scenario": ScenarioInfo,
+    "grid": GridConfig,
+    "documents": DocumentsConfig,
+    "diffusion": DiffusionConfig,
+    "growth": GrowthConfig,
+    "suppression": SuppressionConfig,
+    "initial": InitialConfig,
+    "output": OutputConfig,
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated scenario. Build it with :meth:`load`, :meth:`from_dict` or :meth:`replace`."""
+
+    scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
+    grid: GridConfig = field(default_factory=GridConfig)
+    documents: DocumentsConfig = field(default_factory=DocumentsConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    growth: GrowthConfig = field(default_factory=GrowthConfig)
+    suppression: SuppressionConfig = field(default_factory=SuppressionConfig)
+    initial: InitialConfig = field(default_factory=InitialConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    base_dir: str = "."  # folder that relative paths are resolved against (the scenario file's)
+
+    # ----------------------------------------------------------------------------------------------- loading
+    @classmethod
+    def load(cls, path: str | Path) -> "Scenario":
+        """Read and validate a scenario TOML file."""
+        path = Path(path)
+        if not path.is_file():
+            raise SpilloverError(f"scenario file {path} does not exist; see scenarios/ for examples")
+        return cls.from_dict(_read_with_extends(path), source=str(path), base_dir=str(path.resolve().parent))
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<dict>", base_dir: str = ".") -> "Scenario":
+        """Validate a nested dict (as read from TOML) into a Scenario."""
+        if not isinstance(data, dict):
+            raise SpilloverError(f"{source}: a scenario is a table of tables, got {type(data).__name__}")
+        unknown = sorted(set(data) - set(SECTIONS))
+        if unknown:
+            raise SpilloverError(f"{source}: unknown table(s) {unknown}; valid tables: {list(SECTIONS)}")
+        sections = {}
+        for name, section_cls in SECTIONS.items():
+            raw = data.get(name, {})
+            if not isinstance(raw, dict):
+                raise SpilloverError(f"{source}: [{name}] must be a table, got {raw!r}")
+            sections[name] = _build_section(section_cls, raw, f"{source}: {name}")
+        scenario = cls(**sections, base_dir=base_dir)
+        scenario._check(source)
+        return scenario
+
+    def _check(self, source: str) -> None:
+        info = self.scenario
+        if info.end <= info.start:
+            raise SpilloverError(f"{source}: scenario.end ({info.end}) must be after scenario.start ({info.start})")
+        codes = list(self.grid.countries)
+        if not codes or not all(isinstance(c, str) for c in codes):
+            raise SpilloverError(f"{source}: grid.countries must be a non-empty list of ADM0_A3 codes")
+        unknown = [c for c in codes if c not in _known_codes()]
+        if unknown:
+            raise SpilloverError(f"{source}: grid.countries has unknown country code(s) {unknown}; valid ADM0_A3 "
+                                 f"codes: {sorted(_known_codes())}")
+        for key, value in self.diffusion.permeability.items():
+            parts = key.split("-")
+            if len(parts) != 2 or not all(p in codes for p in parts) or parts[0] == parts[1]:
+                raise SpilloverError(
+                    f"{source}: diffusion.permeability key {key!r} must name two different modelled countries as "
+                    f"'AAA-BBB' (ADM0_A3 codes from grid.countries: {codes})")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1e3:
+                raise SpilloverError(
+                    f"{source}: diffusion.permeability.{key} = {value!r}; valid: a number ≥ 0 (0 closes the border)")
+        for key, value in self.suppression.contingent_sizes.items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise SpilloverError(
+                    f"{source}: suppression.contingent_sizes.{key} = {value!r}; valid: a troop count ≥ 0")
+        if self.output.dtype not in ("float32", "float64"):
+            raise SpilloverError(f"{source}: output.dtype = {self.output.dtype!r}; valid: 'float32' or 'float64'")
+        for day in self.output.geotiff_days:
+            try:
+                when = dt.date.fromisoformat(str(day))
+            except ValueError:
+                raise SpilloverError(f"{source}: output.geotiff_days entry {day!r} is not an ISO date "
+                                     "(YYYY-MM-DD)") from None
+            if not info.start <= when < info.end:
+                raise SpilloverError(f"{source}: output.geotiff_days entry {day} is outside the run "
+                                     f"[{info.start}, {info.end})")
+        if not all(isinstance(p, str) and p.strip() for p in self.initial.places):
+            raise SpilloverError(f"{source}: initial.places must be a list of place phrases such as "
+                                 "'northern Mali'")
+
+    # ------------------------------------------------------------------------------------------- utilities
+    def to_dict(self) -> dict:
+        """The resolved scenario as a nested dict of TOML-able values."""
+        out = {}
+        for name in SECTIONS:
+            section = getattr(self, name)
+            out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
+        return out
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def replace(self, **dotted: Any) -> "Scenario":
+        """A copy with some values changed by dotted key, validated again: ``s.replace(**{"growth.weight_coups": 0})``."""
+        data = self.to_dict()
+        for key, value in dotted.items():
+            section, _, name = key.partition(".")
+            if section not in data or name not in data[section]:
+                raise SpilloverError(f"unknown scenario key {key!r}; valid keys: {sorted(self.numeric_parameters())}")
+            data[section][name] = value
+        return Scenario.from_dict(data, source=f"scenario {self.scenario.name!r}", base_dir=self.base_dir)
+
+    def get(self, dotted: str) -> Any:
+        section, _, name = dotted.partition(".")
+        if section not in SECTIONS or not hasattr(getattr(self, section), name):
+            raise SpilloverError(f"unknown scenario key {dotted!r}; valid keys: {sorted(self.numeric_parameters())}")
+        return getattr(getattr(self, section), name)
+
+    @staticmethod
+    def numeric_parameters() -> dict[str, dict]:
+        """Every numeric key (dotted path) with its default, units, range and doc: what sweeps can vary."""
+        out = {}
+        for name, section_cls in SECTIONS.items():
+            hints = get_type_hints(section_cls)
+            for f in fields(section_cls):
+                if hints[f.name] in (int, float):
+                    out[f"{name}.{f.name}"] = {"default": f.default, "type": hints[f.name].__name__, **f.metadata}
+        return out
+
+    def resolve_path(self, value: str) -> Path | None:
+        """A path from the scenario, resolved against the scenario file's folder; None if empty."""
+        if not value:
+            return None
+        path = Path(value)
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
+    @property
+    def days(self) -> int:
+        return (self.scenario.end - self.scenario.start).days
+
+
+def _read_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """Read a scenario TOML; a top-level ``extends = "other.toml"`` starts from that file (deep-merged)."""
+    if path.resolve() in seen:
+        raise SpilloverError(f"{path}: 'extends' loops back to itself ({' -> '.join(map(str, seen))})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpilloverError(f"{path}: not valid TOML: {exc}") from exc
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise SpilloverError(f"{path}: extends = {base_name!r}; valid: the path of another scenario file")
+    base_path = path.parent / base_name
+    if not base_path.is_file():
+        raise SpilloverError(f"{path}: extends = {base_name!r}, but {base_path} does not exist")
+    return _merge(_read_with_extends(base_path, seen + (path.resolve(),)), data)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "permeability":
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _known_codes() -> frozenset[str]:
+    from geo.shapes import load_countries
+
+    return frozenset(load_countries().index)
+
+
+def _build_section(cls, raw: dict, where: str):
+    hints = get_type_hints(cls)
+    valid = [f.name for f in fields(cls)]
+    unknown = sorted(set(raw) - set(valid))
+    if unknown:
+        raise SpilloverError(f"{where}: unknown key(s) {unknown}; valid keys: {valid}")
+    values = {}
+    for f in fields(cls):
+        if f.name not in raw:
+            continue
+        values[f.name] = _coerce(raw[f.name], hints[f.name], f, f"{where}.{f.name}")
+    return cls(**values)
+
+
+def _coerce(value, kind, f, where: str):
+    meta = f.metadata
+    units = f" [{meta['units']}]" if meta.get("units") else ""
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise SpilloverError(f"{where} = {value!r}; valid: true or false")
+        return value
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+            raise SpilloverError(f"{where} = {value!r}; valid: a {'whole ' if kind is int else ''}number{units}")
+        value = kind(value)
+        if not math.isfinite(value):
+            raise SpilloverError(f"{where} = {value!r}; valid: a finite number{units}")
+        lo, hi = meta.get("lo"), meta.get("hi")
+        too_low = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
+        if too_low or (hi is not None and value > hi):
+            lo_s = "" if lo is None else (f"> {lo:g}" if meta.get("lo_open") else f"≥ {lo:g}")
+            hi_s = "" if hi is None else f"≤ {hi:g}"
+            rng = " and ".join(s for s in (lo_s, hi_s) if s)
+            raise SpilloverError(f"{where} = {value!r} is out of range; valid: {rng}{units}")
+        return value
+    if kind is dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise SpilloverError(f"{where} = {value!r}; valid: an ISO date such as 2022-11-14") from None
+    if kind is str:
+        if not isinstance(value, str):
+            raise SpilloverError(f"{where} = {value!r}; valid: a string")
+        return value
+    origin = get_origin(kind) or kind
+    if origin is list:
+        if not isinstance(value, list):
+            raise SpilloverError(f"{where} = {value!r}; valid: a list")
+        return list(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SpilloverError(f"{where} = {value!r}; valid: a table")
+        return dict(value)
+    raise TypeError(f"unsupported scenario field type {kind} at {where}")  # pragma: no cover
+
+
+def _plain(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
