@@ -1,0 +1,155 @@
+"""Runs end to end: the run-folder contract, georeferencing, provenance, determinism, atomic writes."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import xarray as xr
+
+from geo.errors import SpilloverError
+from sim import Scenario, run
+from sim.cli import main
+from sim.output import RISK_FILE, check_run_dir
+
+SMALL = {
+    "grid.cell_km": 50.0,
+    "grid.countries": ["MLI", "BFA", "NER", "DZA", "MRT"],
+    "scenario.start": "2012-01-01",
+    "scenario.end": "2015-01-01",
+    "scenario.output_every_days": 90,
+    "documents.seeds": "",
+    "initial.places": ["northern Mali"],
+    "initial.from_documents": False,
+    "output.geotiff_days": ["2013-01-01"],
+}
+
+
+def small(**changes) -> Scenario:
+    return Scenario().replace(**{**SMALL, **changes})
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    run(small(), out)
+    return out
+
+
+def test_the_run_folder_contract(run_dir):
+    assert check_run_dir(run_dir) == run_dir
+    series = pd.read_csv(run_dir / "countries.csv")
+    assert list(series.columns[:4]) == ["time", "country", "mean_risk", "area_at_risk_km2"]
+    assert set(series.country) == set(SMALL["grid.countries"])
+    crossings = pd.read_csv(run_dir / "crossings.csv", keep_default_na=False)
+    assert list(crossings.columns) == ["country", "first_crossing", "threshold", "crossing_area_fraction"]
+    assert crossings.set_index("country").loc["MLI", "first_crossing"] == "2012-01-01"
+
+
+def test_netcdf_opens_georeferenced_in_xarray_and_gdal(run_dir):
+    with xr.open_dataset(run_dir / RISK_FILE) as ds:
+        risk = ds["risk"]
+        assert risk.dims == ("time", "y", "x")
+        assert str(ds.time.values[0])[:10] == "2012-01-01"
+        assert ds["crs"].attrs["grid_mapping_name"] == "albers_conical_equal_area"
+        assert risk.attrs["grid_mapping"] == "crs"
+        values = risk.values
+        cid = ds["country_id"].values
+        assert np.isnan(values[:, cid == 0]).all()
+        inside = values[:, cid > 0]
+        assert np.nanmin(inside) >= 0 and np.nanmax(inside) <= 1
+        assert ds.attrs["Conventions"] == "CF-1.8" and "scenario_toml" in ds.attrs
+        assert ds["country_id"].attrs["flag_meanings"].split() == SMALL["grid.countries"]
+    with rasterio.open(f"netcdf:{run_dir / RISK_FILE}:risk") as src:  # what QGIS does
+        assert src.crs is not None and "Albers" in src.crs.to_wkt()
+        assert src.transform.a == pytest.approx(50_000.0)
+        assert src.count == len(values)
+
+
+def test_geotiff_snapshot_is_georeferenced_and_matches_the_netcdf(run_dir):
+    path = run_dir / "risk_2013-01-01.tif"
+    with rasterio.open(path) as src:
+        band = src.read(1)
+        tags = src.tags()
+        assert "Albers" in src.crs.to_wkt()
+    with xr.open_dataset(run_dir / RISK_FILE) as ds:
+        day = pd.Timestamp(tags["date"])
+        expected = ds["risk"].sel(time=day).values
+    np.testing.assert_allclose(band, expected, equal_nan=True)
+    assert pd.Timestamp(tags["date"]) >= pd.Timestamp("2013-01-01")
+    assert tags["scenario_name"] == "unnamed" and "seed" in tags
+
+
+def test_every_output_records_its_provenance(run_dir):
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["scenario"]["grid"]["cell_km"] == 50.0
+    assert manifest["seed"] == 0
+    assert manifest["sahel_spillover_version"]
+    assert "5.1.1" in manifest["data"]["natural_earth"] and len(manifest["data"]["shapes_sha256"]) == 64
+    assert manifest["packages"]["numba"]
+    assert Scenario.load(run_dir / "scenario.toml").to_dict() == small().to_dict()
+    with xr.open_dataset(run_dir / RISK_FILE) as ds:
+        assert ds.attrs["seed"] == 0 and ds.attrs["sahel_spillover_version"]
+
+
+def test_identical_inputs_give_identical_outputs(run_dir, tmp_path):
+    run(small(), tmp_path)
+    with xr.open_dataset(run_dir / RISK_FILE) as a, xr.open_dataset(tmp_path / RISK_FILE) as b:
+        np.testing.assert_array_equal(a["risk"].values, b["risk"].values)
+    pd.testing.assert_frame_equal(pd.read_csv(run_dir / "countries.csv"), pd.read_csv(tmp_path / "countries.csv"))
+
+
+def test_float64_on_request(tmp_path):
+    run(small(**{"output.dtype": "float64", "output.geotiff_days": []}), tmp_path)
+    with xr.open_dataset(tmp_path / RISK_FILE) as ds:
+        assert ds["risk"].dtype == np.float64
+
+
+def test_an_interrupted_run_leaves_no_complete_looking_file(tmp_path, monkeypatch):
+    import sim.runner
+
+    calls = {"n": 0}
+    real = sim.runner.integrate
+
+    def interrupted(*args, **kwargs):
+        on_snapshot = args[5]
+
+        def boom(*a):
+            calls["n"] += 1
+            on_snapshot(*a)
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+
+        return real(*args[:5], boom, *args[6:], **kwargs)
+
+    monkeypatch.setattr(sim.runner, "integrate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(small(**{"output.geotiff_days": []}), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    with pytest.raises(SpilloverError, match="not a complete run"):
+        tmp_path.joinpath("countries.csv").write_text("x")
+        check_run_dir(tmp_path)
+
+
+def test_a_closed_border_stops_the_spread(tmp_path):
+    closed = small(**{"grid.countries": ["MLI", "BFA"], "diffusion.permeability": {"MLI-BFA": 0.0},
+                      "output.geotiff_days": []})
+    result = run(closed, tmp_path)
+    bfa = result.series[result.series.country == "BFA"]
+    assert (bfa.mean_risk == 0).all()
+    opened = run(closed.replace(**{"diffusion.permeability": {}}), tmp_path / "open")
+    assert opened.series[opened.series.country == "BFA"].mean_risk.iloc[-1] > 0
+
+
+def test_cli_run_and_its_errors(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(small(**{"output.geotiff_days": []}).to_toml())
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert (tmp_path / "out" / "run.json").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[growth]\nbase_rate_per_year = -3\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "growth.base_rate_per_year" in err and "Traceback" not in err
