@@ -9,14 +9,31 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from pyproj import Geod
+from shapely.geometry import GeometryCollection, MultiPolygon
+from shapely.geometry.polygon import orient
 
 _GEOD = Geod(ellps="WGS84")
 
 
 def geodesic_area_km2(geom) -> float:
-    """Geodesic area (km²) on the WGS84 ellipsoid of a lon/lat polygon."""
-    area, _ = _GEOD.geometry_area_perimeter(geom)
+    """Geodesic area (km²) on the WGS84 ellipsoid of a lon/lat polygon or multipolygon (holes subtracted).
+
+    pyproj sums the *signed* areas of all rings, so the rings are first oriented (exteriors counter-clockwise,
+    holes clockwise); otherwise a hole drawn in the exterior's direction would be added, and a multipolygon with
+    parts of mixed orientation would have them cancel.
+    """
+    area, _ = _GEOD.geometry_area_perimeter(_oriented(geom))
     return abs(area) / 1e6
+
+
+def _oriented(geom):
+    if geom.geom_type == "Polygon":
+        return orient(geom, 1.0)
+    if geom.geom_type == "MultiPolygon":
+        return MultiPolygon([orient(part, 1.0) for part in geom.geoms])
+    if geom.geom_type == "GeometryCollection":
+        return GeometryCollection([_oriented(part) for part in geom.geoms])
+    return geom
 
 
 def land_borders(countries: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ Row 0 is the northern edge; ``transform`` maps (col, row) to projected metres.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -81,7 +82,9 @@ class Grid:
         """(row, col) of the cells containing the given lon/lat points (may lie outside the grid)."""
         to_xy = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         x, y = to_xy.transform(np.asarray(lon, float), np.asarray(lat, float))
-        col, row = ~self.transform * (x, y)
+        inv = ~self.transform  # written out: affine's `*` on points is deprecated in favour of `@`
+        col = inv.a * x + inv.b * y + inv.c
+        row = inv.d * x + inv.e * y + inv.f
         return np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
 
     def id_of(self, code: str) -> int:
@@ -137,11 +140,15 @@ def build_grid(
     >>> grid.codes, grid.cell_area_km2
     (('MLI', 'BFA', 'NER'), 2500.0)
     """
-    if not isinstance(cell_km, (int, float)) or not np.isfinite(cell_km) or cell_km <= 0:
+    # numbers.Real admits numpy scalars (np.float32, np.int64); bool is excluded (True is not a cell size).
+    if isinstance(cell_km, bool) or not isinstance(cell_km, numbers.Real) or not np.isfinite(cell_km) or cell_km <= 0:
         raise SpilloverError(f"cell size must be a positive number of km, got cell_km={cell_km!r}")
     codes = tuple(countries.index) if codes is None else tuple(codes)
     if not codes:
         raise SpilloverError("no countries selected for the grid; pass ADM0_A3 codes such as ['MLI', 'BFA', 'NER']")
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise SpilloverError(f"country code(s) {repeated} given more than once in {list(codes)}; give each once")
     unknown = [c for c in codes if c not in countries.index]
     if unknown:
         raise SpilloverError(f"unknown country code(s) {unknown}; valid ADM0_A3 codes: {sorted(countries.index)}")
@@ -151,15 +158,17 @@ def build_grid(
     selected = countries.loc[list(codes)].to_crs(crs)
     cell_m = float(cell_km) * 1000.0
     xmin, ymin, xmax, ymax = selected.total_bounds
+    # Estimate the size in floating point first: for absurdly small cells the exact computation overflows.
+    with np.errstate(over="ignore"):
+        est_cells = ((xmax - xmin) / cell_m + 2 * pad_cells + 2) * ((ymax - ymin) / cell_m + 2 * pad_cells + 2)
+    if not np.isfinite(est_cells) or est_cells > MAX_CELLS:
+        _too_many_cells(cell_km, est_cells, xmax - xmin, ymax - ymin, pad_cells)
     x0 = np.floor(xmin / cell_m - pad_cells) * cell_m
     y1 = np.ceil(ymax / cell_m + pad_cells) * cell_m
     nx = int(np.ceil((xmax - x0) / cell_m + pad_cells))
     ny = int(np.ceil((y1 - ymin) / cell_m + pad_cells))
     if nx * ny > MAX_CELLS:
-        raise SpilloverError(
-            f"cell_km={cell_km} gives a {ny}×{nx} grid ({nx * ny:,} cells), above the limit of {MAX_CELLS:,} cells; "
-            f"use cells of at least {np.sqrt((xmax - xmin) * (ymax - ymin) / MAX_CELLS) / 1000:.2f} km"
-        )
+        _too_many_cells(cell_km, float(nx * ny), xmax - xmin, ymax - ymin, pad_cells)
     transform = Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)
     dtype = "uint8" if len(codes) < 255 else "uint16"
     country_id = rasterio.features.rasterize(
@@ -173,3 +182,18 @@ def build_grid(
         )
     return Grid(crs=crs, transform=transform, shape=(ny, nx), cell_km=float(cell_km), codes=codes,
                 country_id=country_id)
+
+
+def _too_many_cells(cell_km: float, n_cells: float, width_m: float, height_m: float, pad_cells: int) -> None:
+    if not np.isfinite(n_cells):
+        count = "more than 1e308"
+    else:
+        count = f"about {n_cells:,.0f}" if n_cells < 1e15 else f"about {n_cells:.2e}"
+    # Smallest cell side s (km, rounded up to 0.01 km) with (w/s + 2 pad + 2) (h/s + 2 pad + 2) <= MAX_CELLS.
+    pad = 2 * pad_cells + 2
+    a, b, c = MAX_CELLS - pad * pad, -pad * (width_m + height_m), -width_m * height_m
+    side_m = (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a)
+    raise SpilloverError(
+        f"cell_km={cell_km} gives {count} cells, above the limit of {MAX_CELLS:,} cells; "
+        f"use cells of at least {np.ceil(side_m / 10.0) / 100:.2f} km"
+    )

