@@ -52,8 +52,12 @@ class Stepping:
                 f"(stability limit {self.dt_max:.4g} day)")
 
 
-def stepping(forcings: Sequence[Forcing], cell_km: float) -> Stepping:
-    """The common sub-stepping for an ensemble: the smallest stable dt over the members, at most one day."""
+def stepping(forcings: Sequence[Forcing], cell_km: float, dt_days: float = 0.0) -> Stepping:
+    """The common sub-stepping for an ensemble: the smallest stable dt over the members, at most one day.
+
+    A requested ``dt_days`` > 0 is used (rounded down to divide a day) if it is within the stability limit;
+    above it a :class:`SpilloverError` is raised: an unstable step is never run.
+    """
     limits = []
     for f in forcings:
         sigma_max = max(float(t.max()) for _, t in f.sigma_changes)
@@ -62,7 +66,15 @@ def stepping(forcings: Sequence[Forcing], cell_km: float) -> Stepping:
     dt_max = min(limits)
     if not math.isfinite(dt_max) or dt_max <= 0:
         raise SpilloverError(f"no stable time step exists for these rates (limit {dt_max}); lower kappa, r or sigma")
-    n = max(1, math.ceil(1.0 / dt_max))
+    if dt_days > 0:
+        if dt_days > dt_max:
+            raise SpilloverError(
+                f"numerics.dt_days = {dt_days:g} day exceeds the explicit scheme's stability limit {dt_max:.4g} day "
+                f"(4 κ dt / dx² + dt · max(r, σ) ≤ 1 with a {SAFETY:g} margin, dx = {cell_km:g} km); set "
+                f"numerics.dt_days ≤ {dt_max:.4g} or 0 for automatic sub-stepping")
+        n = max(1, math.ceil(1.0 / dt_days - 1e-9))
+    else:
+        n = max(1, math.ceil(1.0 / dt_max))
     return Stepping(substeps=n, dt=1.0 / n, dt_max=dt_max)
 
 
@@ -83,6 +95,7 @@ def integrate(
     on_snapshot: Callable[[int, dt.date, np.ndarray, np.ndarray], None],
     dtype: str = "float32",
     progress: Callable[[int], None] | None = None,
+    dt_days: float = 0.0,
 ) -> Stepping:
     """Integrate an ensemble of forcings on one grid and call ``on_snapshot(day, date, u, sigma)`` at each snapshot.
 
@@ -91,7 +104,7 @@ def integrate(
     """
     if not forcings:
         raise SpilloverError("nothing to integrate: no scenario given")
-    step = stepping(forcings, grid.cell_km)
+    step = stepping(forcings, grid.cell_km, dt_days)
     ftype = np.dtype(dtype)
     cid = np.ascontiguousarray(grid.country_id, dtype=np.uint8)
     u = np.ascontiguousarray(np.stack([f.u0 for f in forcings]).astype(ftype))

@@ -85,7 +85,8 @@ def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress
     bar = _progress(total, scenario.scenario.name) if progress else None
     try:
         step = integrate([forcing], grid, info.start, total, info.output_every_days, on_snapshot,
-                         dtype=scenario.output.dtype, progress=(lambda d: bar[0].advance(bar[1], d)) if bar else None)
+                         dtype=scenario.output.dtype, progress=(lambda d: bar[0].advance(bar[1], d)) if bar else None,
+                         dt_days=scenario.numerics.dt_days)
     except BaseException as exc:
         nc.abort(exc)
         raise

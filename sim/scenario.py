@@ -10,6 +10,7 @@ A scenario file has these tables (every key optional; defaults below; units are 
     [suppression] troops_effect_per_year, contingent sizes, exit_shift_days, forces_stay
     [initial]     risk, places (phrases such as "northern Mali"), from_documents, noise, state
     [output]      threshold, crossing_area_fraction, geotiff_days, dtype
+    [numerics]    dt_days (0 = automatic sub-stepping)
 
 A file may start with ``extends = "other.toml"`` (relative to itself) to take every value from that scenario and
 change only what it lists.
@@ -128,6 +129,12 @@ class OutputConfig:
     dtype: str = _p("float32", "floating type of the state: float32 or float64")
 
 
+@dataclass(frozen=True)
+class NumericsConfig:
+    dt_days: float = _p(0.0, "explicit time step; 0 = automatic sub-stepping within the stability limit "
+                             "(a larger step is refused, never run)", "days", lo=0.0, hi=1.0)
+
+
 SECTIONS: dict[str, type] = {
     "scenario": ScenarioInfo,
     "grid": GridConfig,
@@ -137,6 +144,7 @@ SECTIONS: dict[str, type] = {
     "suppression": SuppressionConfig,
     "initial": InitialConfig,
     "output": OutputConfig,
+    "numerics": NumericsConfig,
 }
 
 
@@ -152,6 +160,7 @@ class Scenario:
     suppression: SuppressionConfig = field(default_factory=SuppressionConfig)
     initial: InitialConfig = field(default_factory=InitialConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    numerics: NumericsConfig = field(default_factory=NumericsConfig)
     base_dir: str = "."  # folder that relative paths are resolved against (the scenario file's)
 
     # ----------------------------------------------------------------------------------------------- loading

@@ -153,3 +153,15 @@ def test_cli_run_and_its_errors(tmp_path, capsys):
     assert main(["run", str(bad), "--out", str(tmp_path / "bad")]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "growth.base_rate_per_year" in err and "Traceback" not in err
+
+
+def test_an_unstable_step_is_refused_and_a_stable_one_is_used(tmp_path):
+    # 50 km cells, κ = 2,500 km²/year: the limit is about 0.9·50²/(4·6.84) ≈ 80 days, so any dt ≤ 1 day is
+    # stable; at 2 km cells it is ≈ 0.13 day and 1 day must be refused.
+    with pytest.raises(SpilloverError, match=r"numerics.dt_days = 1 day exceeds the explicit scheme's stability"):
+        run(small(**{"grid.cell_km": 2.0, "grid.countries": ["BFA"], "initial.places": ["Ouagadougou"],
+                     "scenario.end": "2012-02-01", "numerics.dt_days": 1.0, "output.geotiff_days": []}), tmp_path)
+    result = run(small(**{"numerics.dt_days": 0.25, "output.geotiff_days": []}), tmp_path / "ok")
+    assert result.stepping.substeps == 4 and result.stepping.dt == 0.25
+    auto = run(small(**{"output.geotiff_days": []}), tmp_path / "auto")
+    assert auto.stepping.substeps == 1
