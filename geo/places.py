@@ -21,8 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry import Point, box
-from shapely.ops import transform as shapely_transform
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 
 from geo.errors import SpilloverError
 from geo.grid import SAHEL_ALBERS
@@ -76,7 +75,8 @@ def resolve_place(phrase: str, countries: gpd.GeoDataFrame, context: str | None 
     text = re.sub(r"^the\s+", "", text)
     if _TRI_BORDER.search(text):
         return Place(phrase, "tri-border", TRI_BORDER_CODES, tri_border_area(countries))
-    code = names.country(text) if text else None
+    # the phrase as written first: codes count only in upper case ("NER"), and fold() lower-cases
+    code = (names.country(phrase) or names.country(text)) if text else None
     if code:
         return Place(phrase, "country", (code,), _country_geometry(countries, code, phrase))
     if text in names.capitals:
@@ -133,7 +133,7 @@ def _to_albers():
 def country_part(countries: gpd.GeoDataFrame, code: str, direction: str):
     """The part of country ``code`` lying furthest in ``direction`` (half its extent; 'central': middle third)."""
     fwd, inv = _to_albers()
-    geom = shapely_transform(fwd.transform, _country_geometry(countries, code, f"{direction} {code}"))
+    geom = _reproject(fwd, _country_geometry(countries, code, f"{direction} {code}"))
     xmin, ymin, xmax, ymax = geom.bounds
     if direction == "central":
         dx, dy = (xmax - xmin) / 3, (ymax - ymin) / 3
@@ -156,7 +156,7 @@ def country_part(countries: gpd.GeoDataFrame, code: str, direction: str):
             (base[0] - tx * big + nx * big, base[1] - ty * big + ny * big), (base[0] - tx * big, base[1] - ty * big),
         ])
         part = geom.intersection(half)
-    return shapely_transform(inv.transform, part)
+    return _reproject(inv, part)
 
 
 def tri_point(countries: gpd.GeoDataFrame, codes: tuple[str, str, str] = TRI_BORDER_CODES) -> Point:
@@ -176,7 +176,20 @@ def tri_border_area(countries: gpd.GeoDataFrame, radius_km: float = TRI_BORDER_R
     return union.intersection(disc)
 
 
-def _disc(lon: float, lat: float, radius_km: float):
-    fwd, inv = _to_albers()
-    x, y = fwd.transform(lon, lat)
-    return shapely_transform(inv.transform, Point(x, y).buffer(radius_km * 1000.0, 64))
+def _reproject(transformer: Transformer, geom):
+    # shapely.transform with an (N, 2) coordinate function (shapely.ops.transform is deprecated in shapely 2.2)
+    return shapely.transform(geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def _disc(lon: float, lat: float, radius_km: float, n: int = 256):
+    """Geodesic disc: the points within ``radius_km`` of (lon, lat) on the WGS84 ellipsoid (a 256-gon).
+
+    Built from true geodesic distances rather than a buffer in the Albers grid CRS, which is equal-area but not
+    equidistant (its radius would be off by up to ~1 % in places).
+    """
+    azimuths = np.linspace(0.0, 360.0, n, endpoint=False)
+    lons, lats, _ = _GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, radius_km * 1000.0))
+    return shapely.Polygon(np.column_stack([lons, lats])[::-1])  # reversed: counter-clockwise ring
