@@ -42,10 +42,10 @@ def test_bad_input_exits_2_with_an_error_line(capsys, argv, expected):
     assert "Traceback" not in captured.err + captured.out
 
 
-@pytest.mark.xfail(strict=True, reason="sim/cli.py catches click.ClickException, but typer 0.29 raises its own "
-                                       "vendored typer._click exceptions, so usage errors escape main() as tracebacks")
 def test_usage_error_exits_2(capsys):
     assert main(["grid", "--cell-km", "abc"]) == 2
+    err = capsys.readouterr().err
+    assert "--cell-km" in err and "Invalid value" in err and "Traceback" not in err
 
 
 def test_map_writes_a_real_png(tmp_path, capsys):
