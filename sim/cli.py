@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from geo.errors import SpilloverError
+from sim.cli_extract import extract_command
 
 app = typer.Typer(
     name="spillover",
@@ -104,6 +105,9 @@ def _print_crossings(frame) -> None:
     for row in frame.itertuples(index=False):
         table.add_row(row.country, row.first_crossing or "never")
     Console().print(table)
+
+
+app.command("extract")(extract_command)
 
 
 @app.command("demo")
