@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from geo.errors import SpilloverError
+from sim.cli_sweep import sensitivity_command, sweep_command
 from sim.cli_extract import extract_command
 
 app = typer.Typer(
@@ -108,6 +109,10 @@ def _print_crossings(frame) -> None:
 
 
 app.command("extract")(extract_command)
+
+
+app.command("sweep")(sweep_command)
+app.command("sensitivity")(sensitivity_command)
 
 
 @app.command("demo")
