@@ -3,9 +3,9 @@
 Foundations: a blank English spaCy pipeline (no statistical model) with the ``sentencizer`` (plus a paragraph
 break rule), an ``EntityRuler`` for missions, organisations, military companies and armed groups, a component
 that finds countries by any name (Natural Earth English and French names, aliases, demonyms, capitals standing
-for governments, towns of the region) through :func:`geo.names.country_names`, and a ``Matcher`` of trigger
-words. Dates are read by the patterns below (``dateparser`` for "yesterday", "last week", "two days ago") and
-resolved against the publication date. Nothing hinges on a phrase of one document: every rule is a trigger
+for governments, and GeoNames towns of the region after a preposition: "near Djibo") through
+:func:`geo.names.country_names`, and a ``Matcher`` of trigger words. Dates are read by the patterns below
+(``dateparser`` for "yesterday", "two days ago", "last month") and resolved against the publication date. Nothing hinges on a phrase of one document: every rule is a trigger
 class (for example *withdrawal verbs*: withdraw, leave, quit, pull out, draw down, call back, cut short …) plus
 argument rules based on word order, prepositions and clause boundaries.
 
@@ -20,15 +20,21 @@ words a trigger's arguments may come from are its *domain*.
 Rules (the ``rule`` of each fact names the trigger class)
 --------------------------------------------------------
 - ``deployment.*``, ``withdrawal.*``, ``suspension.*``: the actor is the nearest state, mission, organisation or
-  military company to the left of the trigger (for nouns, "the withdrawal of French troops", also to the right;
-  for expulsions, "Mali's junta ordered French troops to leave", the force named after the order verb). Mentions
-  in "X-backed"/"X-led" compounds or after "by" are never actors. A pronoun ("it announced to call back …") takes
-  the actor of an earlier clause of the same sentence. The host is the country after "from"/"out of" (for
-  withdrawals), "in", "into", "to", "across", "comprising", "including" … or the direct object ("left Mali");
-  lists ("Burkina Faso, Chad, Mali, Mauritania and Niger") give one fact per host, each listing all hosts in
-  ``countries``. Without a host in the text the mission's known hosts are used (``country:mission-host``).
-  ``suspension`` needs an object such as deployment, operations or cooperation; ``withdrawal.end`` ("end",
-  "terminate") needs an operation, mission, mandate or presence. A negated trigger ("cannot deploy") is skipped.
+  military company to the left of the trigger (a list, "Côte d'Ivoire, Benin and Sweden pulled their contingents
+  out", gives one fact each; for nouns, "the withdrawal of French troops", also to the right). Mentions in
+  "X-backed"/"X-led" compounds, owners ("Russia's Wagner Group"), agents after "by" and the object of an earlier
+  trigger ("left Mali, ending …") are never actors. A pronoun ("it announced to call back …") takes the actor of
+  an earlier clause of the same sentence. ``withdrawal.order`` ("Mali's junta ordered French troops to leave")
+  and ``withdrawal.expulsion`` ("expelled French special forces") take as actor the *force* named after the
+  verb (an ambassador is no force) and as host the state before it. The host is the country after "from"/"out
+  of" (for withdrawals), "in", "into", "to", "across", "comprising", "including" … or the direct object ("left
+  Mali"); lists ("Burkina Faso, Chad, Mali, Mauritania and Niger") give one fact per host, each listing all
+  hosts in ``countries``. Without a host in the text, the mission's known hosts are used
+  (``country:mission-host``), unless the same sentence names a host for the same actor. ``suspension`` and
+  ``withdrawal.end`` ("end", "terminate") need an object nearby: a mission, operation, deployment, mandate,
+  presence or cooperation; leaving an organisation ("leave ECOWAS") is no withdrawal. A negated trigger
+  ("cannot deploy", "denied") is skipped. ``planned`` is true after a modal or infinitive ("will", "would",
+  "decided to", "ordered … to"), false for a finite verb, null for a bare noun.
 - ``coup.*``: coup/putsch, seize/take power, overthrow/oust/topple; failed or attempted coups are skipped.
   ``count`` from a number before it ("Two coups") or "twice"; ``period`` from "in three years". Several dates
   after one trigger ("in August 2020 and again in May 2021") give one fact each.
@@ -55,20 +61,25 @@ Document-level rules (recorded in ``inferred`` as ``field:how``)
   same actor in the document ("UK's troops withdrawal comes …" after "… from Mali").
 - ``country:sentence``: other kinds without a country in their domain take the nearest country named in the
   sentence.
-- ``country:document``: otherwise the main host (only for foreign actors of presence facts). "the country",
-  "the host country" and "the country's north" refer to it too (``place:the-country``).
+- ``country:document``: otherwise the main host; for presence facts only when the actor is not itself a Sahel
+  G5 state (Mali leaving an alliance is no foreign withdrawal). "the country" and "the country's north" refer to
+  the main host too (``place:the-country``).
 - Presence facts whose actor is the host itself are dropped (a state is not a foreign force in itself).
 
 Dates
 -----
-Absolute dates ("30 June 2023", "June 30, 2023", "July 2023", "2012") are taken as written. A month or day without
-a year takes the year written elsewhere in the sentence, else the latest such month or day not after the
-publication date (not before it when the clause speaks of the future: will, must, by …). Weekdays are the last
-such day on or before publication. "N days after/before" between two clauses dates the later clause from the
-earlier ("… comes four days after France decided …"); "N days later" counts from the previous dated fact. "…
-earlier/later than planned" is timing, never a date. Without a date phrase, a clause in the present, present
-perfect or future ("has cut short", "will now be leaving") is dated by the publication date (``date_basis =
-"publication"``; for states such as casualties as ``date_end``, "by then"); otherwise the date stays unknown.
+Absolute dates ("30 June 2023", "June 30, 2023", "July 2023", "2012", "from 2013 to 2022") are taken as written;
+a month is stored as its first day and a year as 1 January, with ``date_precision`` saying which. A month or day
+without a year takes the year written elsewhere in the sentence ("twice in 2022, in January and September"), else
+the latest such month or day not after the publication date (not before it when the sentence speaks of the
+future: will, must, next). Weekdays are the last such day on or before publication; "last week" is the range
+Monday–Sunday before the publication week. "A … N days after B" between two clauses dates B from A ("UK's
+troops withdrawal comes four days after France decided …"); "N days later" counts from the previous dated fact.
+"… earlier/later than planned" is timing, never a date; "until further notice" is an open end (``period``).
+Without a date phrase, a clause in the present, present perfect or future ("has cut short", "will now be
+leaving") is dated by the publication date (``date_basis = "publication"``; for states such as casualties as
+``date_end``: "by then"); a state "since 2013" runs to the publication date; otherwise the date stays unknown
+(``date_precision = "unknown"``), never guessed.
 """
 from __future__ import annotations
 
@@ -179,7 +190,7 @@ _LOCATION_PREPS = frozenset({"in", "into", "from", "to", "across", "throughout",
 _SKIPPABLE = frozenset({"the", "neighbouring", "neighboring", "nearby", "coastal", "fellow", "northern",
                         "southern", "eastern", "western", "central", "north", "south", "east", "west", "northeastern",
                         "northwestern", "southeastern", "southwestern", "north-eastern", "north-western",
-                        "south-eastern", "south-western", "landlocked", "neighbour", "neighbor", "countries", "of",
+                        "south-eastern", "south-western", "landlocked", "neighbour", "neighbor", "countries",
                         "such", "as", "states"})
 _MODIFIER_SUFFIXES = frozenset({"backed", "led", "based", "sponsored", "allied", "funded", "supported", "trained",
                                 "brokered", "run", "born"})
@@ -330,7 +341,7 @@ def pipeline() -> Language:
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("sahel_paragraphs")
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    ruler.add_patterns(_ruler_patterns(nlp))
+    ruler.add_patterns(_ruler_patterns())
     nlp.add_pipe("sahel_countries")
     return nlp
 
@@ -343,7 +354,8 @@ def _matcher() -> Matcher:
     return matcher
 
 
-def _ruler_patterns(nlp: Language) -> list[dict]:
+def _ruler_patterns() -> list[dict]:
+    """EntityRuler patterns: missions, organisations, companies, armed groups and "the UN (peacekeeping) mission"."""
     patterns = []
     for mission in MISSIONS:
         patterns += [{"label": "MISSION", "pattern": s, "id": mission.name} for s in mission.surfaces]
@@ -504,7 +516,7 @@ def _assign_role(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) -> N
     if before is not None and before.lower_ == "by":
         m.role = "agent"
         return
-    prep = _location_prep(doc, sent, m, mentions)
+    prep = _location_prep(doc, sent, m, mentions) if m.label in ("COUNTRY", "CAPITAL", "TOWN") else None
     if prep is not None:
         m.role, m.prep = "location", prep
         return
@@ -522,7 +534,7 @@ def _assign_role(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) -> N
 def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) -> str | None:
     """The location preposition governing ``m`` ("in", "from", "comprising" …), through lists; else None."""
     j, skipped = m.start - 1, 0
-    while j >= sent.start and skipped < 4 and doc[j].lower_ in _SKIPPABLE and doc[j].lower_ not in ("of",):
+    while j >= sent.start and skipped < 4 and doc[j].lower_ in _SKIPPABLE:
         if doc[j].lower_ == "as" and j > sent.start and doc[j - 1].lower_ == "such":
             return "as"
         j -= 1
@@ -530,12 +542,10 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
     if j < sent.start:
         return None
     low = doc[j].lower_
-    if low in _LOCATION_PREPS and low != "of":
-        if low == "out" or (low == "of" and j > sent.start and doc[j - 1].lower_ == "out"):
-            return "from"
+    if low == "of":  # "out of Mali" is an origin; "the north of Mali" is no preposition of place
+        return "from" if j > sent.start and doc[j - 1].lower_ == "out" else None
+    if low in _LOCATION_PREPS:
         return low
-    if low == "of" and j > sent.start and doc[j - 1].lower_ == "out":
-        return "from"
     if low in (",", "and", "or", "&"):
         k = j - 1 if not (low == "and" and doc[j - 1].text == ",") else j - 2
         previous = [p for p in mentions if p.end - 1 == k]
@@ -620,7 +630,7 @@ _UNIT = r"(?P<unit>days?|weeks?|months?|years?)"
 _WEEKDAYS = [d.lower() for d in calendar.day_name]
 _QUALIFIER = r"(?:early|mid|late|the end of|end of|the beginning of|the start of|beginning of|start of)"
 _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(p)) for kind, p in (
-    ("range_years", rf"\b(?:from|between)\s+(?P<y1>(?:19|20)\d\d)\s+(?:to|and|until)\s+(?P<y2>(?:19|20)\d\d)\b"),
+    ("range_years", r"\b(?:from|between)\s+(?P<y1>(?:19|20)\d\d)\s+(?:to|and|until)\s+(?P<y2>(?:19|20)\d\d)\b"),
     ("dmy", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"),
     ("mdy", rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"),
     ("my", rf"\b(?:{_QUALIFIER}[- ]+)?{_MONTH},?\s+{_YEAR}\b"),
@@ -696,9 +706,9 @@ def _infer_year(month: int, day: int, published: dt.date, future: bool, sentence
 
 def _dates(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
     text, base = sent.text, sent.start_char
-    years = [int(m.group("year")) for _, p in _DATE_PATTERNS[1:4] for m in p.finditer(text)]
-    years += [int(m.group("year")) for m in _DATE_PATTERNS[7][1].finditer(text)]
-    sentence_year = years[0] if len(set(years)) == 1 else None
+    years = [int(m.group("year")) for kind, p in _DATE_PATTERNS if kind in ("dmy", "mdy", "my", "y")
+             for m in p.finditer(text)]
+    sentence_year = years[0] if len(set(years)) == 1 else None  # lends its year to "in January and September"
     future = bool(_FUTURE_MARKERS & {t.lower_ for t in sent})
     taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in _TIMING.finditer(text) if m.group("offset")
                                     or " than " in m.group(0) or "schedule" in m.group(0)]
@@ -976,7 +986,7 @@ def _right(domain: list[int], end: int) -> list[int]:
 
 
 def _mentions_at(info: _Sentence, tokens: list[int], ok) -> list[Mention]:
-    """Mentions starting at the given tokens (in that order) that satisfy ``ok``."""
+    """Mentions that start or end at the given tokens (in the tokens' order) and satisfy ``ok``."""
     by_start = {}
     for m in info.mentions:
         by_start.setdefault(m.start, m)
@@ -1026,8 +1036,11 @@ def _actor_ok(m: Mention) -> bool:
 def _presence(doc, info, draft, form, domain, earlier):
     """Deployment, withdrawal and suspension: actor(s), host(s), mission, size, timing, planned."""
     start, end = draft.trigger
-    if draft.rule in ("withdrawal.end", "suspension.verb") and not _has_object(doc, info, domain, end):
-        return []
+    if draft.rule in ("withdrawal.end", "suspension.verb"):
+        target = _object_of(doc, info, domain, end)
+        if target is None:
+            return []
+        draft.tokens.append(target)
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end):
         return []
     if draft.kind == "withdrawal":
@@ -1142,11 +1155,20 @@ def _previous_actor(earlier: list[Draft]) -> tuple[str, str | None, str | None] 
     return None
 
 
-def _has_object(doc, info, domain, end) -> bool:
+def _object_of(doc, info, domain, end) -> tuple[int, int] | None:
+    """Token range of what "end"/"halt" acts on (a mission, deployment, operation …), or None: not about forces."""
     right = _right(domain, end)[:5]
-    if any(doc[k].lower_ in _PRESENCE_OBJECTS for k in right):
-        return True
-    return bool(_mentions_at(info, right, lambda m: m.label in ("MISSION", "UN_MISSION")))
+    missions = _mentions_at(info, right, lambda m: m.label in ("MISSION", "UN_MISSION"))
+    nouns = [k for k in right if doc[k].lower_ in _PRESENCE_OBJECTS]
+    right = _right(domain, end)[:8]
+    if missions and (not nouns or missions[0].start <= nouns[0]):
+        return missions[0].start, missions[0].end
+    if not nouns:
+        return None
+    last = nouns[0]
+    while last + 1 in right and doc[last + 1].lower_ in _PRESENCE_OBJECTS:  # "military presence"
+        last += 1
+    return nouns[0], last + 1
 
 
 def _force_after(doc, domain, end) -> bool:
@@ -1239,14 +1261,16 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
     if form == "expel":
         return None if doc[start].lower_ == "expulsion" else False
     if form == "noun":
+        if any(w in ("announced", "announces", "announce", "announcing", "ordered", "demanded") for w in words):
+            return True  # "announced the withdrawal of their troops"
         return False if any(w in ("completed", "finished", "complete", "completes") for w in words) else None
     return False
 
 
 # ------------------------------------------------------------------------------------------------ other kinds
-def _nearest_state(info, domain, start, end, exclude=()) -> Mention | None:
-    ok = lambda m: (m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role not in ("modifier",)  # noqa
-                    and m.code not in exclude)
+def _nearest_state(info, domain, start, end) -> Mention | None:
+    """The nearest country, demonym, capital or town left of the trigger in its domain, else right of it."""
+    ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role != "modifier"  # noqa: E731
     left = _mentions_at(info, _left(domain, start), ok)
     if left:
         return left[0]
@@ -1432,6 +1456,12 @@ def _spread(doc, info, draft, form, domain, earlier):
     ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.prep != "from"  # noqa: E731
     right = _mentions_at(info, _right(domain, end)[:12], lambda m: ok(m) and (m.role == "location" or m.start <= end + 1))
     if not right:
+        # "an insurgency since 2015, which spilled over from neighbouring Mali": into the country named before
+        origin = _mentions_at(info, _right(domain, end)[:6], lambda m: m.prep == "from")
+        antecedent = _mentions_at(info, _left(domain, start), lambda m: ok(m) and m.role != "modifier"
+                                  and all(m.code != o.code for o in origin))
+        right = antecedent[:1] if origin else []
+    if not right:
         return []
     group = [m for m in _list_of(info, right[0], ok)]
     codes = tuple(dict.fromkeys(m.code for m in group))
@@ -1488,7 +1518,7 @@ def _attach_date(doc, info, draft, domain) -> None:
     """The date phrase nearest the trigger in its domain; the relation to another clause; the tense."""
     start, end = draft.trigger
     words = {doc[k].lower_ for k in domain}
-    draft.now = bool(words & _NOW_MARKERS) or doc[start].lower_.endswith("s") and doc[start].lower_ in (
+    draft.now = bool(words & _NOW_MARKERS) or doc[start].lower_ in (
         "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
     if draft.date is None:
         found = [d for d in info.dates if d.tok_start in domain]
@@ -1557,9 +1587,8 @@ def _merge(drafts: list[Draft]) -> list[Draft]:
         twin.countries = twin.countries or d.countries
         twin.tokens += d.tokens
         twin.now = twin.now or d.now
-        twin.explicit_host = twin.explicit_host or d.explicit_host
-        if not d.inferred:
-            twin.inferred = twin.inferred if twin.explicit_host and not d.explicit_host else []
+        if d.explicit_host and not twin.explicit_host:  # the sentence names the host: nothing is inferred
+            twin.explicit_host, twin.inferred = True, [x for x in twin.inferred if not x.startswith("country:")]
     return out
 
 
@@ -1580,7 +1609,7 @@ def _same(a: Draft, b: Draft) -> bool:
 
 # ================================================================================================ document pass
 def _document_pass(doc: Doc, document: Document, sentences: list[_Sentence], drafts: list[Draft]) -> list[Fact]:
-    main = _main_host(doc, drafts, sentences)
+    main = _main_host(drafts, sentences)
     kept: list[Draft] = []
     for i, d in enumerate(drafts):
         if d.country is None and d.kind in PRESENCE_KINDS:
@@ -1623,7 +1652,8 @@ def _document_pass(doc: Doc, document: Document, sentences: list[_Sentence], dra
     return facts
 
 
-def _main_host(doc: Doc, drafts: list[Draft], sentences: list[_Sentence]) -> str | None:
+def _main_host(drafts: list[Draft], sentences: list[_Sentence]) -> str | None:
+    """The document's main host country (see the module docstring), or None."""
     hosts = [d.country for d in drafts if d.kind in PRESENCE_KINDS and d.explicit_host and d.country]
     if hosts:
         counts = Counter(hosts)
