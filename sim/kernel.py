@@ -263,57 +263,72 @@ def _uniform_chunks(cid, flags):
             flags[i, jc] = c if same else 0
 
 
-@njit(cache=True)
-def _mixed(un, uc, us, cn, cc, cs, out, j0, j1, perm, r_tab, sigma_tab, coef, dt, one):
+# The row functions index flat (1-D) arrays at row offsets instead of taking row views: a view costs an atomic
+# reference-count increment and decrement, and two threads doing that on the same array serialise on one cache
+# line. Offsets: ``on``, ``oc``, ``os`` of the rows north, here and south in ``src`` (the row itself at the grid
+# edge: a mirror ghost row), ``oo`` of the output row in ``dst``, ``cn``, ``cc``, ``cs`` of the same rows in the
+# flat ``cid``, ``fo`` of the row's chunk flags; ``k`` is the member.
+
+
+@njit(cache=True, inline="always")
+def _mixed(src, on, oc, os, dst, oo, cid, cn, cc, cs, j0, j1, nx, perm, r_tab, sigma_tab, k, coef, dt, one):
     """The general update of columns ``[j0, j1)`` of one row: per-face ``perm`` lookups, mask, edge columns."""
-    nx = uc.shape[0]
     for j in range(j0, j1):
-        c = cc[j]
+        c = cid[cc + j]
         if c == 0:
-            out[j] = one - one
+            dst[oo + j] = one - one
             continue
         jw = j - 1 if j > 0 else j
         je = j + 1 if j < nx - 1 else j
-        u = uc[j]
-        lap = (perm[c, cn[j]] * (un[j] - u) + perm[c, cs[j]] * (us[j] - u)
-               + perm[c, cc[jw]] * (uc[jw] - u) + perm[c, cc[je]] * (uc[je] - u))
-        out[j] = u + coef * lap + u * (dt * r_tab[c] * (one - u) - dt * sigma_tab[c])
+        u = src[oc + j]
+        lap = (perm[k, c, cid[cn + j]] * (src[on + j] - u) + perm[k, c, cid[cs + j]] * (src[os + j] - u)
+               + perm[k, c, cid[cc + jw]] * (src[oc + jw] - u) + perm[k, c, cid[cc + je]] * (src[oc + je] - u))
+        dst[oo + j] = u + coef * lap + u * (dt * r_tab[k, c] * (one - u) - dt * sigma_tab[k, c])
 
 
 @njit(cache=True)
-def _model_row(un, uc, us, cn, cc, cs, flags, out, perm, r_tab, sigma_tab, coef, dt, one):
-    """One row of one step. ``un``/``uc``/``us``: the rows north, here and south (the row itself at the grid edge).
+def _model_row(src, on, oc, os, dst, oo, cid, cn, cc, cs, flags, fo, nx, perm, r_tab, sigma_tab, k, coef, dt, one):
+    """One row of one step (offsets as above).
 
-    A chunk flagged uniform (``flags``, see :func:`_uniform_chunks`) whose country has ``perm[c, c] == 1`` takes
-    a branch-free, vectorised loop with scalar coefficients; everything else takes :func:`_mixed`. Multiplying by
-    ``perm = 1`` is exact, so both paths give bit-identical results. The fast loop uses unsigned column indices:
-    numba then emits no negative-index wraparound, which would stop LLVM from vectorising.
+    A run of chunks flagged uniform (``flags``, see :func:`_uniform_chunks`) whose country has ``perm[c, c] == 1``
+    takes a branch-free, vectorised loop with scalar coefficients; everything else takes :func:`_mixed`.
+    Multiplying by ``perm = 1`` is exact, so both paths give bit-identical results. The fast loop uses unsigned
+    indices: numba then emits no negative-index wraparound, which would stop LLVM from vectorising.
     """
-    nx = uc.shape[0]
+    nchunks = max(0, (nx - 2 + _CHUNK - 1) // _CHUNK)
     u1 = uint64(1)
-    for jc in range(flags.shape[0]):
+    jc = 0
+    while jc < nchunks:
+        c = flags[fo + jc]
         j0 = 1 + jc * _CHUNK
-        j1 = min(j0 + _CHUNK, nx - 1)
-        c = flags[jc]
-        if c != 0 and perm[c, c] == one:
-            a = dt * r_tab[c]
-            b = dt * sigma_tab[c]
-            base = uint64(j0)
+        if c != 0 and perm[k, c, c] == one:
+            jc += 1
+            while jc < nchunks and flags[fo + jc] == c:  # one loop over the whole run of uniform chunks
+                jc += 1
+            j1 = min(1 + jc * _CHUNK, nx - 1)
+            a = dt * r_tab[k, c]
+            b = dt * sigma_tab[k, c]
+            bn, bc, bs, bo = uint64(on + j0), uint64(oc + j0), uint64(os + j0), uint64(oo + j0)
             for t in range(j1 - j0):
-                j = base + uint64(t)
-                u = uc[j]
-                lap = (un[j] - u) + (us[j] - u) + (uc[j - u1] - u) + (uc[j + u1] - u)
-                out[j] = u + coef * lap + u * (a * (one - u) - b)
+                j = uint64(t)
+                u = src[bc + j]
+                lap = (src[bn + j] - u) + (src[bs + j] - u) + (src[bc + j - u1] - u) + (src[bc + j + u1] - u)
+                dst[bo + j] = u + coef * lap + u * (a * (one - u) - b)
         else:
-            _mixed(un, uc, us, cn, cc, cs, out, j0, j1, perm, r_tab, sigma_tab, coef, dt, one)
-    _mixed(un, uc, us, cn, cc, cs, out, 0, 1, perm, r_tab, sigma_tab, coef, dt, one)
+            jc += 1
+            _mixed(src, on, oc, os, dst, oo, cid, cn, cc, cs, j0, min(1 + jc * _CHUNK, nx - 1), nx,
+                   perm, r_tab, sigma_tab, k, coef, dt, one)
+    _mixed(src, on, oc, os, dst, oo, cid, cn, cc, cs, 0, 1, nx, perm, r_tab, sigma_tab, k, coef, dt, one)
     if nx > 1:
-        _mixed(un, uc, us, cn, cc, cs, out, nx - 1, nx, perm, r_tab, sigma_tab, coef, dt, one)
+        _mixed(src, on, oc, os, dst, oo, cid, cn, cc, cs, nx - 1, nx, nx, perm, r_tab, sigma_tab, k, coef, dt, one)
 
 
 @njit(parallel=True, cache=True)
-def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, nsteps, block, strip_rows, ring):
+def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ny, nx, nsteps, block, strip_rows, ring):
     """``nsteps`` steps, up to ``block`` steps per pass over the grid; returns the number of passes.
+
+    ``u``, ``buf`` (m, ny, nx), ``cid`` (ny, nx), ``flags`` (ny, nchunks) and ``ring`` (threads, block - 1, 3, nx)
+    come flattened to 1-D.
 
     The work items are (member, strip of ``strip_rows`` rows), in a prange over their flattened index; with
     ``block = 1`` a strip is one row: a prange over (member, row), one pass per step.
@@ -322,11 +337,12 @@ def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ns
     down the rows, as a wavefront: when it reads source row ``p`` it computes row ``p - s`` of level ``s`` (the
     state after ``s`` steps) for ``s = 1..kk``. Level ``s`` is needed on rows ``[a - kk + s, b + kk - s)``: the
     halo rows outside ``[a, b)`` are recomputed by both neighbouring strips. The intermediate levels live in a ring
-    of 3 rows per level (``ring[thread, s - 1, row % 3]``), which stays in the thread's cache, so main memory sees
-    one read of ``src`` and one write of ``dst`` per ``kk`` steps. The arithmetic per cell is the same row
-    function whatever the blocking, so the results are bit-identical to ``block = 1``.
+    of 3 rows per level (row ``(thread, s - 1, row % 3)`` of ``ring``), which stays in the thread's cache, so main
+    memory sees one read of ``src`` and one write of ``dst`` per ``kk`` steps. The arithmetic per cell is the same
+    row function whatever the blocking, so the results are bit-identical to ``block = 1``.
     """
-    m, ny, nx = u.shape
+    m = coef.shape[0]
+    nchunks = max(0, (nx - 2 + _CHUNK - 1) // _CHUNK)
     nstrips = (ny + strip_rows - 1) // strip_rows
     src, dst = u, buf
     done = 0
@@ -337,7 +353,7 @@ def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ns
             k = item // nstrips
             a = (item - k * nstrips) * strip_rows
             b = min(a + strip_rows, ny)
-            w = numba.get_thread_id()
+            ring0 = numba.get_thread_id() * (block - 1) * 3  # this thread's first ring row
             for p in range(max(0, a - kk), b + kk):
                 for s in range(1, kk + 1):
                     i = p - s
@@ -345,13 +361,25 @@ def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ns
                         continue
                     i_n = i - 1 if i > 0 else i
                     i_s = i + 1 if i < ny - 1 else i
-                    if s == 1:
-                        un, uc, us = src[k, i_n], src[k, i], src[k, i_s]
+                    if s == 1:  # read level 0 from src
+                        base = k * ny
+                        rn, rc, rs = base + i_n, base + i, base + i_s
+                    else:  # read level s - 1 from the ring
+                        base = ring0 + (s - 2) * 3
+                        rn, rc, rs = base + i_n % 3, base + i % 3, base + i_s % 3
+                    ro = k * ny + i if s == kk else ring0 + (s - 1) * 3 + i % 3
+                    if s == 1 and s == kk:
+                        _model_row(src, rn * nx, rc * nx, rs * nx, dst, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
+                                   flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
+                    elif s == 1:
+                        _model_row(src, rn * nx, rc * nx, rs * nx, ring, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
+                                   flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
+                    elif s == kk:
+                        _model_row(ring, rn * nx, rc * nx, rs * nx, dst, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
+                                   flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
                     else:
-                        un, uc, us = ring[w, s - 2, i_n % 3], ring[w, s - 2, i % 3], ring[w, s - 2, i_s % 3]
-                    out = dst[k, i] if s == kk else ring[w, s - 1, i % 3]
-                    _model_row(un, uc, us, cid[i_n], cid[i], cid[i_s], flags[i], out,
-                               perm[k], r_tab[k], sigma_tab[k], coef[k], dt, one)
+                        _model_row(ring, rn * nx, rc * nx, rs * nx, ring, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
+                                   flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
         src, dst = dst, src
         done += kk
         passes += 1
@@ -408,9 +436,9 @@ def advance(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps, *, block: int
             strip_rows = 1
         else:  # m * strips is a multiple of the thread count: equal work per thread
             strip_rows = -(-ny // max(1, nw // math.gcd(m, nw)))
-        ring = np.empty((numba.config.NUMBA_NUM_THREADS, block - 1, 3, nx), dtype=u.dtype)
-        passes = _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, nsteps, block,
-                                strip_rows, ring)
+        ring = np.empty(numba.config.NUMBA_NUM_THREADS * (block - 1) * 3 * nx, dtype=u.dtype)
+        passes = _model_advance(u.reshape(-1), buf.reshape(-1), cid.reshape(-1), flags.reshape(-1), perm, r_tab,
+                                sigma_tab, coef, dt, one, ny, nx, nsteps, block, strip_rows, ring)
     return buf if passes % 2 else u
 
 
