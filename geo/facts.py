@@ -54,11 +54,11 @@ A TOML file with three arrays of tables; overrides win over extracted facts and 
     note = "not in the seed documents"
 
     [[correct]]                  # change fields of an extracted fact, named by id
-    id = "000_e52ff93ba690b6b9:suspension:MLI:1152-1228"
+    id = "000_e52ff93ba690b6b9:suspension:MLI:1073-1152"
     mission = "MINUSMA"
 
     [[reject]]                   # drop an extracted fact
-    id = "000_e52ff93ba690b6b9:withdrawal:MLI:2179-2307"
+    id = "000_e52ff93ba690b6b9:withdrawal:MLI:2070-2197"
     note = "repeats the announcement"
 
 Errors name the file, the line and what would be valid (unknown key, kind, country or fact id).

@@ -375,6 +375,18 @@ id = "{pullout.id}"
     assert not pick(result, id=pullout.id)
 
 
+def test_documented_overrides_example_applies(tmp_path, seed):
+    import textwrap
+
+    import geo.facts
+
+    doc, facts = seed
+    example = geo.facts.__doc__.split("carry ``rule = \"manual\"``::")[1].split("Errors name")[0]
+    result = extract_facts([doc], overrides=overrides_file(tmp_path, textwrap.dedent(example)))
+    assert len(result) == len(facts)  # one added, one rejected
+    assert one(result, kind="suspension").mission == "MINUSMA"
+
+
 @pytest.mark.parametrize("text, pattern", [
     ('[[add]]\nkind = "coup"\ncountry = "Atlantis"\n', r"overrides\.toml: line 3: \[\[add\]\] country 'Atlantis' is not"),
     ('\n[[reject]]\nid = "000_e52ff93ba690b6b9:coup:MLI:599-609"\n',
