@@ -18,7 +18,8 @@ Units: the model's clock is in days, lengths in km. Scenario rates are per year 
   from ``present_from`` (unknown = before the run) until ``present_until`` shifted by ``exit_shift_days`` (unknown
   = to the end); with ``forces_stay`` nobody leaves. Its troops are the size the documents state, else the
   scenario's ``contingent_sizes`` for its actor or mission, else ``default_contingent_size``; an (actor, mission)
-  with several hosts is split evenly among them.
+  with several hosts is split evenly among them. Private military companies (``actor_kind == "company"``, e.g.
+  Wagner) are not counted: the documents' partnership with them raises growth instead.
 - **Initial risk** ``u0``: ``initial.risk`` in the cells of the onset places (those the documents state when
   ``from_documents``, and ``initial.places``), 0 elsewhere, plus seeded uniform noise of amplitude
   ``initial.noise``, clipped to [0, 1]; or the last snapshot of a previous run (``initial.state``).
@@ -42,6 +43,8 @@ from geo.shapes import load_countries
 from sim.scenario import Scenario
 
 DAYS_PER_YEAR = 365.25
+#: Timeline actors whose presence does not suppress the insurgency (their partnership raises r instead).
+NON_SUPPRESSING_KINDS = ("company",)
 ATTRIBUTE_WEIGHTS = {
     "coups": "weight_coups",
     "armed_partner": "weight_armed_partner",
@@ -170,6 +173,8 @@ def contingents(scenario: Scenario, timeline: pd.DataFrame) -> pd.DataFrame:
     """The timeline with resolved troops per host and the effective presence window (scenario applied)."""
     s = scenario.suppression
     rows = timeline.copy()
+    if "actor_kind" in rows:  # private military companies (Wagner) raise growth through attributes, never suppress
+        rows = rows[~rows["actor_kind"].isin(NON_SUPPRESSING_KINDS)].reset_index(drop=True)
     if rows.empty:
         return rows.assign(troops=pd.Series(dtype=float), effective_until=pd.Series(dtype="datetime64[ns]"))
     hosts_per_contingent = rows.groupby(["actor", "mission"], dropna=False)["host"].transform("nunique")

@@ -145,3 +145,11 @@ def test_no_onset_anywhere_is_an_error(grid):
 def test_unknown_place_is_an_error(grid):
     with pytest.raises(SpilloverError, match="Atlantis"):
         initial_risk(scenario(**{"initial.places": ["Atlantis"]}), grid, load_countries(), ())
+
+
+def test_private_military_companies_do_not_suppress(grid):
+    rows = TIMELINE.assign(actor_kind="state")
+    wagner = pd.DataFrame([{"actor": "Wagner Group", "actor_kind": "company", "mission": None, "host": "MLI",
+                            "present_from": pd.NaT, "present_until": pd.NaT, "size": 1000}])
+    troops = contingents(scenario(), pd.concat([rows, wagner], ignore_index=True))
+    assert "Wagner Group" not in set(troops.actor) and len(troops) == len(rows)
