@@ -15,6 +15,7 @@ from rich.console import Console
 from geo.errors import SpilloverError
 from sim.cli_sweep import sensitivity_command, sweep_command
 from sim.cli_extract import extract_command
+from sim.cli_figures import compare_command, figures_command
 
 app = typer.Typer(
     name="spillover",
@@ -113,14 +114,32 @@ app.command("extract")(extract_command)
 
 app.command("sweep")(sweep_command)
 app.command("sensitivity")(sensitivity_command)
+app.command("figures")(figures_command)
+app.command("compare")(compare_command)
 
 
 @app.command("demo")
 def demo(
     figures: Annotated[Path, typer.Option(help="folder for the figures")] = Path("figures"),
+    runs: Annotated[Path, typer.Option(help="folder for the two run folders")] = Path("runs"),
+    scenarios: Annotated[Path, typer.Option(help="folder holding withdrawal.toml and stay.toml")] = Path("scenarios"),
 ) -> None:
-    """The main job: the region map (and, as the model lands, the default scenario with its maps)."""
+    """The main job: run the default scenario (withdrawal) and its counterfactual (stay), then write the region map,
+    the withdrawal run's figures and the comparison withdrawal against stay into figures/."""
+    import time
+
+    from sim.plotting.run_figures import compare_runs, run_figures
+
+    t0 = time.perf_counter()
     region_map(out=figures / "region.png")
+    for name in ("withdrawal", "stay"):
+        run_scenario(scenarios / f"{name}.toml", out=runs / name, geotiff=None, quiet=False)
+    t1 = time.perf_counter()
+    written = run_figures(runs / "withdrawal", figures, log=console.print)
+    written += compare_runs(runs / "stay", runs / "withdrawal", figures, name="withdrawal_stay", log=console.print)
+    t2 = time.perf_counter()
+    console.print(f"wrote {len(written)} figure files into {figures}/ in {t2 - t1:.0f} s "
+                  f"(runs and region map: {t1 - t0:.0f} s; total {t2 - t0:.0f} s)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import shapely
+from matplotlib import patheffects
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 from pyproj import Transformer
 
@@ -19,13 +22,22 @@ def extent(grid: Grid) -> tuple[float, float, float, float]:
 
 
 def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True, capitals: bool = True,
-                 graticule: bool = True, scale_bar: bool = True, label_codes: tuple[str, ...] | None = None) -> None:
-    """Draw borders (and names, capitals, graticule, scale bar) of ``countries`` on ``ax`` in the grid CRS."""
+                 graticule: bool = True, scale_bar: bool = True, label_codes: tuple[str, ...] | None = None,
+                 capital_labels: bool = True, text_scale: float = 1.0) -> None:
+    """Draw borders (and names, capitals, graticule, scale bar) of ``countries`` on ``ax`` in the grid CRS.
+
+    ``label_codes`` limits names and capitals to those countries; ``capital_labels=False`` marks capitals without
+    naming them and ``text_scale`` scales every label (both for small panels).
+    """
     projected = countries.to_crs(grid.crs)
     xmin, ymin, xmax, ymax = grid.bounds
     if graticule:
         _draw_graticule(ax, grid)
-    projected.boundary.plot(ax=ax, color=BORDER_COLOUR, linewidth=0.6, zorder=3)
+    # a LineCollection rather than GeoSeries.plot, which redraws the whole figure (plt.draw) on every call; a light
+    # halo keeps borders visible over the darkest colours of a map
+    ax.add_collection(LineCollection(_lines(projected.boundary), colors=BORDER_COLOUR, linewidths=0.6, zorder=3,
+                                     path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white",
+                                                                          alpha=0.75)]))
     to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
     codes = label_codes if label_codes is not None else tuple(countries.index)
     capital_xy = {code: to_xy.transform(*capital_of(code)[1:]) for code in codes}
@@ -39,7 +51,7 @@ def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True
             if not (xmin < x < xmax and ymin < y < ymax):
                 continue
             bold = code in FOCUS
-            ax.text(x, y, row["NAME_EN"], ha="center", va="center", fontsize=8 if bold else 6.5,
+            ax.text(x, y, row["NAME_EN"], ha="center", va="center", fontsize=(8 if bold else 6.5) * text_scale,
                     fontweight="bold" if bold else "normal", color="#111111", zorder=5,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
     if capitals:
@@ -49,8 +61,10 @@ def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True
             if not (xmin < x < xmax and ymin < y < ymax):
                 continue
             ax.plot(x, y, marker="s", ms=3.2, mfc="white", mec="black", mew=0.8, zorder=6, linestyle="none")
-            ax.annotate(name, (x, y), xytext=(3, -3), textcoords="offset points", fontsize=6, style="italic",
-                        va="top", zorder=6, color="#111111")
+            if capital_labels:
+                ax.annotate(name, (x, y), xytext=(3, -3), textcoords="offset points", fontsize=6 * text_scale,
+                            style="italic", va="top", zorder=6, color="#111111",
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.55))
     if scale_bar:
         _draw_scale_bar(ax, grid)
     ax.set_xlim(xmin, xmax)
@@ -63,6 +77,12 @@ def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(True)
         ax.spines[side].set_linewidth(0.5)
+
+
+def _lines(boundaries: gpd.GeoSeries) -> list[np.ndarray]:
+    """Every part of ``boundaries`` as an (n, 2) coordinate array."""
+    parts = shapely.get_parts(np.asarray(boundaries.dropna().values, dtype=object))
+    return [shapely.get_coordinates(part) for part in parts if not part.is_empty]
 
 
 def _draw_graticule(ax, grid: Grid, step: float = 5.0) -> None:
