@@ -13,9 +13,9 @@ import typer
 from rich.console import Console
 
 from geo.errors import SpilloverError
-from sim.cli_sweep import sensitivity_command, sweep_command
 from sim.cli_extract import extract_command
 from sim.cli_figures import compare_command, figures_command
+from sim.cli_sweep import sensitivity_command, sweep_command
 
 app = typer.Typer(
     name="spillover",
@@ -109,13 +109,11 @@ def _print_crossings(frame) -> None:
     Console().print(table)
 
 
-app.command("extract")(extract_command)
-
-
-app.command("sweep")(sweep_command)
-app.command("sensitivity")(sensitivity_command)
 app.command("figures")(figures_command)
 app.command("compare")(compare_command)
+app.command("sweep")(sweep_command)
+app.command("sensitivity")(sensitivity_command)
+app.command("extract")(extract_command)
 
 
 @app.command("demo")
@@ -142,6 +140,20 @@ def demo(
                   f"(runs and region map: {t1 - t0:.0f} s; total {t2 - t0:.0f} s)")
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage-error classes: typer ≥ 0.16 raises those of its vendored click, older ones click's."""
+    classes = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            classes.append(__import__(module, fromlist=["ClickException"]).ClickException)
+        except ImportError:
+            continue
+    return tuple(classes)
+
+
+_USAGE_ERRORS = _usage_errors()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``spillover`` console script."""
     try:
@@ -154,13 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         console.print("aborted")
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except _USAGE_ERRORS as exc:  # a mistyped option or value: click's own message, exit 2
+        exc.show()
+        return exc.exit_code
     return 0
 
 
