@@ -9,7 +9,8 @@ Units: the model's clock is in days, lengths in km. Scenario rates are per year 
       r_c = r0 · max(0, 1 + w_coups·coups_c + w_armed_partner·armed_partner_c + w_protests·protests_c
                            + w_epicentre·epicentre_c + w_spread·spread_into_c)
 
-  with the attribute columns of :func:`geo.attributes.country_attributes` and the weights of ``[growth]``.
+  with the attribute columns of :func:`geo.attributes.country_attributes` and the weights of ``[growth]``,
+  times the analyst's ``growth.country_factor`` for c (default 1; e.g. state capacity, which no document states).
 - **Suppression per country and day** (1/day)::
 
       σ_c(t) = troops_effect_per_year / 365.25 · Σ_k troops_k,c(t) / 1000
@@ -165,7 +166,7 @@ def growth_table(scenario: Scenario, grid: Grid, attributes: pd.DataFrame) -> np
             for column, weight in ATTRIBUTE_WEIGHTS.items():
                 value = row.get(column, 0.0)
                 factor += getattr(g, weight) * (0.0 if pd.isna(value) else float(value))
-        r[i] = g.base_rate_per_year / DAYS_PER_YEAR * max(0.0, factor)
+        r[i] = g.base_rate_per_year / DAYS_PER_YEAR * max(0.0, factor) * g.country_factor.get(code, 1.0)
     return r
 
 

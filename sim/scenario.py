@@ -92,6 +92,8 @@ class GrowthConfig:
                                  lo=-1.0, hi=10.0)
     weight_spread: float = _p(0.20, "relative increase of r in countries the insurgency is documented to have "
                               "spread into", "", lo=-1.0, hi=10.0)
+    country_factor: dict = _p({}, 'analyst\'s multiplier on r per country, e.g. DZA = 0.3 for strong state '
+                              'control (default 1; not from the documents)')
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,12 @@ class Scenario:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1e3:
                 raise SpilloverError(
                     f"{source}: diffusion.permeability.{key} = {value!r}; valid: a number ≥ 0 (0 closes the border)")
+        for key, value in self.growth.country_factor.items():
+            if key not in codes:
+                raise SpilloverError(f"{source}: growth.country_factor key {key!r} is not a modelled country; "
+                                     f"valid: ADM0_A3 codes from grid.countries {codes}")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 100:
+                raise SpilloverError(f"{source}: growth.country_factor.{key} = {value!r}; valid: a number in [0, 100]")
         for key, value in self.suppression.contingent_sizes.items():
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise SpilloverError(

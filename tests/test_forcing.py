@@ -153,3 +153,13 @@ def test_private_military_companies_do_not_suppress(grid):
                             "present_from": pd.NaT, "present_until": pd.NaT, "size": 1000}])
     troops = contingents(scenario(), pd.concat([rows, wagner], ignore_index=True))
     assert "Wagner Group" not in set(troops.actor) and len(troops) == len(rows)
+
+
+def test_country_factor_scales_growth_and_is_validated(grid):
+    attrs = pd.DataFrame(index=CODES)
+    r = growth_table(scenario(**{"growth.country_factor": {"NER": 0.25}}), grid, attrs)
+    assert r[grid.id_of("NER")] == pytest.approx(0.25 * r[grid.id_of("MLI")])
+    with pytest.raises(SpilloverError, match="growth.country_factor key 'FRA' is not a modelled country"):
+        scenario(**{"growth.country_factor": {"FRA": 0.5}})
+    with pytest.raises(SpilloverError, match=r"growth.country_factor.NER = -1; valid: a number in \[0, 100\]"):
+        scenario(**{"growth.country_factor": {"NER": -1}})
