@@ -255,7 +255,7 @@ def test_resume_after_the_sweep_process_is_killed(reference, scenario_file, tmp_
     argv = [sys.executable, "-m", "sim.cli", "sweep", str(scenario_file), "--set", "initial.noise=0.05",
             "-p", "growth.base_rate_per_year=1:3", "-p", "diffusion.kappa_km2_per_year=2000:8000", "--method", "lhs",
             "--n", "8", "--replicates", "2", "--horizon", "end", "--horizon", "2014-01-01", "--seed", "0",
-            "--batch", "1", "--workers", "2", "--out", str(out), "--quiet"]
+            "--batch", "1", "--workers", "1", "--out", str(out), "--quiet"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
     while _stored_batches(out) < 3 and proc.poll() is None and time.monotonic() < deadline:
