@@ -41,7 +41,8 @@ def sweep_command(
     workers: Annotated[int, typer.Option(help="local worker processes (0: run in this process)")] = 2,
     batch: Annotated[int, typer.Option(help="runs integrated together in one kernel call (ensemble size)")] = 16,
     scheduler: Annotated[Optional[str], typer.Option(help="address of a Dask distributed scheduler, e.g. "
-                                                     "tcp://10.0.0.5:8786, to run the batches on its workers")] = None,
+                                                     "tcp://10.0.0.5:8786, to run the batches on its workers (start them with --nthreads 1 and "
+        "NUMBA_NUM_THREADS = cores per worker process)")] = None,
     retry_failed: Annotated[bool, typer.Option(help="when resuming, rerun runs recorded as failed")] = False,
     second_order: Annotated[bool, typer.Option(help="sobol: also sample for second-order indices "
                                                "(N·(2D+2) points)")] = False,
@@ -54,8 +55,8 @@ def sweep_command(
 ) -> None:
     """Sweep scenario parameters over a grid, Latin hypercube, Sobol' or Morris design; one row per run."""
     from sim.scenario import Scenario
-    from sim.sweep import (Metrics, SweepConfig, check_horizons, default_horizons, parse_param, parse_set,
-                           plan_batches, run_sweep)
+    from sim.sweep import (Metrics, SweepConfig, balanced_batch, check_horizons, default_horizons, parse_param,
+                           parse_set, plan_batches, run_sweep)
 
     loaded = Scenario.load(scenario)
     if set_:
@@ -63,8 +64,6 @@ def sweep_command(
     if list_params:
         _list_params(loaded, model)
         return
-    if out is None:
-        raise SpilloverError("--out DIR is required: the folder for sweep.json and results.parquet")
     params = tuple(parse_param(p, model) for p in (param or []))
     metrics = Metrics(
         countries=tuple(c.strip() for c in countries.split(",") if c.strip()),
@@ -77,10 +76,14 @@ def sweep_command(
     if dry_run:
         design = config.design()
         runs = config.runs(design)
+        if not scheduler and workers > 1:
+            batch = balanced_batch(len(runs), batch, workers)
         batches = plan_batches(runs, loaded, model, batch)
         err.print(f"{method} design: {len(design)} points × {replicates} replicate(s) = {len(runs)} runs in "
                   f"{len(batches)} batch(es) of ≤ {batch}; sampler: {config.sampler()}", highlight=False)
         return
+    if out is None:
+        raise SpilloverError("--out DIR is required: the folder for sweep.json and results.parquet")
     try:
         outcome = run_sweep(config, out, workers=workers, batch=batch, scheduler=scheduler,
                             retry_failed=retry_failed, progress=not quiet, log=lambda m: err.print(m, highlight=False))

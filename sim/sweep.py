@@ -41,8 +41,10 @@ Execution (:func:`run_sweep`)
     preferred over a Dask ``LocalCluster`` here: the sweep is a plain map of independent batches, and the pool
     needs no scheduler, nanny or ports and starts in the time it takes to import the package.
     ``scheduler="tcp://host:port"``: the same batch tasks go to an existing ``dask.distributed`` cluster through
-    ``Client(address)``; every worker is warmed once with ``client.run`` (run workers with ``--nthreads 1``: the
-    kernel is parallel itself, and kernel calls in one process are serialised). Workers need the package installed
+    ``Client(address)``; every worker is warmed once with ``client.run``. Start workers with ``--nthreads 1`` and
+    split the cores between worker processes with ``NUMBA_NUM_THREADS`` (the kernel is parallel itself, and kernel
+    calls in one process are serialised), e.g. on a 16-core node ``NUMBA_NUM_THREADS=4 dask worker ADDRESS
+    --nworkers 4 --nthreads 1``. Workers need the package installed
     and the files the scenario names (``initial.state``); the documents are read once here and sent with the
     tasks. ``workers=0`` runs the batches in this process (tests, debugging). At most ``2 × workers`` batches are in
     flight at any time.
