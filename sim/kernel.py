@@ -26,8 +26,9 @@ unmodelled cells. With ``coef = kappa dt / dx²`` the update of a modelled cell 
     u_new = u + coef * lap + dt * (r_tab[c] * u * (1 - u) - sigma_tab[c] * u)
 
 evaluated, in every implementation here, as
-``u + coef * lap + u * ((dt * r_tab[c]) * (1 - u) - dt * sigma_tab[c])`` (two fewer operations per cell; the
-numba kernel and the numpy reference round identically, so they agree bit for bit).
+``u + coef * lap + u * ((dt * r_tab[c]) * (1 - u) - dt * sigma_tab[c])`` (two fewer operations per cell). The
+numba kernel (no fastmath, so no FMA contraction or reassociation) and the numpy reference do the same operations
+in the same order; on x86-64 they agree bit for bit, and the tests hold them to a few ulps.
 
 A neighbour outside the grid is replaced by the cell itself (a mirror ghost cell), so it contributes
 ``perm[c, c] * (u - u) = 0`` exactly: zero flux through the grid edge. Cells with ``cid == 0`` are set to 0.
@@ -36,7 +37,24 @@ diffusion conserves ``sum(u)`` to rounding.
 
 The growth and suppression rates are looked up per country (``r_tab[cid]``, ``sigma_tab[cid]``), so a cell update
 reads ``u`` (4 B in float32), its country id (1 B) and writes ``u`` (4 B): at most 10 bytes of memory traffic per
-cell update (neighbour values come from cache).
+cell update (neighbour values come from cache), and less with temporal blocking (below).
+
+How the numba kernel is fast
+----------------------------
+* Runs of cells whose whole neighbourhood lies in one country (with ``perm[c, c] = 1``) take a branch-free loop
+  with scalar coefficients that LLVM vectorises (AVX2: 8 float32 cells per instruction). Which 64-column chunks
+  of each row qualify depends on ``cid`` only and is worked out once per :func:`advance` call
+  (:func:`_uniform_chunks`); borders, coasts and the first and last column take the general per-face loop. Since
+  ``1 * x == x`` exactly, both loops give bit-identical results.
+* Rows are addressed by offsets into flat arrays, not as row views (a view costs an atomic reference count, and
+  two threads counting on one array contend for a cache line), with unsigned column indices (no negative-index
+  wraparound, which stops vectorisation).
+* Temporal blocking (``advance(..., block=k)``): each thread advances its strip of rows ``k`` steps per sweep, as
+  a wavefront through a small ring buffer that stays in cache, recomputing the ``k``-row halos at strip edges.
+  Main memory then sees one read and one write of the state per ``k`` steps instead of per step; this is what
+  lifts the memory-bandwidth wall on grids larger than the cache. Results are bit-identical to ``block=1``.
+* Small grids run on fewer threads (at least 32 768 cells per thread): below that, waking threads and meeting at
+  the barrier costs more than the work.
 
 Stability and positivity
 ------------------------
@@ -61,11 +79,10 @@ default (float64 accepted; then every float array must be float64). Every member
 ``perm (m, n+1, n+1)``, ``r_tab (m, n+1)``, ``sigma_tab (m, n+1)`` and ``coef (m,)`` (its own kappa, one common
 ``dt``); the country ids ``cid (ny, nx)`` uint8 are shared. :func:`prepare` builds these arrays from plain inputs.
 
-:func:`advance` runs ``nsteps`` steps in numba (parallel over (member, row)), ping-ponging between ``u`` and
-``buf`` without allocating, and returns whichever of the two holds the result. :func:`advance_numpy` is the plain
-numpy reference with the same signature and the same arithmetic, in the same order. ``advance(..., block=k)``
-does ``k`` steps per pass over the grid (temporal blocking, see :func:`advance`): bit-identical results, faster on
-grids larger than the cache.
+:func:`advance` runs ``nsteps`` steps in numba (parallel over (member, row), or (member, strip) when blocking),
+ping-ponging between ``u`` and ``buf`` without allocating state, and returns whichever of the two holds the
+result. :func:`advance_numpy` is the plain numpy reference with the same signature and the same arithmetic, in
+the same order.
 
 :func:`fisher_kpp_advance` (numba) and :func:`fisher_kpp_advance_numpy` step the plain Fisher-KPP equation
 ``du/dt = D laplace(u) + r u (1 - u)`` (uniform coefficients, no mask, zero-flux edges) for the benchmarks.
@@ -96,6 +113,12 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 #: Columns per chunk when looking for runs of cells whose whole neighbourhood lies in one country.
 _CHUNK = 64
+
+#: Padding (elements) of the rows of the temporal-blocking ring buffer, against cache-set aliasing.
+_RING_PAD = 16
+
+#: State size (u and buf) up to which the plain kernel runs from cache (see :func:`auto_block`).
+_CACHE_BYTES = 16 * 2**20
 
 #: Fewest cells per numba thread per step (see :func:`_threads_for`).
 _CELLS_PER_THREAD = 2**15
@@ -324,11 +347,13 @@ def _model_row(src, on, oc, os, dst, oo, cid, cn, cc, cs, flags, fo, nx, perm, r
 
 
 @njit(parallel=True, cache=True)
-def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ny, nx, nsteps, block, strip_rows, ring):
+def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ny, nx, nsteps, block, strip_rows, ring,
+                   ring_stride):
     """``nsteps`` steps, up to ``block`` steps per pass over the grid; returns the number of passes.
 
-    ``u``, ``buf`` (m, ny, nx), ``cid`` (ny, nx), ``flags`` (ny, nchunks) and ``ring`` (threads, block - 1, 3, nx)
-    come flattened to 1-D.
+    ``u``, ``buf`` (m, ny, nx), ``cid`` (ny, nx), ``flags`` (ny, nchunks) and ``ring`` (threads, block - 1, 3,
+    ring_stride) come flattened to 1-D. The ring's rows are padded (``ring_stride > nx``): rows a power-of-two
+    bytes apart map to the same cache sets, and the wavefront touches 4 rows per level at the same columns.
 
     The work items are (member, strip of ``strip_rows`` rows), in a prange over their flattened index; with
     ``block = 1`` a strip is one row: a prange over (member, row), one pass per step.
@@ -372,14 +397,16 @@ def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ny
                         _model_row(src, rn * nx, rc * nx, rs * nx, dst, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
                                    flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
                     elif s == 1:
-                        _model_row(src, rn * nx, rc * nx, rs * nx, ring, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
-                                   flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
+                        _model_row(src, rn * nx, rc * nx, rs * nx, ring, ro * ring_stride, cid, i_n * nx, i * nx,
+                                   i_s * nx, flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
                     elif s == kk:
-                        _model_row(ring, rn * nx, rc * nx, rs * nx, dst, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
-                                   flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
+                        _model_row(ring, rn * ring_stride, rc * ring_stride, rs * ring_stride, dst, ro * nx, cid,
+                                   i_n * nx, i * nx, i_s * nx, flags, i * nchunks, nx, perm, r_tab, sigma_tab, k,
+                                   coef[k], dt, one)
                     else:
-                        _model_row(ring, rn * nx, rc * nx, rs * nx, ring, ro * nx, cid, i_n * nx, i * nx, i_s * nx,
-                                   flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k], dt, one)
+                        _model_row(ring, rn * ring_stride, rc * ring_stride, rs * ring_stride, ring,
+                                   ro * ring_stride, cid, i_n * nx, i * nx, i_s * nx, flags, i * nchunks, nx, perm,
+                                   r_tab, sigma_tab, k, coef[k], dt, one)
         src, dst = dst, src
         done += kk
         passes += 1
@@ -403,9 +430,11 @@ def _threads_for(cells: int):
 
 
 def auto_block(shape, dtype) -> int:
-    """The temporal block :func:`advance` uses by default: 1 while the state fits in cache, else 8."""
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    return 1 if nbytes <= 8 * 2**20 else 8
+    """The temporal block :func:`advance` uses by default: 1 while ``u`` and ``buf`` fit in ``_CACHE_BYTES``, else
+    16. Measured on the 2-core development machine (32 MiB L3, see benchmarks/results_kernel.md): up to 1024²
+    float32 the plain kernel runs from cache and is as fast; from 2048² on, blocking is 1.5-3x faster."""
+    nbytes = 2 * math.prod(shape) * np.dtype(dtype).itemsize
+    return 1 if nbytes <= _CACHE_BYTES else 16
 
 
 def advance(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps, *, block: int | None = None):
@@ -418,7 +447,9 @@ def advance(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps, *, block: int
 
     ``block = k`` does up to ``k`` steps per pass over the grid (temporal blocking, bit-identical to ``block=1``;
     the returned array then is ``buf`` if the number of passes ``ceil(nsteps / k)`` is odd). ``None`` picks
-    :func:`auto_block`. Threads: ``numba.set_num_threads``.
+    :func:`auto_block`. Threads: ``numba.set_num_threads`` (fewer on small grids, see :func:`_threads_for`).
+    Per call, two small work arrays are allocated: the chunk flags (``ny * nx / 64`` bytes) and, when blocking,
+    the ring buffer (``threads * (k - 1) * 3`` rows).
     """
     dt, one = _check(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps)
     nsteps = int(nsteps)
@@ -436,9 +467,10 @@ def advance(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps, *, block: int
             strip_rows = 1
         else:  # m * strips is a multiple of the thread count: equal work per thread
             strip_rows = -(-ny // max(1, nw // math.gcd(m, nw)))
-        ring = np.empty(numba.config.NUMBA_NUM_THREADS * (block - 1) * 3 * nx, dtype=u.dtype)
+        ring_stride = nx + _RING_PAD
+        ring = np.empty(numba.config.NUMBA_NUM_THREADS * (block - 1) * 3 * ring_stride, dtype=u.dtype)
         passes = _model_advance(u.reshape(-1), buf.reshape(-1), cid.reshape(-1), flags.reshape(-1), perm, r_tab,
-                                sigma_tab, coef, dt, one, ny, nx, nsteps, block, strip_rows, ring)
+                                sigma_tab, coef, dt, one, ny, nx, nsteps, block, strip_rows, ring, ring_stride)
     return buf if passes % 2 else u
 
 
