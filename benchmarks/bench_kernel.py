@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", default="512,1024,2048,4096", help="grid sizes N (N x N), comma-separated")
     p.add_argument("--dtypes", default="float32,float64")
     p.add_argument("--threads", default="1,2", help="numba thread counts, comma-separated")
-    p.add_argument("--blocks", default="8", help="temporal blocks to time besides block=1, comma-separated")
+    p.add_argument("--blocks", default="16", help="temporal blocks to time besides block=1, comma-separated")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seconds", type=float, default=0.3, help="wall time of one repeat, roughly")
     p.add_argument("--no-pypde", action="store_true", help="skip py-pde")

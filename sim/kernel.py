@@ -355,8 +355,8 @@ def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ny
     ring_stride) come flattened to 1-D. The ring's rows are padded (``ring_stride > nx``): rows a power-of-two
     bytes apart map to the same cache sets, and the wavefront touches 4 rows per level at the same columns.
 
-    The work items are (member, strip of ``strip_rows`` rows), in a prange over their flattened index; with
-    ``block = 1`` a strip is one row: a prange over (member, row), one pass per step.
+    With ``block = 1``: one pass per step, a prange over the flattened (member, row) index. Otherwise the work
+    items are (member, strip of ``strip_rows`` rows), in a prange over their flattened index.
 
     With ``block = kk > 1`` (temporal blocking) an item advances its strip ``[a, b)`` by ``kk`` steps in one sweep
     down the rows, as a wavefront: when it reads source row ``p`` it computes row ``p - s`` of level ``s`` (the
@@ -372,6 +372,18 @@ def _model_advance(u, buf, cid, flags, perm, r_tab, sigma_tab, coef, dt, one, ny
     src, dst = u, buf
     done = 0
     passes = 0
+    if block == 1:  # one pass per step, no wavefront bookkeeping
+        for _ in range(nsteps):
+            for item in prange(m * ny):
+                k = item // ny
+                i = item - k * ny
+                i_n = i - 1 if i > 0 else i
+                i_s = i + 1 if i < ny - 1 else i
+                _model_row(src, (item - i + i_n) * nx, item * nx, (item - i + i_s) * nx, dst, item * nx, cid,
+                           i_n * nx, i * nx, i_s * nx, flags, i * nchunks, nx, perm, r_tab, sigma_tab, k, coef[k],
+                           dt, one)
+            src, dst = dst, src
+        return nsteps
     while done < nsteps:
         kk = min(block, nsteps - done)
         for item in prange(m * nstrips):
