@@ -137,7 +137,7 @@ def _summary(outcome, config) -> None:
     for col in ("metric", "min", "median", "max", "NaN"):
         table.add_column(col, justify="left" if col == "metric" else "right")
     for col in config.metrics.columns(config.model):
-        if col.startswith("crossed_"):
+        if col.startswith(("crossed_", "cross_date_")):
             continue
         v = ok[col].astype(float)
         table.add_row(col, *(f"{x:,.4g}" if x == x else "–" for x in (v.min(), v.median(), v.max())),

@@ -53,10 +53,12 @@ class Sensitivity:
 
 
 def default_metrics(spec: dict) -> list[str]:
-    """The numeric metric columns of a sweep (``crossed_*`` flags excluded: ``cross_days_*`` carries them)."""
+    """The numeric metric columns of a sweep (``crossed_*`` and ``cross_date_*`` excluded: ``cross_days_*`` carries
+    them)."""
     fixed = {"run_id", "point", "replicate", "seed", "status", "error", "seconds", "days", "substeps"}
     params = {p["name"] for p in spec["params"]}
-    return [c for c in spec["columns"] if c not in fixed | params and not c.startswith("crossed_")]
+    return [c for c in spec["columns"]
+            if c not in fixed | params and not c.startswith(("crossed_", "cross_date_"))]
 
 
 def point_values(spec: dict, frame: pd.DataFrame, metric: str) -> tuple[np.ndarray, int]:

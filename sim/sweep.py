@@ -30,7 +30,8 @@ Metrics (:class:`Metrics`), computed in the snapshot callback from the state (``
 time series is kept), with the definitions of :mod:`sim.output`:
     ``cross_days_<ISO>``: days from the start to the first snapshot at which at least
     ``output.crossing_area_fraction`` of the country's area has risk ≥ ``output.threshold`` (NaN if never, or the
-    run length + 1 with ``censor``); ``crossed_<ISO>``: whether it crossed; ``mean_risk_<ISO>_<H>`` and
+    run length + 1 with ``censor``); ``crossed_<ISO>``: whether it crossed; ``cross_date_<ISO>``: that snapshot's
+    ISO date (empty if never); ``mean_risk_<ISO>_<H>`` and
     ``area_at_risk_km2_<ISO>_<H>`` at each horizon ``H`` (``end`` = the last day, or an ISO date: the last
     snapshot at or before it). The time resolution is the scenario's ``output_every_days``.
 
@@ -214,7 +215,7 @@ class Metrics:
             return ["y"]
         cols = []
         for c in self.countries:
-            cols += [f"cross_days_{c}", f"crossed_{c}"]
+            cols += [f"cross_days_{c}", f"crossed_{c}", f"cross_date_{c}"]
         for h in self.horizons:
             for c in self.countries:
                 cols += [f"mean_risk_{c}_{h}", f"area_at_risk_km2_{c}_{h}"]
@@ -593,6 +594,8 @@ def _integrate_members(members: list[_Member], metrics: Metrics) -> list[dict]:
             values[f"cross_days_{code}"] = float(cross[k, j]) if crossed else (
                 float(total + 1) if metrics.censor else float("nan"))
             values[f"crossed_{code}"] = crossed
+            values[f"cross_date_{code}"] = (start + dt.timedelta(days=int(cross[k, j]))).isoformat() if crossed \
+                else None
         for label in metrics.horizons:
             for j, code in enumerate(metrics.countries):
                 values[f"mean_risk_{code}_{label}"] = float(mean[label][k, j]) if label in mean else float("nan")
@@ -675,7 +678,7 @@ class ResultStore:
             return spec
         diffs = [k for k in SPEC_KEYS if _canon(stored.get(k)) != _canon(spec.get(k))]
         if diffs:
-            details = "; ".join(f"{k}: stored {_short(stored.get(k))} ≠ now {_short(spec.get(k))}" for k in diffs)
+            details = "; ".join(_differences(_canon(stored.get(k)), _canon(spec.get(k)), k) for k in diffs)
             raise SpilloverError(f"{self.out}/{SWEEP_FILE} is a different sweep ({details}); resume it with the "
                                  "same scenario and options, or use another --out folder")
         return stored
@@ -696,8 +699,14 @@ class ResultStore:
 
     def load(self) -> pd.DataFrame:
         """Every stored row (results.parquet and parts), one per run id (the latest), ordered by run."""
-        files = self._files()
-        frames = [pd.read_parquet(p) for p in files]
+        for attempt in range(5):  # a running sweep may fold (delete) parts while we read: list them again
+            try:
+                frames = [pd.read_parquet(p) for p in self._files()]
+                break
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame()
@@ -735,6 +744,22 @@ def _canon(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
+def _differences(old, new, key: str, limit: int = 6) -> str:
+    """``key.sub: stored A ≠ now B`` for each differing leaf of two nested dicts (at most ``limit``)."""
+    out: list[str] = []
+
+    def walk(a, b, path):
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b)):
+                walk(a.get(k), b.get(k), f"{path}.{k}")
+        elif a != b:
+            out.append(f"{path}: stored {_short(a)} ≠ now {_short(b)}")
+
+    walk(old, new, key)
+    more = f"; … {len(out) - limit} more" if len(out) > limit else ""
+    return "; ".join(out[:limit]) + more
+
+
 def _short(value, limit: int = 80) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -746,7 +771,8 @@ def _dtypes(config: SweepConfig) -> dict[str, str]:
     for p in config.params:
         out[p.name] = "Int64" if p.integer else "float64"
     for c in config.metrics.columns(config.model):
-        out[c] = "boolean" if c.startswith("crossed_") else "float64"
+        out[c] = ("boolean" if c.startswith("crossed_") else "string" if c.startswith("cross_date_")
+                  else "float64")
     return out
 
 

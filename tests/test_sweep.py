@@ -153,6 +153,10 @@ def test_metrics_equal_the_single_run_outputs(tmp_path):
         expected = (pd.Timestamp(first) - start).days if first else math.nan
         assert row[f"cross_days_{code}"] == pytest.approx(expected, nan_ok=True)
         assert bool(row[f"crossed_{code}"]) == bool(first)
+        if first:
+            assert row[f"cross_date_{code}"] == first
+        else:
+            assert pd.isna(row[f"cross_date_{code}"])
         own = series[series.country == code]
         last = own.iloc[-1]
         assert last["time"] == "2016-01-01"
@@ -163,7 +167,7 @@ def test_metrics_equal_the_single_run_outputs(tmp_path):
     assert row["crossed_BFA"] and row["cross_days_BFA"] > 0
     slow = config(("growth.base_rate_per_year=0.5:0.5000001",), "grid", 1)  # too slow to reach Burkina Faso
     never = run_sweep(slow, tmp_path / "slow", workers=0, progress=False).results.iloc[0]
-    assert math.isnan(never["cross_days_BFA"]) and not never["crossed_BFA"]
+    assert math.isnan(never["cross_days_BFA"]) and not never["crossed_BFA"] and pd.isna(never["cross_date_BFA"])
     censored = run_sweep(config(("growth.base_rate_per_year=0.5:0.5000001",), "grid", 1,
                                 metrics=Metrics(censor=True)), tmp_path / "censored", workers=0,
                          progress=False).results.iloc[0]
