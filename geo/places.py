@@ -15,6 +15,7 @@ Accepted phrases (case- and accent-insensitive), resolved to a shapely geometry 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -124,6 +125,7 @@ def _country_geometry(countries: gpd.GeoDataFrame, code: str, phrase: str):
     return countries.geometry[code]
 
 
+@lru_cache(maxsize=1)
 def _to_albers():
     fwd = Transformer.from_crs("EPSG:4326", SAHEL_ALBERS, always_xy=True)
     inv = Transformer.from_crs(SAHEL_ALBERS, "EPSG:4326", always_xy=True)

@@ -17,6 +17,7 @@ Repairs applied when building (also listed in ``shapes/README.md``):
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -130,6 +131,23 @@ def load_countries(path: str | os.PathLike | None = None, codes: tuple[str, ...]
     path = Path(path) if path else DEFAULT_SHAPES
     if not path.exists():
         raise SpilloverError(f"shapes file {path} does not exist; rebuild it with `spillover shapes build`")
+    stat = path.stat()
+    countries = _read_countries(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
+    if codes is not None:
+        codes = list(codes)
+        unknown = [c for c in codes if c not in countries.index]
+        if unknown:
+            raise SpilloverError(
+                f"unknown country code(s) {unknown} in {path}; valid ADM0_A3 codes: {sorted(countries.index)}"
+            )
+        countries = countries.loc[codes]
+    return countries
+
+
+@lru_cache(maxsize=4)
+def _read_countries(path: str, mtime_ns: int, size: int) -> gpd.GeoDataFrame:
+    """Read and check a shapes GeoPackage (cached per file version: sweeps and figures load it often)."""
+    path = Path(path)
     try:
         countries = gpd.read_file(path, layer=LAYER, engine="pyogrio")
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
@@ -141,16 +159,7 @@ def load_countries(path: str | os.PathLike | None = None, codes: tuple[str, ...]
     if missing or countries.empty:
         raise SpilloverError(f"shapes file {path} lacks columns {missing or 'rows'}; rebuild it with "
                              "`spillover shapes build`")
-    countries = countries.set_index("ADM0_A3", drop=False).rename_axis("code")
-    if codes is not None:
-        codes = list(codes)
-        unknown = [c for c in codes if c not in countries.index]
-        if unknown:
-            raise SpilloverError(
-                f"unknown country code(s) {unknown} in {path}; valid ADM0_A3 codes: {sorted(countries.index)}"
-            )
-        countries = countries.loc[codes]
-    return countries
+    return countries.set_index("ADM0_A3", drop=False).rename_axis("code")
 
 
 def load_country_names(path: str | os.PathLike | None = None) -> pd.DataFrame:
