@@ -101,7 +101,7 @@ def _print_crossings(frame) -> None:
     from rich.table import Table
 
     table = Table(title="first date with ≥ {:.0%} of the country's area at risk ≥ {:g}".format(
-        frame["crossing_area_fraction"].iloc[0], frame["threshold"].iloc[0]))
+        frame["crossing_area_fraction"].iloc[0], frame["threshold"].iloc[0]), min_width=60)
     table.add_column("country")
     table.add_column("first crossing")
     for row in frame.itertuples(index=False):

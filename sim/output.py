@@ -171,8 +171,8 @@ class RiskNetCDF:
         })
         chunk = (1, min(ny, 1024), min(nx, 1024))
         ftype = "f4" if dtype == "float32" else "f8"
-        risk = ds.createVariable("risk", ftype, ("time", "y", "x"), zlib=True, complevel=4, chunksizes=chunk,
-                                 fill_value=np.nan)
+        risk = ds.createVariable("risk", ftype, ("time", "y", "x"), zlib=True, complevel=1, shuffle=True,
+                                 chunksizes=chunk, fill_value=np.nan)
         risk.setncatts({
             "long_name": "insurgency risk", "units": "1", "valid_min": 0.0, "valid_max": 1.0,
             "grid_mapping": "crs", "coordinates": "time y x",
