@@ -455,7 +455,7 @@ def advance(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps, *, block: int
     Arguments are those of :class:`KernelArgs` (see the module docstring for the equations); all arrays
     C-contiguous, all float arrays of ``u``'s dtype. ``u`` and ``buf`` are used as a ping-pong pair, no memory is
     allocated for the state: the result is in the returned array, which is ``u`` or ``buf`` (the other one holds
-    an intermediate state). Use the return value; with ``nsteps = 0`` it is ``u``, unchanged.
+    an intermediate state). Use the return value; with ``nsteps = 0`` (or an empty grid) it is ``u``, unchanged.
 
     ``block = k`` does up to ``k`` steps per pass over the grid (temporal blocking, bit-identical to ``block=1``;
     the returned array then is ``buf`` if the number of passes ``ceil(nsteps / k)`` is odd). ``None`` picks
@@ -468,7 +468,7 @@ def advance(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps, *, block: int
     block = auto_block(u.shape, u.dtype) if block is None else int(block)
     if block < 1:
         raise ValueError(f"block must be >= 1, got {block}")
-    if nsteps == 0:
+    if nsteps == 0 or u.size == 0:
         return u
     block = min(block, nsteps)
     m, ny, nx = u.shape
@@ -498,6 +498,8 @@ def advance_numpy(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps):
     is in the returned array: ``buf`` when ``nsteps`` is odd, else ``u`` (the same ping-pong as ``advance``).
     """
     dt, one = _check(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps)
+    if u.size == 0:
+        return u
     ny, nx = cid.shape
     cp = np.pad(cid, 1, mode="edge")
     # neighbour (row, col) slices into the padded arrays, in the order N, S, W, E

@@ -323,6 +323,8 @@ def test_returned_array_is_u_or_buf():
     assert advance(*args, nsteps=4, block=1) is args.u
     assert advance(*args, nsteps=10, block=4) is args.buf  # passes of 4, 4, 2
     assert advance_numpy(*args, nsteps=1) is args.buf
+    empty = prepare(np.zeros((3, 0, 5)), np.zeros((0, 5), np.uint8), [[0, 0], [0, 1]], [0, 1], [0, 0], 1.0, 1.0, 0.1)
+    assert advance(*empty, nsteps=3) is empty.u and advance_numpy(*empty, nsteps=3) is empty.u
 
 
 # ------------------------------------------------------------------------------------------------------------
