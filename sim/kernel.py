@@ -112,7 +112,10 @@ __all__ = [
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 #: Columns per chunk when looking for runs of cells whose whole neighbourhood lies in one country.
-_CHUNK = 64
+_CHUNK = 16
+#: Chunk flag of a chunk whose cells are all outside the mask (country ids are < 255: ``geo.grid`` uses uint8
+#: ids only below 255 countries).
+_EMPTY = 255
 
 #: Padding (elements) of the rows of the temporal-blocking ring buffer, against cache-set aliasing.
 _RING_PAD = 16
@@ -249,6 +252,8 @@ def _check(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps):
     for name, a in (("perm", perm), ("r_tab", r_tab), ("sigma_tab", sigma_tab), ("coef", coef)):
         if not np.all(np.isfinite(a)) or np.any(a < 0):
             raise ValueError(f"{name} must be finite and non-negative")
+    if int(cid.max(initial=0)) >= _EMPTY:
+        raise ValueError(f"cid holds id {int(cid.max())}; ids must be below {_EMPTY} (at most {_EMPTY - 1} countries)")
     if cid.size and int(cid.max()) >= n1:
         raise ValueError(f"cid holds id {int(cid.max())} but the tables have only {n1} rows (ids 0..{n1 - 1})")
     if not (np.isfinite(dt) and dt >= 0):
@@ -266,7 +271,7 @@ def _check(u, buf, cid, perm, r_tab, sigma_tab, coef, dt, nsteps):
 @njit(parallel=True, cache=True)
 def _uniform_chunks(cid, flags):
     """``flags[i, jc] = c`` if the cells of chunk ``jc`` of row ``i`` and all their 4-neighbours lie in country
-    ``c != 0``, else 0. Chunk ``jc`` is columns ``[1 + jc * _CHUNK, min(1 + (jc + 1) * _CHUNK, nx - 1))``: the
+    ``c != 0``, ``_EMPTY`` if every cell of the chunk is outside the mask (id 0), else 0. Chunk ``jc`` is columns ``[1 + jc * _CHUNK, min(1 + (jc + 1) * _CHUNK, nx - 1))``: the
     interior columns; the first and last column always take the general path. At the grid's top and bottom edge
     the missing neighbour row is the row itself (mirror ghost), as in the kernel."""
     ny, nx = cid.shape
@@ -278,7 +283,15 @@ def _uniform_chunks(cid, flags):
             j0 = 1 + jc * _CHUNK
             j1 = min(j0 + _CHUNK, nx - 1)
             c = cc[j0]
-            same = c != 0 and cc[j0 - 1] == c and cc[j1] == c
+            if c == 0:
+                empty = True
+                for j in range(j0, j1):
+                    if cc[j] != 0:
+                        empty = False
+                        break
+                flags[i, jc] = _EMPTY if empty else 0
+                continue
+            same = cc[j0 - 1] == c and cc[j1] == c
             for j in range(j0, j1):
                 if not same:
                     break
@@ -324,7 +337,13 @@ def _model_row(src, on, oc, os, dst, oo, cid, cn, cc, cs, flags, fo, nx, perm, r
     while jc < nchunks:
         c = flags[fo + jc]
         j0 = 1 + jc * _CHUNK
-        if c != 0 and perm[k, c, c] == one:
+        if c == _EMPTY:  # a run of chunks outside the mask: zeros, as _mixed would write
+            jc += 1
+            while jc < nchunks and flags[fo + jc] == _EMPTY:
+                jc += 1
+            for j in range(j0, min(1 + jc * _CHUNK, nx - 1)):
+                dst[oo + j] = one - one
+        elif c != 0 and perm[k, c, c] == one:
             jc += 1
             while jc < nchunks and flags[fo + jc] == c:  # one loop over the whole run of uniform chunks
                 jc += 1

@@ -86,6 +86,16 @@ def test_numba_matches_numpy_reference(dtype):
     assert np.ptp(got[:, args.cid > 0]) > 0.1  # something happened
 
 
+def test_the_reference_case_exercises_every_chunk_path():
+    """The mask of test_numba_matches_numpy_reference has uniform chunks, all-outside chunks and mixed ones."""
+    from sim.kernel import _CHUNK, _EMPTY, _uniform_chunks
+
+    cid = random_case(np.random.default_rng(1)).cid
+    flags = np.empty((cid.shape[0], -(-(cid.shape[1] - 2) // _CHUNK)), np.uint8)
+    _uniform_chunks(cid, flags)
+    assert (flags == _EMPTY).any() and (flags == 0).any() and ((flags > 0) & (flags < _EMPTY)).any()
+
+
 def test_numba_matches_numpy_on_tiny_and_odd_grids():
     rng = np.random.default_rng(2)
     for ny, nx in [(1, 1), (1, 7), (5, 1), (2, 2), (3, 66), (4, 131)]:
