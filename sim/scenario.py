@@ -99,7 +99,7 @@ class GrowthConfig:
 @dataclass(frozen=True)
 class SuppressionConfig:
     troops_effect_per_year: float = _p(
-        0.6, "suppression rate sigma per 1,000 foreign troops present in a country", "1/year per 1000 troops",
+        0.25, "suppression rate sigma per 1,000 foreign troops present in a country", "1/year per 1000 troops",
         lo=0.0)
     default_contingent_size: float = _p(
         500.0, "troops assumed for a contingent whose size no document or size table states", "troops", lo=0.0)
