@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -165,3 +166,28 @@ def test_an_unstable_step_is_refused_and_a_stable_one_is_used(tmp_path):
     assert result.stepping.substeps == 4 and result.stepping.dt == 0.25
     auto = run(small(**{"output.geotiff_days": []}), tmp_path / "auto")
     assert auto.stepping.substeps == 1
+
+
+SCENARIO_FILES = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_every_scenario_runs_as_written(path, tmp_path):
+    """Each scenario in scenarios/, unchanged (documents, contingents, 10 km grid, 2012-2027), runs end to end."""
+    result = run(Scenario.load(path), tmp_path)
+    assert check_run_dir(tmp_path) == tmp_path
+    mali = result.series[result.series.country == "MLI"]
+    assert mali.mean_risk.iloc[-1] > mali.mean_risk.iloc[0] > 0  # the documented onset grows
+    manifest = json.loads((tmp_path / "run.json").read_text())
+    assert {c["actor"] for c in manifest["contingents"]} >= {"France", "United Kingdom"}
+
+
+def test_a_run_can_start_from_a_previous_runs_last_state(run_dir, tmp_path):
+    follow = small(**{"initial.state": str(run_dir / RISK_FILE), "initial.places": [], "scenario.start": "2015-01-01",
+                      "scenario.end": "2016-01-01", "output.geotiff_days": []})
+    run(follow, tmp_path)
+    with xr.open_dataset(run_dir / RISK_FILE) as before, xr.open_dataset(tmp_path / RISK_FILE) as after:
+        np.testing.assert_array_equal(after["risk"].isel(time=0).values, before["risk"].isel(time=-1).values)
+    with pytest.raises(SpilloverError, match="initial.state: .*nope.nc does not exist"):
+        run(follow.replace(**{"initial.state": str(tmp_path / "nope.nc")}), tmp_path / "x")
