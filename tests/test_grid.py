@@ -10,7 +10,6 @@ import shapely
 from pyproj import CRS
 
 import geo.grid
-from geo.adjacency import geodesic_area_km2
 from geo.errors import SpilloverError
 from geo.grid import MAX_CELLS, SAHEL_ALBERS, build_grid
 from geo.shapes import REGION, SAHEL_G5
