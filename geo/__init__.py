@@ -1,19 +1,25 @@
 """Geography of sahel-spillover: Natural Earth countries, borders, the equal-area grid and place phrases.
 
-``geo`` knows nothing of the simulation; ``sim`` builds on it.
+``geo`` knows nothing of the simulation; ``sim`` builds on it. The names below are imported on first use, so
+that importing a light module (``geo.errors``) does not load geopandas.
 """
-from geo.errors import SpilloverError
-from geo.shapes import load_countries, SAHEL_G5, REGION
-from geo.adjacency import land_borders, neighbours
-from geo.grid import Grid, build_grid
+import importlib
 
-__all__ = [
-    "SpilloverError",
-    "load_countries",
-    "SAHEL_G5",
-    "REGION",
-    "land_borders",
-    "neighbours",
-    "Grid",
-    "build_grid",
-]
+_EXPORTS = {
+    "SpilloverError": "geo.errors",
+    "load_countries": "geo.shapes",
+    "SAHEL_G5": "geo.shapes",
+    "REGION": "geo.shapes",
+    "land_borders": "geo.adjacency",
+    "neighbours": "geo.adjacency",
+    "Grid": "geo.grid",
+    "build_grid": "geo.grid",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'geo' has no attribute {name!r}")

@@ -12,7 +12,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-from sim.scenario import Scenario  # noqa: E402
-from sim.runner import RunResult, run  # noqa: E402
+_EXPORTS = {"Scenario": "sim.scenario", "run": "sim.runner", "RunResult": "sim.runner"}
 
-__all__ = ["__version__", "Scenario", "run", "RunResult"]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    """``Scenario``, ``run`` and ``RunResult`` are imported on first use: the CLI's help stays fast."""
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
