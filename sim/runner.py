@@ -82,17 +82,15 @@ def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress
                     "scenario_toml": scenario.to_toml()}
             written_tifs.append(write_geotiff(out / f"risk_{wanted.isoformat()}.tif", grid, u[0], tags))
 
-    bar = _progress(total, scenario.scenario.name) if progress else None
+    from sim.progress import Progress
+
     try:
-        step = integrate([forcing], grid, info.start, total, info.output_every_days, on_snapshot,
-                         dtype=scenario.output.dtype, progress=(lambda d: bar[0].advance(bar[1], d)) if bar else None,
-                         dt_days=scenario.numerics.dt_days)
+        with Progress(total, scenario.scenario.name, unit="days", enabled=bool(progress)) as bar:
+            step = integrate([forcing], grid, info.start, total, info.output_every_days, on_snapshot,
+                             dtype=scenario.output.dtype, progress=bar.advance, dt_days=scenario.numerics.dt_days)
     except BaseException as exc:
         nc.abort(exc)
         raise
-    finally:
-        if bar:
-            bar[0].stop()
     nc.close()
     if log:
         log(f"stepping: {step.describe()}")
@@ -113,13 +111,3 @@ def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress
         "seconds": round(seconds, 3),
     })
     return RunResult(out=out, series=frame, crossings=cross, stepping=step, seconds=seconds)
-
-
-def _progress(total_days: int, name: str):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn(f"[bold]{name}[/]"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
-                   TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
-    task = bar.add_task("run", total=total_days)
-    bar.start()
-    return bar, task

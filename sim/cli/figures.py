@@ -6,11 +6,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-
 from geo.errors import SpilloverError
-
-console = Console(stderr=True)
+from sim.cli.common import say
 
 
 def _formats(value: str) -> tuple[str, ...]:
@@ -41,8 +38,8 @@ def figures_command(
         raise SpilloverError(f"--animation {animation!r}; valid: gif, mp4, none")
     t0 = time.perf_counter()
     written = run_figures(run_dir, out, _formats(formats), dates=date or None,
-                          animation=None if animation == "none" else animation, every=every, log=console.print)
-    console.print(f"wrote {len(written)} files into {out}/ in {time.perf_counter() - t0:.1f} s")
+                          animation=None if animation == "none" else animation, every=every, log=say)
+    say(f"wrote {len(written)} files into {out}/ in {time.perf_counter() - t0:.1f} s")
 
 
 def compare_command(
@@ -59,5 +56,5 @@ def compare_command(
     from sim.plotting.run_figures import compare_runs
 
     t0 = time.perf_counter()
-    written = compare_runs(run_a, run_b, out, _formats(formats), date=date, name=name, log=console.print)
-    console.print(f"wrote {len(written)} files into {out}/ in {time.perf_counter() - t0:.1f} s")
+    written = compare_runs(run_a, run_b, out, _formats(formats), date=date, name=name, log=say)
+    say(f"wrote {len(written)} files into {out}/ in {time.perf_counter() - t0:.1f} s")

@@ -1,0 +1,78 @@
+"""The ``spillover`` command line: a thin layer over the Python API that scenario scripts use too.
+
+One module per command group (:mod:`sim.cli.geo`: shapes, grid, map; :mod:`sim.cli.run`: run, demo;
+:mod:`sim.cli.extract`; :mod:`sim.cli.figures`: figures, compare; :mod:`sim.cli.sweep`: sweep, sensitivity) and the
+shared plumbing in :mod:`sim.cli.common`: exit codes (0 ok, 1 environment, 2 bad input, 130 interrupted), messages
+on stderr without markup, data on stdout, ``--format table|json|csv`` for tables.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from sim.cli.common import QuietOption, VerboseOption, readable_metavars, run_app, set_verbosity
+from sim.cli.extract import extract_command
+from sim.cli.figures import compare_command, figures_command
+from sim.cli.geo import grid_info, region_map, shapes_app
+from sim.cli.run import demo, run_scenario
+from sim.cli.sweep import sensitivity_command, sweep_command
+
+readable_metavars()
+app = typer.Typer(
+    name="spillover",
+    help="How insurgency risk spreads from Mali into Burkina Faso and Niger as foreign troops leave.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text is printed as written: [[add]], [km] stay
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from sim import __version__
+
+        print(f"spillover (sahel-spillover) {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="print the version and exit")] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """How insurgency risk spreads from Mali into Burkina Faso and Niger as foreign troops leave."""
+    set_verbosity(quiet, verbose)
+
+
+app.add_typer(shapes_app, name="shapes")
+app.command("grid")(grid_info)
+app.command("map")(region_map)
+app.command("run")(run_scenario)
+app.command("figures")(figures_command)
+app.command("compare")(compare_command)
+app.command("sweep")(sweep_command)
+app.command("sensitivity")(sensitivity_command)
+app.command("extract")(extract_command)
+app.command("demo")(demo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``spillover`` command line on ``argv`` (default: ``sys.argv[1:]``) and return its exit status.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    spillover (sahel-spillover) ...
+    0
+    """
+    return run_app(app, argv)
+
+
+def run_main() -> None:
+    """Console-script entry point: exit with :func:`main`'s status."""
+    sys.exit(main())

