@@ -1,30 +1,29 @@
-"""Benchmark of the reaction-diffusion kernels (sim/kernel.py) against numpy and py-pde on one Fisher-KPP problem.
+"""Benchmark of the model kernel (sim/kernel.py) on the real 10 km region grid, beside the plain Fisher-KPP kernel
+and today's kernel, in one process.
 
-    du/dt = D laplace(u) + r u (1 - u),  D = 1 km²/day, r = 1/day, dx = 1 km, zero flux at the edges,
-    explicit Euler with dt = stable_dt(D, dx, r, 0) = 0.18 day, u0 uniform random in [0, 1].
+Kernels, each with m = 1, 8 and 32 ensemble members:
 
-Kernels, all on that problem, on N x N grids:
+* ``model``     sim.kernel.advance on the grid of scenarios/withdrawal.toml (388 x 595 cells at 10 km, 62% of them
+                modelled), with per-member per-cell fields L, Q (l = r - sigma, q = r per country, as the model loop
+                builds them), face weights from the permeability table; its default temporal block (auto_block)
+* ``model b1``  the same, block=1 (no temporal blocking)
+* ``v1``        today's kernel before this change, frozen in benchmarks/baseline_kernel_v1.py, on the same grid and
+                the same model (per-country tables), its default block
+* ``fkpp``      sim.kernel.fisher_kpp_advance, the plain fused Fisher-KPP step (uniform coefficients, no mask, no
+                fields) on an N x N square with N² = m x ny x nx: the same number of cell updates per step
 
-* ``model``        sim.kernel.advance (the model kernel: one country covering the grid, sigma = 0), block=1
-* ``model tb<k>``  the same with temporal blocking, k steps per pass over the grid (bit-identical results)
-* ``fkpp numba``   sim.kernel.fisher_kpp_advance: the plain fused Fisher-KPP step (uniform coefficients, no mask)
-* ``fkpp numpy``   sim.kernel.fisher_kpp_advance_numpy: numpy slicing with out=, no allocation in the loop
-                   (single-threaded whatever the thread count)
-* ``py-pde``       pde.PDE({"u": "D*laplace(u) + r*u*(1-u)"}) on a CartesianGrid, Neumann 0, EulerSolver with a
-                   fixed dt and the numba backend (float64 only: py-pde computes in float64), multithreading on
+Cell updates are counted over the whole grid (m x ny x nx per step, cells outside the mask included, as for the
+square). ``land`` counts only the modelled cells (a stricter figure for the real grid).
 
-Only stepping is timed: every kernel is compiled and warmed up first; each figure is the median over repeats of
-(wall time of n steps) / n. Columns: ms per step (median), cell updates per second (median, and ``best``: the
-fastest repeat), effective GB/s (state bytes read and written per step, 2 x itemsize x N², over the median time
-per step: the temporally blocked kernel moves fewer real bytes; the model kernel also reads 1 byte of country id
-per cell and pass), the speed-up over numpy and over py-pde at the same size (the py-pde figure is float64 at the
-same thread count, also for the float32 rows), and ``busy``: the mean number of other runnable threads on the
-machine, sampled just before and after the timing (0 on a quiet machine; on 2 cores, 1 means a competing process
-had about half the machine).
+Timing: every kernel is compiled and warmed up first; then ``--repeats`` rounds, each timing every kernel once
+(interleaved, so load from other processes falls on all of them alike) for about ``--seconds``; the figure is the
+median over rounds. With one numba thread the clock is the calling thread's CPU time (``time.thread_time``: time
+when another process had the core is not counted, which makes ratios stable on a shared machine); with more
+threads it is wall time. Ratios are of medians measured in this run. The load average and ``busy`` (other
+runnable threads, sampled around the run) are printed.
 
-    python benchmarks/bench_kernel.py             # full run: 512² .. 4096², float32 and float64, 1 and 2 threads
-    python benchmarks/bench_kernel.py --quick     # 512² and 1024², float32, py-pde at 512² only: under a minute
-    python benchmarks/bench_kernel.py --sizes 4096 --dtypes float32 --threads 2 --no-pypde
+    python benchmarks/bench_kernel.py                       # 1 and 2 threads, m = 1, 8, 32: a few minutes
+    python benchmarks/bench_kernel.py --threads 2 --members 8 --repeats 9
 """
 from __future__ import annotations
 
@@ -40,207 +39,136 @@ from pathlib import Path
 import numba
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sim.kernel import (  # noqa: E402
-    advance,
-    fisher_kpp_advance,
-    fisher_kpp_advance_numpy,
-    prepare,
-    stable_dt,
-)
+import baseline_kernel_v1 as v1  # noqa: E402
+from bench_kernel_square import cpu_name, others_running  # noqa: E402
+from sim.faces import faces_for  # noqa: E402
+from sim.kernel import advance, auto_block, fisher_kpp_advance, prepare, stable_dt  # noqa: E402
+from sim.rates import fill_rate  # noqa: E402
 
-D, R, DX = 1.0, 1.0, 1.0
-DT = stable_dt(D, DX, R, 0.0)
-
-
-def others_running(samples: int = 10) -> float:
-    """Mean number of other runnable threads on the machine (``procs_running`` of /proc/stat, less this one).
-
-    The machine is shared; a figure measured while others run is slower than the kernel is. Sampled between
-    timings, after a short sleep so that this process's idle worker threads stop spinning."""
-    counts = []
-    for _ in range(samples):
-        time.sleep(0.03)
-        try:
-            for line in Path("/proc/stat").read_text().splitlines():
-                if line.startswith("procs_running"):
-                    counts.append(int(line.split()[1]) - 1)
-        except OSError:
-            return float("nan")
-    return statistics.fmean(counts) if counts else float("nan")
+KAPPA = 2500.0 / 365.25  # km²/day (the default scenario's)
+R = 1.0 / 365.25  # 1/day
+SIGMA = 0.3 / 365.25
 
 
-def wait_quiet(max_wait: float) -> float:
-    """Wait up to ``max_wait`` seconds for the other runnable threads to go below 0.3; return the last reading."""
-    deadline = time.monotonic() + max_wait
-    busy = others_running()
-    while busy >= 0.3 and time.monotonic() < deadline:
-        busy = others_running()
-    return busy
+def real_grid():
+    """(country ids, permeability table, cell km) of the default scenario's grid."""
+    from sim.forcing import permeability_table, scenario_grid
+    from sim.scenario import Scenario
+
+    scenario = Scenario.load(ROOT / "scenarios" / "withdrawal.toml")
+    grid = scenario_grid(scenario)
+    return np.ascontiguousarray(grid.country_id, np.uint8), permeability_table(scenario, grid), grid.cell_km
 
 
-def timed(step, min_seconds: float, repeats: int, max_wait: float = 0.0) -> tuple[float, float, float]:
-    """(median, best) seconds per step of ``step(n)`` over ``repeats`` runs of ``n`` steps (n sized to about
-    ``min_seconds``), and the mean number of other runnable threads sampled before and after."""
-    busy_before = wait_quiet(max_wait)
-    step(1)  # warm-up (compilation happened before)
-    t = time.perf_counter()
-    step(2)
-    per = (time.perf_counter() - t) / 2
-    n = max(1, int(min_seconds / max(per, 1e-9)))
-    samples = []
+def swapper(call, u, buf):
+    """step(k) that advances ``k`` steps with ``call(u, buf, k) -> result`` and keeps the result in ``u``."""
+    st = {"u": u, "buf": buf}
+
+    def step(k):
+        out = call(st["u"], st["buf"], k)
+        if out is st["buf"]:
+            st["u"], st["buf"] = st["buf"], st["u"]
+
+    return step
+
+
+def model_kernels(cid, perm, dx, m, rng):
+    """The new kernel's steppers (default block and block 1) and today's kernel's, on the same model (they agree
+    to rounding: tests/test_kernel.py)."""
+    ny, nx = cid.shape
+    n1 = len(perm)
+    faces = faces_for(cid, perm)
+    r = R * rng.uniform(0.5, 1.5, (m, n1))
+    r[:, 0] = 0
+    sigma = SIGMA * rng.uniform(0, 1, (m, n1)) * (rng.random((m, n1)) < 0.5)
+    sigma[:, 0] = 0
+    kappa = KAPPA * rng.uniform(0.8, 1.2, m)
+    dt = stable_dt(kappa, dx, faces.face_sum.max(), (r - sigma).min(), r.max())
+    u0 = rng.uniform(0, 1, (m, ny, nx))
+    args = prepare(u0, faces, kappa, dx, dt)
+    ones = np.ones((1, ny, nx), np.float32)
+    L, Q = np.empty((m, ny, nx), np.float32), np.empty((m, ny, nx), np.float32)
+    fill_rate(L, cid, np.ascontiguousarray((r - sigma)[:, None, :]), ones, dt)
+    fill_rate(Q, cid, np.ascontiguousarray(r[:, None, :]), ones, dt)
+    new = {"model": swapper(lambda u, b, k: advance(u, b, faces, args.coef, L, Q, k), args.u, args.buf),
+           "model b1": swapper(lambda u, b, k: advance(u, b, faces, args.coef, L, Q, k, block=1), args.u.copy(),
+                               args.buf.copy())}
+    old = v1.prepare(u0, cid, perm, r, sigma, kappa, dx, dt)
+    new["v1"] = swapper(lambda u, b, k: v1.advance(u, b, *old[2:], nsteps=k), old.u, old.buf)
+    return new, auto_block((m, ny, nx), np.float32)
+
+
+def fkpp_kernel(cells, rng):
+    n = int(round(cells**0.5))
+    u = rng.uniform(0, 1, (n, n)).astype(np.float32)
+    return swapper(lambda a, b, k: fisher_kpp_advance(a, b, 0.2, 0.01, k), u, np.empty_like(u)), n
+
+
+def timed_rounds(kernels: dict, seconds: float, repeats: int, cpu_clock: bool) -> dict:
+    """Median seconds per step of each kernel over interleaved rounds."""
+    clock = time.thread_time if cpu_clock else time.perf_counter
+    steps = {}
+    for name, step in kernels.items():
+        step(2)  # compile and warm up
+        t = clock()
+        step(2)
+        steps[name] = max(1, int(seconds / max((clock() - t) / 2, 1e-9)))
+    samples = {name: [] for name in kernels}
     for _ in range(repeats):
-        t = time.perf_counter()
-        step(n)
-        samples.append((time.perf_counter() - t) / n)
-    return statistics.median(samples), min(samples), (busy_before + others_running()) / 2
-
-
-def model_stepper(u0, dtype, block):
-    """(step(k), state()) for the model kernel on the whole grid as one country."""
-    n = u0.shape[0]
-    args = prepare(u0, np.ones((n, n), np.uint8), [[0, 0], [0, 1]], [0, R], [0, 0], D, DX, DT, dtype=dtype)
-    st = {"u": args.u, "buf": args.buf}
-
-    def step(k):
-        out = advance(st["u"], st["buf"], *args[2:], nsteps=k, block=block)
-        if out is st["buf"]:
-            st["u"], st["buf"] = st["buf"], st["u"]
-
-    return step, lambda: st["u"][0]
-
-
-def fkpp_stepper(u0, dtype, kernel):
-    """(step(k), state()) for one of the plain Fisher-KPP kernels."""
-    st = {"u": u0.astype(dtype), "buf": np.empty(u0.shape, dtype)}
-
-    def step(k):
-        out = kernel(st["u"], st["buf"], D * DT / DX**2, R * DT, k)
-        if out is st["buf"]:
-            st["u"], st["buf"] = st["buf"], st["u"]
-
-    return step, lambda: st["u"]
-
-
-def pypde_stepper(u0):
-    """(step(k), state(), seconds spent compiling) for py-pde's compiled Euler stepper on the same problem."""
-    import pde
-    from pde.solvers import EulerSolver
-
-    pde.config["backend.numba.multithreading"] = "always"
-    n = u0.shape[0]
-    grid = pde.CartesianGrid([[0, n * DX], [0, n * DX]], [n, n])
-    eq = pde.PDE({"u": "D*laplace(u) + r*u*(1-u)"}, consts={"D": D, "r": R}, bc={"derivative": 0})
-    field = pde.ScalarField(grid, u0.astype(np.float64))
-    solver = EulerSolver(eq, backend="numba", adaptive=False)
-    t = time.perf_counter()
-    stepper = solver.make_stepper(field, dt=DT)
-    stepper(field, 0.0, DT)  # compiles (and makes one step)
-    compile_s = time.perf_counter() - t
-    field.data[...] = u0  # back to the start
-    clock = {"t": 0.0}
-
-    def step(k):  # py-pde makes round((t_end - t_start) / dt) steps
-        clock["t"] = stepper(field, clock["t"], clock["t"] + k * DT)
-
-    return step, lambda: field.data, compile_s
-
-
-def agreement(u0, others) -> float:
-    """Largest difference after 6 steps from ``u0`` (float64) between the model kernel and ``others`` (steppers)."""
-    runs = [model_stepper(u0, np.float64, 1)] + list(others)
-    for step, _ in runs:
-        step(6)
-    ref = runs[0][1]()
-    return max(float(np.abs(state() - ref).max()) for _, state in runs[1:])
-
-
-def check_kernels() -> float:
-    """The numba and numpy kernels solve the same problem: their largest difference on 96² (float64)."""
-    u0 = np.random.default_rng(1).uniform(0, 1, (96, 96))
-    return agreement(u0, [model_stepper(u0, np.float64, 4), fkpp_stepper(u0, np.float64, fisher_kpp_advance),
-                          fkpp_stepper(u0, np.float64, fisher_kpp_advance_numpy)])
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        for name, step in kernels.items():
+            t = clock()
+            step(steps[name])
+            samples[name].append((clock() - t) / steps[name])
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default="512,1024,2048,4096", help="grid sizes N (N x N), comma-separated")
-    p.add_argument("--dtypes", default="float32,float64")
-    p.add_argument("--threads", default="1,2", help="numba thread counts, comma-separated")
-    p.add_argument("--blocks", default="16", help="temporal blocks to time besides block=1, comma-separated")
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--seconds", type=float, default=0.3, help="wall time of one repeat, roughly")
-    p.add_argument("--no-pypde", action="store_true", help="skip py-pde")
-    p.add_argument("--pypde-max", type=int, default=4096, help="largest N for py-pde")
-    p.add_argument("--wait", type=float, default=0.0,
-                   help="before each timing, wait up to this many seconds for the other processes to go idle")
-    p.add_argument("--quick", action="store_true",
-                   help="512² and 1024², float32, 3 repeats of ~0.1 s, py-pde at 512² only")
+    p.add_argument("--members", default="1,8,32")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--seconds", type=float, default=0.25, help="time of one kernel in one round, roughly")
     a = p.parse_args(argv)
-    if a.quick:
-        a.sizes, a.dtypes, a.repeats, a.seconds, a.pypde_max = "512,1024", "float32", 3, 0.1, 512
-    sizes = [int(s) for s in a.sizes.split(",")]
-    dtypes = [np.dtype(d) for d in a.dtypes.split(",")]
+    members = [int(x) for x in a.members.split(",")]
     threads = [min(int(t), numba.config.NUMBA_NUM_THREADS) for t in a.threads.split(",")]
-    blocks = [int(b) for b in a.blocks.split(",") if b]
-
-    print(f"# bench_kernel  {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}")
-    diff = check_kernels()
+    rng = np.random.default_rng(0)
+    cid, perm, dx = real_grid()
+    ny, nx = cid.shape
+    land = int((cid > 0).sum())
+    print(f"# bench_kernel (real grid)  {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}")
     print(f"# {cpu_name()}, {os.cpu_count()} cores, numba {numba.__version__} ({numba.threading_layer()} threading "
           f"layer), numpy {np.__version__}, python {platform.python_version()}")
-    print(f"# the numba and numpy kernels agree after 6 steps on 96² (float64) to {diff:.1e}")
-    print(f"# Fisher-KPP D={D} r={R} dx={DX} dt={DT:.4f}; median of {a.repeats} repeats of ~{a.seconds}s; "
-          f"load average at start {os.getloadavg()[0]:.2f}")
-    header = (f"| {'N':>5} | {'dtype':7} | {'thr':>3} | {'kernel':12} | {'ms/step':>9} | {'cell-upd/s':>10} | "
-              f"{'best':>9} | {'GB/s':>6} | {'x numpy':>7} | {'x py-pde':>8} | {'busy':>4} |")
+    print(f"# grid {ny} x {nx} at {dx:g} km, {land} modelled cells ({land / cid.size:.0%}); {faces_for(cid, perm)}")
+    print(f"# median of {a.repeats} interleaved rounds of ~{a.seconds}s per kernel; load average at start "
+          f"{os.getloadavg()[0]:.2f}, busy {others_running():.1f}")
+    header = (f"| {'m':>3} | {'thr':>3} | {'clock':5} | {'kernel':9} | {'block':>5} | {'ms/step':>9} | "
+              f"{'cell-upd/s':>10} | {'land/s':>9} | {'x fkpp':>6} | {'land x fkpp':>11} | {'x v1':>5} |")
     print(header)
-    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
-    rng = np.random.default_rng(0)
-    reps_slow = max(3, a.repeats // 2)
-    for n in sizes:
-        u0 = rng.uniform(0, 1, (n, n))
-        cells = n * n
-        pypde = {}
-        if not a.no_pypde and n <= a.pypde_max:
-            step, state, compile_s = pypde_stepper(u0)
-            diff = agreement(u0, [(step, state)])
-            for th in threads:
-                numba.set_num_threads(th)
-                pypde[th] = timed(step, a.seconds, reps_slow, a.wait)
-            print(f"# N={n}: py-pde compiled in {compile_s:.0f} s; after 6 steps it agrees with the model kernel "
-                  f"to {diff:.1e}")
-        for dtype in dtypes:
-            numba.set_num_threads(1)
-            t_numpy = timed(fkpp_stepper(u0, dtype, fisher_kpp_advance_numpy)[0], a.seconds, reps_slow, a.wait)
-            for th in threads:
-                numba.set_num_threads(th)
-                rows = [("model", timed(model_stepper(u0, dtype, 1)[0], a.seconds, a.repeats, a.wait))]
-                for b in blocks:
-                    rows.append((f"model tb{b}", timed(model_stepper(u0, dtype, b)[0], a.seconds, a.repeats,
-                                                       a.wait)))
-                rows.append(("fkpp numba", timed(fkpp_stepper(u0, dtype, fisher_kpp_advance)[0], a.seconds,
-                                                 a.repeats, a.wait)))
-                if th == threads[0]:
-                    rows.append(("fkpp numpy", t_numpy))
-                if th in pypde and dtype == np.float64:
-                    rows.append(("py-pde", pypde[th]))
-                for name, (sec, best, busy) in rows:
-                    gbs = 2 * dtype.itemsize * cells / sec / 1e9
-                    vs_pde = f"{pypde[th][0] / sec:8.1f}" if th in pypde else f"{'-':>8}"
-                    print(f"| {n:5d} | {dtype.name:7} | {th:3d} | {name:12} | {sec * 1e3:9.3f} | "
-                          f"{cells / sec:10.3e} | {cells / best:9.2e} | {gbs:6.1f} | {t_numpy[0] / sec:7.1f} | "
-                          f"{vs_pde} | {busy:4.1f} |", flush=True)
+    print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
+    for m in members:
+        kernels, block = model_kernels(cid, perm, dx, m, rng)
+        cells = m * ny * nx
+        fkpp, n_sq = fkpp_kernel(cells, rng)
+        kernels["fkpp"] = fkpp
+        for th in threads:
+            numba.set_num_threads(th)
+            cpu = th == 1
+            t = timed_rounds(kernels, a.seconds, a.repeats, cpu)
+            for name, sec in t.items():
+                rate = (n_sq * n_sq if name == "fkpp" else cells) / sec
+                fk = (n_sq * n_sq) / t["fkpp"]
+                blk = {"model": block, "model b1": 1, "fkpp": 1}.get(name, auto_block((m, ny, nx), np.float32, 0))
+                land_cell = f"{m * land / sec:9.2e}" if name != "fkpp" else f"{'-':>9}"
+                land_x = f"{m * land / sec / fk:11.2f}" if name != "fkpp" else f"{'-':>11}"
+                vs_v1 = f"{t['v1'] / sec:5.2f}" if name != "fkpp" else f"{'-':>5}"
+                label = f"{name}" if name != "fkpp" else f"fkpp {n_sq}²"
+                print(f"| {m:3d} | {th:3d} | {'cpu' if cpu else 'wall':5} | {label:9} | {blk:5d} | {sec * 1e3:9.3f} | "
+                      f"{rate:10.3e} | {land_cell} | {rate / fk:6.2f} | {land_x} | {vs_v1} |", flush=True)
+        print(f"# m={m}: fkpp square {n_sq}² = {n_sq * n_sq} cells for {cells} grid cells; busy {others_running():.1f}")
     print(f"# load average at end {os.getloadavg()[0]:.2f}")
     return 0
 

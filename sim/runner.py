@@ -87,7 +87,8 @@ def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress
     try:
         with Progress(total, scenario.scenario.name, unit="days", enabled=bool(progress)) as bar:
             step = integrate([forcing], grid, info.start, total, info.output_every_days, on_snapshot,
-                             dtype=scenario.output.dtype, progress=bar.advance, dt_days=scenario.numerics.dt_days)
+                             dtype=scenario.output.dtype, progress=bar.advance, dt_days=scenario.numerics.dt_days,
+                             device=scenario.numerics.device)
     except BaseException as exc:
         nc.abort(exc)
         raise

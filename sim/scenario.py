@@ -10,7 +10,7 @@ A scenario file has these tables (every key optional; defaults below; units are 
     [suppression] troops_effect_per_year, contingent sizes, exit_shift_days, forces_stay
     [initial]     risk, places (phrases such as "northern Mali"), from_documents, noise, state
     [output]      threshold, crossing_area_fraction, geotiff_days, dtype
-    [numerics]    dt_days (0 = automatic sub-stepping)
+    [numerics]    dt_days (0 = automatic sub-stepping), device ("cpu" or "cuda")
 
 A file may start with ``extends = "other.toml"`` (relative to itself) to take every value from that scenario and
 change only what it lists.
@@ -34,6 +34,9 @@ import tomli_w
 
 from geo.errors import SpilloverError
 from geo.shapes import REGION
+
+#: Where the model kernel can run (numerics.device).
+DEVICES = ("cpu", "cuda")
 
 
 def _p(default, doc: str, units: str = "", lo: float | None = None, hi: float | None = None,
@@ -135,6 +138,8 @@ class OutputConfig:
 class NumericsConfig:
     dt_days: float = _p(0.0, "explicit time step; 0 = automatic sub-stepping within the stability limit "
                              "(a larger step is refused, never run)", "days", lo=0.0, hi=1.0)
+    device: str = _p("cpu", 'where the kernel runs: "cpu" (numba) or "cuda" (numba.cuda on an NVIDIA GPU; needs '
+                            "the [cuda] extra)")
 
 
 SECTIONS: dict[str, type] = {
@@ -224,6 +229,9 @@ class Scenario:
                     f"{source}: suppression.contingent_sizes.{key} = {value!r}; valid: a troop count ≥ 0")
         if self.output.dtype not in ("float32", "float64"):
             raise SpilloverError(f"{source}: output.dtype = {self.output.dtype!r}; valid: 'float32' or 'float64'")
+        if self.numerics.device not in DEVICES:
+            raise SpilloverError(f"{source}: numerics.device = {self.numerics.device!r}; valid: "
+                                 + " or ".join(repr(d) for d in DEVICES))
         for day in self.output.geotiff_days:
             try:
                 when = dt.date.fromisoformat(str(day))

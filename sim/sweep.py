@@ -439,19 +439,20 @@ def warm_worker(threads: int | None = None, dtypes: Sequence[str] = ("float32",)
     t0 = time.perf_counter()
     if threads:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    from sim.faces import Faces
     from sim.kernel import advance
+    from sim.rates import fill_rate
 
     cid = np.ones((4, 4), np.uint8)
     cid[0, 0] = 0
+    faces = Faces.from_ids(cid, [[0, 0], [0, 1]])
     with _KERNEL_LOCK:
         for name in dtypes:
             ft = np.dtype(name)
-            perm = np.zeros((1, 2, 2), ft)
-            perm[0, 1, 1] = 1
+            L = fill_rate(np.zeros((1, 4, 4), ft), cid, np.zeros((1, 1, 2)), np.ones((1, 4, 4), ft), 0.1)
             for block in (1, 2):
                 u = np.zeros((1, 4, 4), ft)
-                advance(u, np.zeros_like(u), cid, perm, np.zeros((1, 2), ft), np.zeros((1, 2), ft),
-                        np.full(1, 0.1, ft), ft.type(0.1), 2, block=block)
+                advance(u, np.zeros_like(u), faces, np.full(1, 0.1, ft), L, L.copy(), 2, block=block)
     from geo.shapes import load_countries
 
     load_countries()
@@ -517,13 +518,13 @@ def _spillover_batch(task: BatchTask) -> list[dict]:
             s = scenario_for(task.scenario, run)
             grid = scenario_grid(s)
             forcing = build_forcing(s, grid, task.inputs)
-            step = stepping([forcing], grid.cell_km, s.numerics.dt_days)
+            step = stepping([forcing], grid.cell_km, s.numerics.dt_days, country_id=grid.country_id)
         except Exception as exc:  # an invalid scenario or forcing: recorded, the others go on
             rows[run.index] = _row(run, "failed", _error_text(exc), time.perf_counter() - t0)
             continue
         info = s.scenario
         key = (s.grid.cell_km, tuple(s.grid.countries), s.grid.crs, info.start, info.end, info.output_every_days,
-               s.output.dtype, s.numerics.dt_days, step.substeps)
+               s.output.dtype, s.numerics.dt_days, s.numerics.device, step.substeps)
         groups[key].append(_Member(run, s, forcing, step.substeps, time.perf_counter() - t0))
     for members in groups.values():
         try:
@@ -584,7 +585,7 @@ def _integrate_members(members: list[_Member], metrics: Metrics) -> list[dict]:
     t0 = time.perf_counter()
     with _KERNEL_LOCK:
         step = integrate([mb.forcing for mb in members], grid, start, total, every, on_snapshot,
-                         dtype=s0.output.dtype, dt_days=s0.numerics.dt_days)
+                         dtype=s0.output.dtype, dt_days=s0.numerics.dt_days, device=s0.numerics.device)
     each = (time.perf_counter() - t0) / m
     rows = []
     for k, mb in enumerate(members):
