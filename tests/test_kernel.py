@@ -71,7 +71,7 @@ def random_case(rng, m=3, ny=60, nx=210, n=3, dtype=np.float64, capacity=1.0, sh
     l = q * capacity - rng.uniform(0, 3, (m, ny, nx))  # l <= q M, often negative
     kappa = rng.uniform(0.5, 3.0, m)
     dx = 2.0
-    dt = stable_dt(kappa, dx, faces.face_sum, l, q, capacity)
+    dt = min(1.0, stable_dt(kappa, dx, faces.face_sum, l, q, capacity))  # inf when nothing limits it
     return prepare(rng.uniform(0, capacity, (m, ny, nx)), faces, kappa, dx, dt, l, q, dtype=dtype)
 
 
