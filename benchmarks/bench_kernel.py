@@ -140,6 +140,7 @@ def main(argv=None) -> int:
     ny, nx = cid.shape
     land = int((cid > 0).sum())
     print(f"# bench_kernel (real grid)  {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}")
+    fisher_kpp_advance(np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32), 0.1, 0.1, 1)  # threading layer
     print(f"# {cpu_name()}, {os.cpu_count()} cores, numba {numba.__version__} ({numba.threading_layer()} threading "
           f"layer), numpy {np.__version__}, python {platform.python_version()}")
     print(f"# grid {ny} x {nx} at {dx:g} km, {land} modelled cells ({land / cid.size:.0%}); {faces_for(cid, perm)}")
