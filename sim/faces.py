@@ -68,7 +68,7 @@ class Faces:
     >>> f.xface[0].tolist()  # west edge, 1|1, 1|2 border, east edge
     [0.0, 1.0, 0.5, 0.0]
     >>> f.face_sum.tolist()
-    [[1.0, 1.5, 1.5], [1.0, 0.0, 1.0]]
+    [[2.0, 1.5, 1.5], [1.0, 0.0, 1.0]]
     """
 
     def __init__(self, xface, yface, inside):

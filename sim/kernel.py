@@ -510,8 +510,8 @@ def advance(u, buf, faces: Faces, coef, L, Q, nsteps, *, block: int | None = Non
     >>> f = Faces.from_ids(np.ones((8, 8), np.uint8), [[0, 0], [0, 1]])
     >>> args = prepare(np.full((8, 8), 0.5), f, kappa=1.0, dx=1.0, dt=0.1, l=1.0, q=1.0)
     >>> out = advance(*args, nsteps=10)
-    >>> round(float(out[0, 3, 3]), 4)  # the logistic ODE from 0.5 over t = 1: 1 / (1 + e^-1) = 0.7311
-    0.7273
+    >>> round(float(out[0, 3, 3]), 4)  # logistic growth from 0.5 over t = 1 day (exact: 1 / (1 + e^-1) = 0.7311)
+    0.7334
     """
     dtype = _check(u, buf, faces, coef, L, Q, nsteps)
     nsteps = int(nsteps)
