@@ -11,15 +11,23 @@ Point baselines, per unit ``i`` (``y_{i,t}``: observed deaths in year ``t``):
 - ``persistence`` (ViEWS' last-observation-carried-forward): ``\hat y = y_{i,O−1}`` for every horizon;
 - ``mean3`` (ViEWS' average): ``\hat y = \frac13 (y_{i,O−3} + y_{i,O−2} + y_{i,O−1})``.
 
-Their distributional versions (members are needed for CRPS, Brier and coverage):
+Their distributional versions (members are needed for CRPS, Brier and coverage; the point forecast scored by
+log-MAE stays the point value above whatever the spread):
 
 - ``zero``: every member 0 (a point mass);
-- ``persistence``, ``mean3``: members drawn from a negative binomial with mean ``\hat y`` and a dispersion
-  ``φ_h`` fitted by maximum likelihood **on the training years only**, to the same baseline's own ``h``-step
-  errors there (pairs ``(\hat y_{i,t}, y_{i,t})`` with ``\hat y`` formed from years ``≤ t − h``, ``t ≤ O − 1``,
-  ``\hat y > 0``); so the spread widens with the horizon as the record shows it should. Where fewer than
-  :data:`MIN_PAIRS` pairs exist for ``h`` the largest shorter horizon's ``φ`` is used. A mean of 0 stays a point
-  mass at 0 (the baseline cannot foresee an onset);
+- ``persistence``, ``mean3`` with a ``spread``:
+
+  - ``"point"``: every member equals ``\hat y`` (a point mass; CRPS is then the absolute error);
+  - ``"nb"``: a negative binomial with mean ``\hat y`` and dispersion ``φ_h`` fitted by maximum likelihood **on
+    the training years only**, to the same baseline's own ``h``-step errors there (pairs ``(\hat y_{i,t},
+    y_{i,t})`` with ``\hat y`` formed from years ``≤ t − h``, ``t ≤ O − 1``, ``\hat y > 0``), so the spread
+    widens with the horizon as the record says it should; a mean of 0 stays a point mass at 0;
+  - ``"empirical"`` (default): the baseline's own training errors at horizon ``h`` resampled: where ``\hat y = 0``,
+    the deaths observed in training where it forecast 0 (onsets at their observed rate); where ``\hat y > 0``,
+    ``\exp(\ln(1 + \hat y) + e) − 1`` with ``e`` a training log-ratio error ``ln(1 + y) − ln(1 + \hat y)``.
+
+  Where fewer than :data:`MIN_PAIRS` training pairs exist for ``h`` the shorter horizon's are used;
+
 - ``conflictology`` (ViEWS' climatology): members resampled with replacement from the unit's last three training
   years ``y_{i,O−3..O−1}``.
 
@@ -292,3 +300,42 @@ def rolling_origin_scores(history: np.ndarray, years: tuple[int, ...], units: tu
             rows.append({"group": group, "forecaster": name, **scores,
                          "origins": ",".join(str(o) for o in origins)})
     return pd.DataFrame(rows)
+
+
+def baseline_skill(counts, origins: tuple[int, ...] = DEFAULT_ORIGINS, last: int | None = None,
+                   groups: dict | None = None, members: int = DEFAULT_MEMBERS, seed: int = 0,
+                   quantity: str = "deaths_best", predictions=None) -> pd.DataFrame:
+    """Every baseline (persistence and mean3 with each spread) on the yearly ``counts`` of one level.
+
+    ``counts`` is an :class:`~sim.evidence.aggregate.ObservedCounts` by year; ``predictions`` as in
+    :func:`rolling_origin_scores` (scored once, beside the baselines). Returns the rows of
+    :func:`rolling_origin_scores` with a ``level`` column; forecasters are named ``persistence (point)``,
+    ``persistence (nb)``, ``persistence (empirical)``, ``mean3 (...)``, ``zero``, ``conflictology``.
+
+    Examples
+    --------
+    >>> baseline_skill(aggregate(events, by="admin1", years=(2010, 2019)),
+    ...                groups={"MLI+BFA+NER": mli_bfa_ner_units})  # doctest: +SKIP
+    """
+    if counts.period != "year":
+        raise SpilloverError("baseline skill is computed on yearly counts; aggregate with period='year'")
+    table = counts.array(quantity)
+    history, years, units = table.values.T, tuple(int(p) for p in table["period"].values), tuple(table["unit"].values)
+    common = dict(origins=origins, last=last, members=members, seed=seed, groups=groups)
+    frames = [rolling_origin_scores(history, years, units, baselines=("zero",), predictions=predictions, **common)]
+    for spread in SPREADS:
+        part = rolling_origin_scores(history, years, units, baselines=("persistence", "mean3"), spread=spread,
+                                     **common)
+        part["forecaster"] = part["forecaster"] + f" ({spread})"
+        frames.append(part)
+    frames.append(rolling_origin_scores(history, years, units, baselines=("conflictology",), **common))
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(0, "level", counts.level)
+    return out.sort_values(["group", "forecaster"], key=lambda s: s.map(_order) if s.name == "forecaster" else s,
+                           kind="stable").reset_index(drop=True)
+
+
+def _order(name: str) -> int:
+    keys = ["zero", "persistence (point)", "persistence (nb)", "persistence (empirical)", "mean3 (point)",
+            "mean3 (nb)", "mean3 (empirical)", "conflictology"]
+    return keys.index(name) if name in keys else -1
