@@ -157,7 +157,8 @@ def horizon_log_errors(name: str, history: np.ndarray, years: tuple[int, ...], o
     for h in range(1, horizons + 1):
         pred, obs = _training_pairs(name, history, years, origin, h)
         zero = pred == 0
-        kinds = [obs[zero], np.log1p(obs[~zero]) - np.log1p(pred[~zero])]
+        # sorted: the pools (and so each unit's draws) do not depend on the order of the units
+        kinds = [np.sort(obs[zero]), np.sort(np.log1p(obs[~zero]) - np.log1p(pred[~zero]))]
         for k in range(2):
             if kinds[k].size < MIN_PAIRS and h > 1:
                 kinds[k] = errors[h - 1][k]  # too few long-horizon pairs: the shorter horizon's errors

@@ -78,6 +78,11 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "alpha": (-50.0, 50.0), "gamma": (0.05, 8.0), "beta": (0.0, 3.0), "log_phi": (np.log(1e-3), np.log(1e6)),
 }
 DEFAULT_POP_REF = 1e4
+#: Largest |∂(−ℓ)/∂θ| of a free parameter accepted as converged.
+GRADIENT_TOL = 1e-3
+#: Above this dispersion the NB coefficient is computed through the beta function (accurate to ~1e-9 below it,
+#: ~1e-6 up to 1e9 and ~1e-11 at 1e12 above it, checked against 50-digit arithmetic).
+_LARGE_PHI = 1e6
 
 
 # ------------------------------------------------------------------------------------------ the count law
@@ -97,8 +102,12 @@ def nb_logpmf(y, mu, phi) -> np.ndarray:
         finite = np.isfinite(phi)
         phi_f = np.where(finite, phi, 1.0)
         poisson = special.xlogy(y, mu) - mu - special.gammaln(y + 1)
-        nb = (special.gammaln(y + phi_f) - special.gammaln(phi_f) - special.gammaln(y + 1)
-              - phi_f * np.log1p(mu / phi_f) + special.xlogy(y, mu) - special.xlogy(y, mu + phi_f))
+        tail = -phi_f * np.log1p(mu / phi_f) + special.xlogy(y, mu) - special.xlogy(y, mu + phi_f)
+        nb = special.gammaln(y + phi_f) - special.gammaln(phi_f) - special.gammaln(y + 1) + tail
+        if np.any(phi_f > _LARGE_PHI):
+            # ln Γ(y+φ) − ln Γ(φ) cancels catastrophically for large φ; ln C = −ln(y+φ) − ln B(φ, y+1) does not
+            large = -np.log(y + phi_f) - special.betaln(phi_f, y + 1) + tail
+            nb = np.where(phi_f > _LARGE_PHI, large, nb)
         out = np.where(finite, nb, poisson)
         out = np.where((mu == 0) & (y > 0), -np.inf, out)
         out = np.where((mu == 0) & (y == 0), 0.0, out)
@@ -314,7 +323,8 @@ class ObservationFit:
 
     ``params``: ``alpha``, ``gamma``, ``beta``, ``phi``; ``theta``/``cov``: the estimate and covariance on the
     fitting scale ``(alpha, gamma, beta, log_phi)`` (fixed parameters have zero variance); ``loglik`` at the
-    optimum; ``n_obs`` unit-periods used.
+    optimum; ``n_obs`` unit-periods used; ``converged``: the free parameters' gradient vanishes (a parameter on
+    a bound, e.g. ``beta = 0``, is named in ``message``, and its Wald interval means little).
     """
 
     params: dict
@@ -363,13 +373,17 @@ def _full_nll_and_grad(theta, y, cells: CellExposure, keep):
     yk = np.broadcast_to(np.where(keep, y, 0.0), mu.shape)
     kb = np.broadcast_to(keep, mu.shape)
     ll = np.where(kb, nb_logpmf(yk, mu, phi), 0.0).sum()
-    s = np.where(kb, phi * (yk - mu) / (phi + mu), 0.0)  # ∂ℓ/∂ln μ
     with np.errstate(invalid="ignore", divide="ignore"):
         dlog_g = np.where(x > 0, xu / x, 0.0)
         dlog_b = np.where(x > 0, xp / x, 0.0)
-    dphi = np.where(kb, special.digamma(yk + phi) - special.digamma(phi) + log_phi + 1.0
-                    - np.log(mu + phi) - (yk + phi) / (mu + phi), 0.0).sum()
-    grad = np.array([s.sum(), (s * dlog_g).sum(), (s * dlog_b).sum(), dphi * phi])
+    if np.isinf(phi):  # Poisson
+        s = np.where(kb, yk - mu, 0.0)
+        dlog_phi = 0.0
+    else:
+        s = np.where(kb, phi * (yk - mu) / (phi + mu), 0.0)  # ∂ℓ/∂ln μ
+        dlog_phi = phi * np.where(kb, special.digamma(yk + phi) - special.digamma(phi) + log_phi + 1.0
+                                  - np.log(mu + phi) - (yk + phi) / (mu + phi), 0.0).sum()
+    grad = np.array([s.sum(), (s * dlog_g).sum(), (s * dlog_b).sum(), dlog_phi])
     return -ll, -grad
 
 
@@ -424,8 +438,15 @@ def fit_observation(y, cells: CellExposure, fixed: dict | None = None, start: di
         result = optimize.minimize(objective, np.array([init[k] for k in free]), jac=True, method="L-BFGS-B",
                                    bounds=[BOUNDS[k] for k in free], options={"maxiter": 500, "ftol": 1e-13,
                                                                               "gtol": 1e-8})
-        converged, message = bool(result.success), str(result.message)
         theta = theta_of(result.x)
+        # L-BFGS-B may stop with an "ABNORMAL" line search at the optimum itself (the objective is flat to
+        # rounding there): judge convergence by the gradient, free parameters off their bounds
+        grad = objective(result.x)[1]
+        at_bound = np.array([np.isclose(v, BOUNDS[k][0]) or np.isclose(v, BOUNDS[k][1])
+                             for k, v in zip(free, result.x)])
+        converged = bool(result.success or np.all(np.abs(grad[~at_bound]) < GRADIENT_TOL))
+        message = str(result.message) + ("; at a bound: " + ", ".join(np.array(free)[at_bound])
+                                         if at_bound.any() else "")
     else:
         theta = theta_of(np.array([]))
     nll, _ = _full_nll_and_grad(theta, y, cells, keep)
@@ -433,7 +454,7 @@ def fit_observation(y, cells: CellExposure, fixed: dict | None = None, start: di
     cov = np.zeros((len(PARAMS), len(PARAMS)))
     if estimated:
         idx = [PARAMS.index(k) for k in estimated]
-        hess = _hessian(lambda th: _full_nll_and_grad(th, y, cells, keep)[1], theta)[np.ix_(idx, idx)]
+        hess = _hessian(lambda th: _full_nll_and_grad(th, y, cells, keep)[1], theta, idx)
         try:
             cov[np.ix_(idx, idx)] = np.linalg.inv(hess)
         except np.linalg.LinAlgError:
@@ -444,14 +465,13 @@ def fit_observation(y, cells: CellExposure, fixed: dict | None = None, start: di
                           n_obs=int(keep.sum()), fixed=tuple(sorted(fixed)), converged=converged, message=message)
 
 
-def _hessian(grad, theta, rel: float = 1e-5) -> np.ndarray:
-    """Symmetrised central-difference Jacobian of an analytic gradient."""
-    n = len(theta)
-    h = rel * np.maximum(1.0, np.abs(theta))
-    out = np.empty((n, n))
-    for k in range(n):
+def _hessian(grad, theta, idx: list[int], rel: float = 1e-5) -> np.ndarray:
+    """Symmetrised central-difference Jacobian of an analytic gradient, over the parameters ``idx`` only."""
+    h = rel * np.maximum(1.0, np.abs(theta[idx]))
+    out = np.empty((len(idx), len(idx)))
+    for j, k in enumerate(idx):
         up, down = theta.copy(), theta.copy()
-        up[k] += h[k]
-        down[k] -= h[k]
-        out[:, k] = (grad(up) - grad(down)) / (2 * h[k])
+        up[k] += h[j]
+        down[k] -= h[j]
+        out[:, j] = (grad(up)[idx] - grad(down)[idx]) / (2 * h[j])
     return (out + out.T) / 2

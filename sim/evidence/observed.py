@@ -366,8 +366,12 @@ def _check_ranges(out: pd.DataFrame, raw: pd.DataFrame, path: Path) -> None:
         ("high", out["high"] < 0, "deaths must be >= 0"),
         ("date_end", out["date_end"] < out["date_start"], "date_end is before date_start"),
         ("year", out["year"] != out["date_start"].dt.year, "year differs from date_start's year"),
-        ("id", out["id"].duplicated(keep="first"), "id already used by an earlier row (GED ids are unique)"),
     ]
+    repeated = out["id"].duplicated(keep="first").to_numpy()
+    if repeated.any():
+        first = int(np.flatnonzero(repeated)[0])
+        earlier = int(np.flatnonzero(out["id"].to_numpy() == out["id"].iloc[first])[0])
+        checks.append(("id", repeated, f"id already used by row {earlier + 2} (GED ids are unique)"))
     for column, bad, what in checks:
         bad = np.asarray(bad, dtype=bool)
         if bad.any():

@@ -65,12 +65,14 @@ def plot_observed(events, map_counts, country_counts, grid: Grid, countries, out
         values = totals.to_series().reindex(shapes.index).fillna(0.0)
         shapes = shapes.assign(deaths=values.to_numpy())
         covered = shapes["adm0_a3"].isin(set(events.events["adm0_a3"]))
-        shapes[~covered].plot(ax=ax_map, facecolor="white", edgecolor="#cccccc", hatch="////", linewidth=0.2,
-                              zorder=1)
-        shapes[covered & (shapes["deaths"] <= 0)].plot(ax=ax_map, color=NO_DEATHS_COLOUR, edgecolor="#bbbbbb",
-                                                       linewidth=0.25, zorder=1)
-        shapes[shapes["deaths"] > 0].plot(ax=ax_map, column="deaths", cmap=DEATHS_CMAP, norm=norm,
-                                          edgecolor="#999999", linewidth=0.25, zorder=1)
+        layers = [(shapes[~covered], dict(facecolor="white", edgecolor="#cccccc", hatch="////", linewidth=0.2)),
+                  (shapes[covered & (shapes["deaths"] <= 0)],
+                   dict(color=NO_DEATHS_COLOUR, edgecolor="#bbbbbb", linewidth=0.25)),
+                  (shapes[shapes["deaths"] > 0],
+                   dict(column="deaths", cmap=DEATHS_CMAP, norm=norm, edgecolor="#999999", linewidth=0.25))]
+        for layer, style in layers:
+            if len(layer):
+                layer.plot(ax=ax_map, zorder=1, **style)
         mappable = plt.cm.ScalarMappable(norm=norm, cmap=DEATHS_CMAP)
         what = "admin-1 unit (Natural Earth; Burkina Faso by province)"
     else:
