@@ -1,7 +1,8 @@
 """The ``spillover`` command line: a thin layer over the Python API that scenario scripts use too.
 
 One module per command group (:mod:`sim.cli.geo`: shapes, grid, map; :mod:`sim.cli.run`: run, demo;
-:mod:`sim.cli.extract`; :mod:`sim.cli.figures`: figures, compare; :mod:`sim.cli.sweep`: sweep, sensitivity) and the
+:mod:`sim.cli.extract`; :mod:`sim.cli.figures`: figures, compare; :mod:`sim.cli.sweep`: sweep, sensitivity;
+:mod:`sim.cli.evidence`: observed) and the
 shared plumbing in :mod:`sim.cli.common`: exit codes (0 ok, 1 environment, 2 bad input, 130 interrupted), messages
 on stderr without markup, data on stdout, ``--format table|json|csv`` for tables.
 """
@@ -13,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from sim.cli.common import QuietOption, VerboseOption, readable_metavars, run_app, set_verbosity
+from sim.cli.evidence import observed_command
 from sim.cli.extract import extract_command
 from sim.cli.figures import compare_command, figures_command
 from sim.cli.geo import grid_info, region_map, shapes_app
@@ -59,6 +61,7 @@ app.command("sweep")(sweep_command)
 app.command("sensitivity")(sensitivity_command)
 app.command("extract")(extract_command)
 app.command("demo")(demo)
+app.command("observed")(observed_command)
 
 
 def main(argv: list[str] | None = None) -> int:
