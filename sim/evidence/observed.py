@@ -254,8 +254,9 @@ def read_ged(path: str | os.PathLike, years=None, violence=None, max_precision=N
     path = Path(path)
     if not path.is_file():
         raise SpilloverError(f"GED file {path} does not exist; download GED from UCDP and give the CSV's path")
-    raw = _read_text_columns(path)
-    events = _convert(raw, path)
+    events = _read_typed(path)
+    if events is None:  # a value pyarrow could not type: read as text to name the row and column
+        events = _convert(_read_text_columns(path), path)
     events["adm0_a3"] = events["country"].map({n: ged_country_code(n) or "" for n in events["country"].unique()})
     result = ObservedEvents(events=events, source=path, sha256=file_sha256(path), n_read=len(events))
     if years is not None or violence is not None or max_precision is not None:
@@ -271,8 +272,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_text_columns(path: Path) -> pd.DataFrame:
-    """The needed columns as text (pyarrow), after checking the header names them all."""
+def _header(path: Path) -> list[str]:
+    """The header's column names, after checking it names every required column once."""
     try:
         header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
@@ -287,15 +288,62 @@ def _read_text_columns(path: Path) -> pd.DataFrame:
     repeated = sorted({c for c in columns if columns.count(c) > 1 and c in REQUIRED + OPTIONAL})
     if repeated:
         raise SpilloverError(f"GED file {path}: column(s) {repeated} appear more than once in the header")
-    wanted = [c for c in columns if c in REQUIRED + OPTIONAL]
-    original = {str(c).strip(): c for c in header.columns}
+    if columns != [str(c) for c in header.columns]:
+        raise SpilloverError(f"GED file {path}: column names with spaces around them in the header; "
+                             "use UCDP's names as they are")
+    return columns
+
+
+def _read_text_columns(path: Path) -> pd.DataFrame:
+    """The needed columns as text (pyarrow), to find and name a value that does not convert."""
+    wanted = [c for c in _header(path) if c in REQUIRED + OPTIONAL]
     try:
-        raw = pd.read_csv(path, usecols=[original[c] for c in wanted], dtype=str, engine="pyarrow",
+        raw = pd.read_csv(path, usecols=wanted, dtype=str, engine="pyarrow",
                           keep_default_na=False, na_values=[], encoding="utf-8")
     except Exception as exc:  # pyarrow raises ArrowInvalid, pandas ParserError/UnicodeDecodeError
         raise SpilloverError(f"GED file {path} is not a readable CSV: {_first_line(exc)}") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw
+
+
+def _read_typed(path: Path) -> pd.DataFrame | None:
+    """The fast path: the needed columns typed by pyarrow and checked; None if any value would not type."""
+    columns = _header(path)
+    wanted = [c for c in columns if c in REQUIRED + OPTIONAL]
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    # pyarrow's own reader with explicit types is strict ("2.5" is not an int64; pandas' pyarrow engine would
+    # infer a float and truncate it)
+    types = {c: (pa.int64() if c in INT_COLUMNS else pa.float64() if c in FLOAT_COLUMNS else pa.string())
+             for c in wanted}
+    try:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types=types, include_columns=wanted, null_values=[""], strings_can_be_null=False))
+        raw = table.to_pandas()
+    except Exception:  # noqa: BLE001 - any failure: the text path finds and names the bad value
+        return None
+    if raw[list(INT_COLUMNS + FLOAT_COLUMNS)].isna().any().any():
+        return None
+    out = pd.DataFrame({c: raw[c].to_numpy() for c in INT_COLUMNS + FLOAT_COLUMNS})
+    for column in DATE_COLUMNS:
+        text = raw[column].fillna("").astype(str)
+        parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        long = text.str.len() > 10
+        if parsed.isna().any() or (long.any() and not text[long].str.fullmatch(_DATE_PATTERN).all()):
+            return None
+        out[column] = parsed.astype("datetime64[ns]").to_numpy()
+    for column in ("country",) + OPTIONAL:
+        if column in raw.columns:
+            out[column] = raw[column].fillna("").astype(str).str.strip().to_numpy()
+    if (out["country"] == "").any() or not np.all(np.isfinite(out[list(FLOAT_COLUMNS)].to_numpy())):
+        return None
+    _check_ranges(out, raw, path)
+    out["row"] = np.arange(2, len(out) + 2, dtype=np.int64)
+    return out[[c for c in REQUIRED + tuple(c for c in OPTIONAL if c in raw.columns) + ("row",)]]
+
+
+_DATE_PATTERN = r"\d{4}-\d{2}-\d{2}([ T][0-9:.]*)?"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -339,7 +387,7 @@ def _convert(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     for column in DATE_COLUMNS:
         # ISO date, optionally followed by a time ("2019-01-01 00:00:00.000" in some GED releases)
         day = text[column].str.slice(0, 10)
-        shape_ok = text[column].str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T][0-9:.]*)?").fillna(False).to_numpy()
+        shape_ok = text[column].str.fullmatch(_DATE_PATTERN).fillna(False).to_numpy()
         parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
         bad = ~shape_ok | parsed.isna().to_numpy()
         if bad.any():
