@@ -9,7 +9,7 @@ import shapely
 
 from geo.errors import SpilloverError
 from ged_synthetic import basic_rows, event, write_ged
-from sim.evidence.aggregate import aggregate, period_range
+from sim.evidence.aggregate import aggregate, cell_unit_index, period_range
 from sim.evidence.observed import read_ged
 
 
@@ -146,3 +146,27 @@ def test_bad_arguments(events, g5_grid_10km):
         aggregate(events).array("deaths")
     with pytest.raises(SpilloverError, match="lack column"):
         aggregate(events, by="admin1", admin1=_squares().drop(columns="adm0_a3"))
+
+
+def test_cell_unit_index(g5_grid_10km):
+    from geo.admin1 import load_admin1
+
+    grid = g5_grid_10km
+    admin1 = load_admin1(codes=["MLI", "NER"])
+    units = tuple(admin1["adm1_code"])
+    index = cell_unit_index(grid, units, "admin1", admin1)
+    assert index.shape == (grid.shape[0] * grid.shape[1],)
+    # every cell of Mali and Niger is in one of their units, no other cell is
+    inside = np.isin(grid.country_id.ravel(), [grid.id_of("MLI"), grid.id_of("NER")])
+    assert np.all(index[inside] >= 0) and np.all(index[~inside] == -1)
+    # unit areas from the cells agree with the polygons' geodesic areas (10 km cells)
+    cells = np.bincount(index[index >= 0], minlength=len(units)) * grid.cell_area_km2
+    big = admin1["area_km2"].to_numpy() > 20_000
+    np.testing.assert_allclose(cells[big], admin1["area_km2"].to_numpy()[big], rtol=0.03)
+    row, col = grid.cell_of(-4.19, 14.49)  # Mopti
+    assert units[index[row * grid.shape[1] + col]] == "MLI-2809"
+    by_country = cell_unit_index(grid, ("NER", "MLI"), "country")
+    assert set(np.unique(by_country)) == {-1, 0, 1}
+    assert np.array_equal(by_country >= 0, inside)
+    with pytest.raises(SpilloverError, match="have no polygon"):
+        cell_unit_index(grid, ("XXX-1",), "admin1", admin1)

@@ -129,7 +129,7 @@ def test_cell_exposure_matches_a_loop():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"risk": np.ones((2, 5))}, "risk must be"),
-    ({"risk": -np.ones((2, 4))}, "finite and >= 0"),
+    ({"risk": -np.ones((2, 4))}, "risk must be finite and >= 0"),
     ({"pop": np.array([1.0, -1, 1, 1])}, "population must be"),
     ({"unit_index": np.array([0, 1, 2, 3])}, "unit_index has ids"),
 ])

@@ -202,6 +202,48 @@ def admin1_units(events: pd.DataFrame, admin1, max_km: float = ADMIN1_SNAP_KM) -
     return out
 
 
+def cell_unit_index(grid, units, level: str = "admin1", admin1=None) -> np.ndarray:
+    """Index into ``units`` of every grid cell, flattened row-major (``-1``: in none of them).
+
+    The link between model cells and observed units for :class:`~sim.evidence.likelihood.CellExposure`:
+    ``level="country"`` reads the grid's country ids; ``level="admin1"`` rasterizes the admin-1 polygons on the
+    grid by cell centre (as the grid's country ids are), each cell in the unit of its own country that contains
+    its centre.
+
+    Examples
+    --------
+    >>> counts = aggregate(events, by="admin1", years=(2012, 2019))  # doctest: +SKIP
+    >>> unit = cell_unit_index(grid, counts.units, "admin1", load_admin1())  # doctest: +SKIP
+    >>> CellExposure(risk.reshape(members, years, -1), pop.ravel(), unit, n_units=len(counts.units))  # doctest: +SKIP
+    """
+    units = [str(u) for u in units]
+    position = {u: k for k, u in enumerate(units)}
+    if level == "country":
+        lookup = np.array([-1] + [position.get(c, -1) for c in grid.codes], dtype=np.int64)
+        return lookup[grid.country_id.ravel().astype(np.int64)]
+    if level != "admin1":
+        raise SpilloverError(f"cells map to units of level 'country' or 'admin1', not {level!r}")
+    import rasterio.features
+
+    if admin1 is None:
+        admin1 = _default_admin1()
+    shapes = admin1.reset_index(drop=True)
+    shapes = shapes[shapes["adm1_code"].isin(position) & shapes["adm0_a3"].isin(grid.codes)].to_crs(grid.crs)
+    missing = [u for u in units if u not in set(shapes["adm1_code"])]
+    if missing:
+        raise SpilloverError(f"admin-1 unit(s) {missing[:5]} have no polygon in a country of the grid "
+                             f"{list(grid.codes)}")
+    burned = rasterio.features.rasterize(
+        [(geom, position[code] + 1) for geom, code in zip(shapes.geometry.values, shapes["adm1_code"])],
+        out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32", all_touched=False)
+    index = burned.ravel().astype(np.int64) - 1
+    # a cell belongs to a unit of its own country only (the polygons tile their country; borders are shared)
+    country_of_unit = np.array([grid.codes.index(c) + 1 for c in shapes.set_index("adm1_code").loc[units, "adm0_a3"]])
+    own = index >= 0
+    own[own] = country_of_unit[index[own]] == grid.country_id.ravel()[own]
+    return np.where(own, index, -1)
+
+
 def aggregate(events: ObservedEvents | pd.DataFrame, by: str = "country", period: str = "year", *,
               years=None, grid=None, admin1=None, units=None, max_precision: int | None = None,
               mask_only: bool = False, max_km: float = ADMIN1_SNAP_KM) -> ObservedCounts:

@@ -255,7 +255,8 @@ class CellExposure:
     dt : period lengths in years, scalar or (periods,) (1 for years, days/365.25 for months).
     pop_ref : reference population of a cell (``e^α`` is deaths per year at ``u = 1`` and ``p = pop_ref``).
 
-    Cells with no people or no unit are dropped once here; risk 0 contributes 0 for every ``γ > 0``.
+    Cells with no people or no unit are dropped once here (only ``ln u`` of the other cells is kept, so the full
+    grid may be passed: ``risk.reshape(members, periods, -1)``); risk 0 contributes 0 for every ``γ > 0``.
     """
 
     risk: np.ndarray
@@ -264,38 +265,43 @@ class CellExposure:
     n_units: int
     dt: float | np.ndarray = 1.0
     pop_ref: float = DEFAULT_POP_REF
+    _members: int = field(init=False, repr=False)
+    _periods: int = field(init=False, repr=False)
     _log_u: np.ndarray = field(init=False, repr=False)
     _log_p: np.ndarray = field(init=False, repr=False)
     _sum: sparse.csr_matrix = field(init=False, repr=False)
 
     def __post_init__(self):
-        risk = np.asarray(self.risk, float)
+        risk = np.asarray(self.risk)
         if risk.ndim == 2:
             risk = risk[None]
         pop, unit = np.asarray(self.pop, float).ravel(), np.asarray(self.unit_index).ravel()
         if risk.ndim != 3 or risk.shape[2] != pop.size or unit.size != pop.size:
             raise SpilloverError(f"risk must be (members, periods, cells) with cells = {pop.size} (pop) = "
                                  f"{unit.size} (unit_index), got {risk.shape}")
-        if np.any(risk < 0) or not np.all(np.isfinite(risk)):
-            raise SpilloverError("risk must be finite and >= 0 in every cell")
         if np.any(pop < 0) or not np.all(np.isfinite(pop)):
             raise SpilloverError("population must be finite and >= 0 in every cell")
         if np.any(unit >= self.n_units):
             raise SpilloverError(f"unit_index has ids >= n_units={self.n_units}")
         keep = (unit >= 0) & (pop > 0)
-        self.risk = risk
+        # only the cells that count are kept, in float64: memory is members × periods × counted cells
+        kept = np.asarray(risk[:, :, keep], dtype=float)
+        if np.any(kept < 0) or not np.all(np.isfinite(kept)):
+            raise SpilloverError("risk must be finite and >= 0 in every cell with people and a unit")
+        self._members, self._periods = risk.shape[0], risk.shape[1]
+        self.risk = None  # not kept: the log below is all that is needed
         with np.errstate(divide="ignore"):
-            self._log_u = np.log(risk[:, :, keep])
+            self._log_u = np.log(kept)
         self._log_p = np.log(pop[keep] / self.pop_ref)
         cols = unit[keep].astype(np.int64)
         self._sum = sparse.csr_matrix((np.ones(cols.size), (np.arange(cols.size), cols)),
                                       shape=(cols.size, self.n_units))
-        self.dt = np.broadcast_to(np.asarray(self.dt, float), (risk.shape[1],)).copy()
+        self.dt = np.broadcast_to(np.asarray(self.dt, float), (self._periods,)).copy()
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """(members, units, periods) of the aggregates."""
-        return (self.risk.shape[0], self.n_units, self.risk.shape[1])
+        return (self._members, self.n_units, self._periods)
 
     def aggregate(self, gamma: float, beta: float, derivatives: bool = False):
         """``X`` (members, units, periods); with ``derivatives``, also ``Σ w ln u`` and ``Σ w ln(p/p_ref)``."""
