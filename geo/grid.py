@@ -7,6 +7,11 @@ A :class:`Grid` is a north-up raster in an equal-area projection (default: an Al
 Each cell holds the id of the country whose polygon contains its centre (rasterio's centre-sampling rasterize):
 ``0`` outside every selected country, ``i + 1`` for ``codes[i]``. The mask of modelled cells is ``country_id > 0``.
 Row 0 is the northern edge; ``transform`` maps (col, row) to projected metres.
+
+Beside it, ``admin1_id`` holds the admin-1 unit of each cell (:mod:`geo.admin1`): ``0`` outside, ``j + 1`` for
+``admin1_codes[j]`` (Natural Earth ``adm1_code``), burned the same way. Every modelled cell of a country that has
+units gets exactly one of *its* units: a cell whose centre falls in no unit of its country (a floating-point
+sliver between the country and unit outlines) takes the unit of the nearest cell that has one.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from functools import cached_property
 import geopandas as gpd
 import numpy as np
 import rasterio.features
+import scipy.ndimage
 from affine import Affine
 from pyproj import CRS, Transformer
 
@@ -41,6 +47,10 @@ class Grid:
     cell_km : cell side in km; every cell has area ``cell_km ** 2`` km².
     codes : ADM0_A3 code of each country id (id ``i + 1`` is ``codes[i]``).
     country_id : (ny, nx) uint8/uint16 array of country ids, 0 outside the selected countries.
+    admin1_codes : ``adm1_code`` of each admin-1 id (id ``j + 1`` is ``admin1_codes[j]``); empty without units.
+    admin1_id : (ny, nx) uint16 array of admin-1 ids, 0 outside (all 0 without units).
+    admin1_country : ADM0_A3 code of the country of each admin-1 id.
+    admin1_names : Natural Earth name of each admin-1 id.
     """
 
     crs: CRS
@@ -49,6 +59,18 @@ class Grid:
     cell_km: float
     codes: tuple[str, ...]
     country_id: np.ndarray = field(repr=False)
+    admin1_codes: tuple[str, ...] = field(default=(), repr=False)
+    admin1_id: np.ndarray | None = field(default=None, repr=False)
+    admin1_country: tuple[str, ...] = field(default=(), repr=False)
+    admin1_names: tuple[str, ...] = field(default=(), repr=False)
+
+    def __post_init__(self):
+        if self.admin1_id is None:
+            object.__setattr__(self, "admin1_id", np.zeros(self.shape, dtype=np.uint16))
+        n = len(self.admin1_codes)
+        if len(self.admin1_country) != n or (self.admin1_names and len(self.admin1_names) != n):
+            raise SpilloverError(f"grid admin-1 tables disagree: {n} codes, {len(self.admin1_country)} countries, "
+                                 f"{len(self.admin1_names)} names")
 
     @property
     def mask(self) -> np.ndarray:
@@ -97,6 +119,23 @@ class Grid:
         counts = np.bincount(self.country_id.ravel(), minlength=len(self.codes) + 1)
         return {code: int(counts[i + 1]) for i, code in enumerate(self.codes)}
 
+    def admin1_id_of(self, adm1_code: str) -> int:
+        try:
+            return self.admin1_codes.index(adm1_code) + 1
+        except ValueError:
+            raise SpilloverError(f"admin-1 unit {adm1_code!r} is not on this grid; e.g. "
+                                 f"{list(self.admin1_codes[:5])}") from None
+
+    def cells_per_admin1(self) -> dict[str, int]:
+        counts = np.bincount(self.admin1_id.ravel(), minlength=len(self.admin1_codes) + 1)
+        return {code: int(counts[j + 1]) for j, code in enumerate(self.admin1_codes)}
+
+    @property
+    def admin1_parent(self) -> np.ndarray:
+        """(n_admin1 + 1,) country id of each admin-1 id (index 0: 0)."""
+        ids = {code: i + 1 for i, code in enumerate(self.codes)}
+        return np.array([0] + [ids.get(c, 0) for c in self.admin1_country], dtype=np.int64)
+
     def rasterize(self, geometries: gpd.GeoSeries, all_touched: bool = False) -> np.ndarray:
         """Boolean (ny, nx): cells whose centre lies in any of ``geometries`` (any CRS; reprojected)."""
         geoms = geometries.to_crs(self.crs) if geometries.crs is not None else geometries
@@ -122,6 +161,7 @@ def build_grid(
     codes: list[str] | tuple[str, ...] | None = None,
     crs: str | CRS = SAHEL_ALBERS,
     pad_cells: int = 1,
+    admin1: gpd.GeoDataFrame | str | None = "committed",
 ) -> Grid:
     """Rasterize ``countries`` (indexed by ADM0_A3) onto an equal-area grid of ``cell_km`` km cells.
 
@@ -132,6 +172,9 @@ def build_grid(
     codes : the countries to model (default: all rows of ``countries``), in id order.
     crs : an equal-area projected CRS in metres (default :data:`SAHEL_ALBERS`).
     pad_cells : empty cells added around the countries' bounding box.
+    admin1 : admin-1 units (a GeoDataFrame like :func:`geo.admin1.load_admin1`'s, with ``adm0_a3``, ``adm1_code``
+        and ``name``); ``"committed"`` (default): the committed units of those countries that have some; None:
+        no admin-1 ids.
 
     Examples
     --------
@@ -180,8 +223,78 @@ def build_grid(
             f"the selection {list(codes)} has no cell at cell_km={cell_km}: each country is smaller than a cell; "
             "use smaller cells"
         )
+    units = _admin1_units(admin1, codes)
+    admin1_id = _rasterize_admin1(units, codes, country_id, crs, transform)
     return Grid(crs=crs, transform=transform, shape=(ny, nx), cell_km=float(cell_km), codes=codes,
-                country_id=country_id)
+                country_id=country_id, admin1_codes=tuple(units["adm1_code"]), admin1_id=admin1_id,
+                admin1_country=tuple(units["adm0_a3"]), admin1_names=tuple(units["name"]))
+
+
+def _admin1_units(admin1, codes: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """The admin-1 units of ``codes`` (in country order), from ``admin1`` as :func:`build_grid` takes it."""
+    empty = gpd.GeoDataFrame({"adm0_a3": [], "adm1_code": [], "name": []}, geometry=[], crs="EPSG:4326")
+    if admin1 is None:
+        return empty
+    if isinstance(admin1, str):
+        if admin1 != "committed":
+            raise SpilloverError(f"admin1={admin1!r}: give a GeoDataFrame of units, 'committed' or None")
+        from geo.admin1 import load_admin1
+
+        admin1 = load_admin1()
+    missing = [c for c in ("adm0_a3", "adm1_code", "name", "geometry") if c not in admin1.columns]
+    if missing:
+        raise SpilloverError(f"admin-1 units lack columns {missing}; load them with geo.admin1.load_admin1()")
+    order = {c: i for i, c in enumerate(codes)}
+    units = admin1[admin1["adm0_a3"].isin(order)]
+    units = units.iloc[units["adm0_a3"].map(order).argsort(kind="stable")]
+    if len(units) >= np.iinfo(np.uint16).max:
+        raise SpilloverError(f"{len(units)} admin-1 units: at most {np.iinfo(np.uint16).max - 1} fit a uint16 id")
+    return units if len(units) else empty
+
+
+def _rasterize_admin1(units: gpd.GeoDataFrame, codes: tuple[str, ...], country_id: np.ndarray, crs: CRS,
+                      transform: Affine) -> np.ndarray:
+    """uint16 admin-1 ids: centre sampling, then each modelled cell of a country with units gets one of its own."""
+    admin1_id = np.zeros(country_id.shape, dtype=np.uint16)
+    if units.empty:
+        return admin1_id
+    projected = units.to_crs(crs).geometry.values
+    rasterio.features.rasterize([(geom, j + 1) for j, geom in enumerate(projected)], out=admin1_id,
+                                transform=transform, all_touched=False)
+    ids = {c: i + 1 for i, c in enumerate(codes)}
+    parent = np.array([0] + [ids[c] for c in units["adm0_a3"]], dtype=country_id.dtype)
+    has_units = np.zeros(len(codes) + 1, dtype=bool)
+    has_units[np.unique(parent[1:])] = True
+    # the cells that must carry one of their country's units: every modelled cell, unless some country has none
+    expected = country_id > 0 if has_units[1:].all() else has_units[country_id]
+    np.putmask(admin1_id, ~expected, 0)
+    bad = parent[admin1_id] != country_id
+    bad &= expected
+    if bad.any():
+        for cid in np.unique(country_id[bad]):
+            _fill_nearest(admin1_id, country_id, bad, int(cid), units, parent)
+    return admin1_id
+
+
+def _fill_nearest(admin1_id, country_id, bad, cid: int, units, parent) -> None:
+    """Give the ``bad`` cells of country ``cid`` the admin-1 id of the nearest good cell of that country."""
+    rows, cols = np.nonzero(bad & (country_id == cid))
+    pad = 8
+    while True:
+        r0, r1 = max(rows.min() - pad, 0), min(rows.max() + pad + 1, country_id.shape[0])
+        c0, c1 = max(cols.min() - pad, 0), min(cols.max() + pad + 1, country_id.shape[1])
+        good = (country_id[r0:r1, c0:c1] == cid) & ~bad[r0:r1, c0:c1]
+        whole = r0 == 0 and c0 == 0 and r1 == country_id.shape[0] and c1 == country_id.shape[1]
+        if good.any() or whole:
+            break
+        pad *= 4
+    if not good.any():  # no cell of this country got one of its units: all go to its largest unit
+        mine = np.flatnonzero(parent[1:] == cid)
+        admin1_id[rows, cols] = mine[np.argmax(units.geometry.values[mine].area)] + 1
+        return
+    _, (near_r, near_c) = scipy.ndimage.distance_transform_edt(~good, return_indices=True)
+    window = admin1_id[r0:r1, c0:c1]
+    admin1_id[rows, cols] = window[near_r[rows - r0, cols - c0], near_c[rows - r0, cols - c0]]
 
 
 def _too_many_cells(cell_km: float, n_cells: float, width_m: float, height_m: float, pad_cells: int) -> None:
