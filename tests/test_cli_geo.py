@@ -74,7 +74,9 @@ def test_shapes_build_writes_both_files(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("npm") is None, reason="rebuilding the admin-1 units needs npm")
 def test_shapes_build_writes_admin1(tmp_path, capsys):
-    out, names, admin1 = tmp_path / "s.gpkg", tmp_path / "n.csv", tmp_path / "a.gpkg"
-    assert main(["shapes", "build", "--out", str(out), "--names-out", str(names), "--admin1-out", str(admin1)]) == 0
+    out, names, admin1, places = (tmp_path / n for n in ("s.gpkg", "n.csv", "a.gpkg", "p.csv"))
+    assert main(["shapes", "build", "--out", str(out), "--names-out", str(names), "--admin1-out", str(admin1),
+                 "--places-out", str(places)]) == 0
     assert len(load_admin1(admin1)) == 343
-    assert "(343 admin-1 units)" in " ".join(capsys.readouterr().err.split())
+    err = " ".join(capsys.readouterr().err.split())
+    assert "(343 admin-1 units)" in err and "GeoNames places)" in err and places.stat().st_size > 100_000

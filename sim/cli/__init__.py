@@ -1,6 +1,6 @@
 """The ``spillover`` command line: a thin layer over the Python API that scenario scripts use too.
 
-One module per command group (:mod:`sim.cli.geo`: shapes, grid, map; :mod:`sim.cli.run`: run, demo;
+One module per command group (:mod:`sim.cli.geo`: shapes, grid, map, population; :mod:`sim.cli.run`: run, demo;
 :mod:`sim.cli.extract`; :mod:`sim.cli.figures`: figures, compare; :mod:`sim.cli.sweep`: sweep, sensitivity;
 :mod:`sim.cli.evidence`: observed) and the
 shared plumbing in :mod:`sim.cli.common`: exit codes (0 ok, 1 environment, 2 bad input, 130 interrupted), messages
@@ -17,7 +17,7 @@ from sim.cli.common import QuietOption, VerboseOption, readable_metavars, run_ap
 from sim.cli.evidence import observed_command
 from sim.cli.extract import extract_command
 from sim.cli.figures import compare_command, figures_command
-from sim.cli.geo import grid_info, region_map, shapes_app
+from sim.cli.geo import grid_info, population_map, region_map, shapes_app
 from sim.cli.run import demo, run_scenario
 from sim.cli.sweep import sensitivity_command, sweep_command
 
@@ -54,6 +54,7 @@ def _options(
 app.add_typer(shapes_app, name="shapes")
 app.command("grid")(grid_info)
 app.command("map")(region_map)
+app.command("population")(population_map)
 app.command("run")(run_scenario)
 app.command("figures")(figures_command)
 app.command("compare")(compare_command)

