@@ -9,6 +9,7 @@ for governments ("Bamako", "London"). Capitals come from GeoNames through the Py
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -155,3 +156,193 @@ def capital_of(code: str) -> tuple[str, float, float]:
         raise SpilloverError(f"GeoNames has no coordinates for {name!r}, the capital of {code}")
     city = max(matches, key=lambda c: c["population"])
     return name, float(city["longitude"]), float(city["latitude"])
+
+
+# ------------------------------------------------------------------------------------------------ admin-1 names
+#: Names Natural Earth's admin-1 units lack, with the unit that holds them: Mali's regions created since
+#: Natural Earth's lines were drawn (Ménaka inside Gao, Taoudénit inside Timbuktu; see shapes/README.md).
+ADMIN1_ALIASES: dict[str, str] = {
+    "Ménaka": "MLI-2690", "Menaka": "MLI-2690", "Taoudénit": "MLI-2688", "Taoudeni": "MLI-2688",
+    "Taoudenni": "MLI-2688", "Taoudéni": "MLI-2688", "Tombouctou": "MLI-2688", "Tillaberi": "NER-4859",
+    "Tillabery": "NER-4859", "Segou": "MLI-2810", "Ségou": "MLI-2810",
+}
+#: Words that say a phrase names an administrative unit: "Tillabéri region", "région de Mopti", "Soum province".
+_PREFIX = re.compile(r"^(?:the\s+)?(?:(?:administrative\s+)?(?:region|province|department|departement|state|"
+                     r"district|prefecture|governorate|wilaya|cercle)\s+(?:of|de|du|des|de\s+la|de\s+l')\s*)")
+_SUFFIX = re.compile(r"\s+(?:administrative\s+)?(?:region|province|department|departement|state|district|"
+                     r"prefecture|governorate|wilaya|cercle)$")
+_OF_COUNTRY = re.compile(r"^(?P<head>.+?)\s+(?:of|in|du|de|en|au)\s+(?:the\s+)?(?P<country>[^,]+)$")
+_ARTICLE = re.compile(r"^(?:the\s+|la\s+|le\s+|les\s+|l')")
+_POSSESSIVE = re.compile(r"^(?P<country>.+?)'s\s+(?P<head>.+)$")
+
+
+@dataclass(frozen=True)
+class Admin1Names:
+    """Lookup tables from names to Natural Earth ``adm1_code``s (see :func:`admin1_codes`)."""
+
+    units: dict[str, tuple[str, ...]]  # folded unit name or variant → adm1_codes (several countries may share one)
+    regions: dict[str, tuple[str, ...]]  # folded Burkina Faso region → its provinces' adm1_codes
+    towns: dict[str, tuple[tuple[str, str, float, float, int], ...]]  # folded → (adm1, adm0, lon, lat, population)
+    country_of: dict[str, str]  # adm1_code → ADM0_A3
+    type_of: dict[str, str]  # adm1_code → folded English type ("region", "state", ...)
+
+
+@lru_cache(maxsize=1)
+def admin1_names() -> Admin1Names:
+    """The admin-1 lookup tables, built once from the committed units and GeoNames places."""
+    from geo.admin1 import load_admin1
+    from geo.gazetteer import load_places
+
+    units = load_admin1()
+    table: dict[str, list[str]] = {}
+    for row in units.itertuples(index=False):
+        variants = [row.name, *(v for v in row.name_alt.split("|") if v)]
+        for variant in variants:
+            key = fold(variant)
+            if key and row.adm1_code not in table.setdefault(key, []):
+                table[key].append(row.adm1_code)
+    for alias, code in ADMIN1_ALIASES.items():
+        table.setdefault(fold(alias), [])
+        if code not in table[fold(alias)]:
+            table[fold(alias)].insert(0, code)
+    regions: dict[str, list[str]] = {}
+    for row in units[units["region"] != ""].itertuples(index=False):
+        regions.setdefault(fold(row.region), []).append(row.adm1_code)
+    towns: dict[str, list[tuple]] = {}
+    places = load_places()  # sorted by country, then population (largest first)
+    for row in places.itertuples(index=False):
+        entry = (row.adm1_code, row.adm0_a3, float(row.longitude), float(row.latitude), int(row.population))
+        keys = {fold(row.name)} | {fold(a) for a in row.alternatenames.split("|") if _usable_alternate(a)}
+        for key in keys:
+            towns.setdefault(key, []).append(entry)
+    towns_sorted = {k: tuple(sorted(v, key=lambda e: -e[4])) for k, v in towns.items()}
+    return Admin1Names(units={k: tuple(v) for k, v in table.items()},
+                       regions={k: tuple(v) for k, v in regions.items()}, towns=towns_sorted,
+                       country_of=dict(zip(units["adm1_code"], units["adm0_a3"])),
+                       type_of={c: fold(t) for c, t in zip(units["adm1_code"], units["type_en"])})
+
+
+def _usable_alternate(name: str) -> bool:
+    """A GeoNames alternate name worth matching: Latin script, 3+ letters, not an upper-case code (BKO, NIM)."""
+    return len(name) >= 3 and not name.isupper() and any(ch.isalpha() for ch in name) and all(
+        ord(ch) < 0x250 for ch in name)
+
+
+@dataclass(frozen=True)
+class Admin1Match:
+    """What :func:`resolve_admin1` found: the units, how (``unit``, ``region``, ``town``), and the town's point."""
+
+    codes: tuple[str, ...]
+    kind: str
+    name: str
+    point: tuple[float, float] | None = None
+
+
+def resolve_admin1(phrase: str, context: str | None = None) -> Admin1Match | None:
+    """Resolve an admin-1 unit, a Burkina Faso region or a town; None if the phrase is none of them.
+
+    Accepted: a unit's name or any Natural Earth variant ("Tillabéri", "Tillaberi region", "Tombouctou", "région
+    de Mopti", "Soum province"), with an optional country ("the Sahel region of Burkina Faso", "Burkina Faso's
+    Est region"); Mali's newer regions (Ménaka, Taoudénit) as the unit that holds them; a GeoNames town ("Djibo",
+    "Boni") as its unit. Case- and accent-insensitive. A bare country name is not an admin-1 unit ("Mali" is not
+    Guinea's prefecture of that name, "Niger" not Nigeria's state: "Niger state" is). ``context`` (a country name
+    or ADM0_A3) breaks ties between countries; without it the first country of :data:`geo.shapes.REGION` wins
+    (Mali, Burkina Faso, Niger first). Burkina Faso's region names that are also words ("Sahel", "Est", "Nord",
+    "Centre") count as regions only with "region" or the country named.
+
+    Examples
+    --------
+    >>> resolve_admin1("Tillaberi region").codes
+    ('NER-4859',)
+    >>> resolve_admin1("Djibo").codes, resolve_admin1("Djibo").kind
+    (('BFA-2806',), 'town')
+    """
+    from geo.shapes import REGION
+
+    countries = country_names()
+    text = fold(phrase).replace("’", "'")
+    text = _ARTICLE.sub("", text).strip(" .,;")
+    context_code = _context_code(countries, context)
+    m = _OF_COUNTRY.match(text)
+    if m and countries.country(m.group("country")):
+        text, context_code = m.group("head"), countries.country(m.group("country"))
+    m = _POSSESSIVE.match(text)
+    if m and countries.country(m.group("country")):
+        text, context_code = m.group("head"), countries.country(m.group("country"))
+    text = _ARTICLE.sub("", text)
+    word = _SUFFIX.search(text) or _PREFIX.search(text)
+    unit_type = re.sub(r"^(?:the\s+)?(?:administrative\s+)?|\s+(?:of|de|du|des|de\s+la|de\s+l')\s*$", "",
+                       word.group(0).strip()) if word else ""
+    unit_type = {"departement": "department"}.get(unit_type, unit_type)
+    stripped = _SUFFIX.sub("", _PREFIX.sub("", text)).strip()
+    qualified = stripped != text or context_code is not None
+    if not stripped or (stripped == text and countries.country(stripped) and not context_code):
+        return None  # a country, not a unit
+    tables = admin1_names()
+    order = {c: i for i, c in enumerate(REGION)}
+
+    def best(codes):
+        codes = list(codes)
+        if context_code:
+            codes = [c for c in codes if tables.country_of.get(c) == context_code] or []
+        # a unit of the type named ("Plateau state": Nigeria's, not Benin's department), then REGION order
+        return tuple(sorted(codes, key=lambda c: (bool(unit_type) and unit_type not in tables.type_of.get(c, ""),
+                                                  order.get(tables.country_of.get(c), 99)))[:1])
+
+    region = tables.regions.get(stripped)
+    if region and (qualified or stripped not in _AMBIGUOUS_REGIONS) and context_code in (None, "BFA"):
+        return Admin1Match(region, "region", phrase)
+    if stripped in tables.units and not (stripped == text and countries.country(stripped)):
+        codes = best(tables.units[stripped])
+        if codes:
+            return Admin1Match(codes, "unit", phrase)
+    towns = tables.towns.get(stripped, ())
+    if context_code:
+        towns = tuple(t for t in towns if t[1] == context_code)
+    towns = tuple(t for t in towns if t[1] in order)
+    if towns:
+        # the most populous town of that name, in the first country of REGION among the largest ones
+        top = max(t[4] for t in towns)
+        town = min((t for t in towns if t[4] == top), key=lambda t: order[t[1]])
+        return Admin1Match((town[0],), "town", phrase, (town[2], town[3]))
+    return None
+
+
+_AMBIGUOUS_REGIONS = frozenset({"sahel", "est", "nord", "centre", "sud-ouest", "cascades"})
+
+
+def _context_code(countries: CountryNames, context: str | None) -> str | None:
+    if not context:
+        return None
+    return countries.codes.get(context) if context.isupper() and context in countries.codes else \
+        countries.country(context)
+
+
+def admin1_codes(phrase: str, context: str | None = None) -> tuple[str, ...]:
+    """The ``adm1_code``s a phrase names (several for a Burkina Faso region); () if it names no unit or town.
+
+    Examples
+    --------
+    >>> admin1_codes("the Sahel region of Burkina Faso")
+    ('BFA-2805', 'BFA-2806', 'BFA-2876', 'BFA-2877')
+    """
+    match = resolve_admin1(phrase, context)
+    return match.codes if match else ()
+
+
+def adm1_code(phrase: str, context: str | None = None) -> str | None:
+    """The single Natural Earth ``adm1_code`` a place phrase or town name lies in, else None.
+
+    This is what the document layer calls to give a fact an ``adm1_code``: "Gao" → ``MLI-2690``, "Ménaka" (a
+    region since 2016, inside Natural Earth's Gao) → ``MLI-2690``, "Djibo" → ``BFA-2806`` (Soum), "Tillabéri
+    region" → ``NER-4859``. A phrase covering several units (a Burkina Faso region, "central Mali", the
+    tri-border area) gives None: use :func:`admin1_codes` or :func:`geo.places.resolve_place` (``adm1_codes``)
+    for those. ``context`` is the document's country (name or ADM0_A3), to break ties between countries.
+
+    Examples
+    --------
+    >>> adm1_code("Gao"), adm1_code("Djibo"), adm1_code("Ménaka")
+    ('MLI-2690', 'BFA-2806', 'MLI-2690')
+    """
+    codes = admin1_codes(phrase, context)
+    return codes[0] if len(codes) == 1 else None
