@@ -113,3 +113,86 @@ def regions(units: gpd.GeoDataFrame | None = None, code: str = "BFA") -> gpd.Geo
                      "area_km2": float(group["area_km2"].sum()),
                      "geometry": shapely.union_all(group.geometry.values)})
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=units.crs).set_index("region", drop=False)
+
+
+# ------------------------------------------------------------------------------- admin-1 layer of the attributes
+#: GeoPackage layer of :func:`write_admin1_layer`.
+ATTRIBUTES_LAYER = "admin1"
+
+
+def fact_units(fact) -> tuple[str, ...]:
+    """The adm1_codes a fact is about: its ``adm1_code`` if it has one (the document layer may set it), else the
+    units its ``place`` phrase names or covers (:func:`geo.places.resolve_place`), else ()."""
+    code = getattr(fact, "adm1_code", None)
+    if code:
+        return (code,)
+    place = getattr(fact, "place", None)
+    if not place:
+        return ()
+    from geo.places import resolve_place
+    from geo.shapes import load_countries
+
+    try:
+        resolved = resolve_place(place, load_countries(), context=getattr(fact, "country", None))
+    except SpilloverError:
+        return ()
+    return () if resolved.kind == "country" else resolved.adm1_codes
+
+
+def admin1_attributes_layer(facts: list, units: gpd.GeoDataFrame | None = None,
+                            codes: tuple[str, ...] | list[str] | None = None) -> gpd.GeoDataFrame:
+    """The admin-1 units (of ``codes``, default all) with what the documents say about each.
+
+    Columns: ``adm0_a3``, ``adm1_code``, ``name``, ``region``, ``facts`` (number of facts about the unit, by its
+    ``adm1_code`` or place phrase; see :func:`fact_units`), ``kinds`` (their kinds, ``|``-separated, sorted),
+    ``onset_year`` (earliest documented onset there, NaN if none) and geometry. Facts about a whole country are
+    in the country layer (``geo.attributes.write_attributes_gpkg``), not here.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> fact = SimpleNamespace(kind="onset", place="central Mali", country="MLI", date=None)
+    >>> layer = admin1_attributes_layer([fact], codes=["MLI"])
+    >>> layer.loc["MLI-2809", "facts"], layer.loc["MLI-2809", "kinds"]
+    (1, 'onset')
+    """
+    units = units if units is not None else load_admin1(codes=codes)
+    if codes is not None and units is not None:
+        units = units[units["adm0_a3"].isin(list(codes))]
+    layer = units[["adm0_a3", "adm1_code", "name", "region", "geometry"]].copy()
+    counts = dict.fromkeys(layer.index, 0)
+    kinds: dict[str, set] = {code: set() for code in layer.index}
+    onset: dict[str, float] = {}
+    for fact in facts:
+        for code in fact_units(fact):
+            if code not in counts:
+                continue
+            counts[code] += 1
+            kinds[code].add(fact.kind)
+            date = getattr(fact, "date", None)
+            if fact.kind == "onset" and date is not None:
+                onset[code] = min(onset.get(code, 9999.0), float(date.year))
+    layer["facts"] = pd.Series(counts)
+    layer["kinds"] = pd.Series({code: "|".join(sorted(k)) for code, k in kinds.items()})
+    layer["onset_year"] = pd.Series(onset, dtype=float).reindex(layer.index)
+    return gpd.GeoDataFrame(layer, geometry="geometry", crs=units.crs)
+
+
+def write_admin1_layer(path: str | os.PathLike, facts: list, units: gpd.GeoDataFrame | None = None,
+                       codes: tuple[str, ...] | list[str] | None = None) -> Path:
+    """Add (or replace) layer ``admin1`` of :func:`admin1_attributes_layer` in the GeoPackage ``path``, atomically.
+
+    Meant for the attributes GeoPackage: call it after ``geo.attributes.write_attributes_gpkg(path, facts)``; the
+    file's other layers are kept. ``path`` may also be a new file.
+    """
+    import shutil
+
+    from geo.atomic import atomic_path
+
+    path = Path(path)
+    layer = admin1_attributes_layer(facts, units, codes).reset_index(drop=True)
+    with atomic_path(path) as tmp:
+        if path.exists():
+            shutil.copyfile(path, tmp)
+        layer.to_file(tmp, layer=ATTRIBUTES_LAYER, driver="GPKG", engine="pyogrio")
+    return path

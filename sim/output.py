@@ -5,16 +5,23 @@ The contract of a run folder (stable; figures and sweeps read it):
 ``risk.nc``
     CF-1.8 NetCDF4: variable ``risk`` (time, y, x), float32/64, NaN outside the modelled countries, with
     ``grid_mapping = "crs"`` (CF grid-mapping attributes plus ``crs_wkt`` and GDAL's ``spatial_ref``), projected
-    ``x``/``y`` cell centres in metres, ``time`` in days since the start, and ``country_id`` (y, x) with CF flag
-    attributes naming the ADM0_A3 code of every id. Opens georeferenced in xarray and QGIS.
+    ``x``/``y`` cell centres in metres, ``time`` in days since the start, ``country_id`` (y, x) with CF flag
+    attributes naming the ADM0_A3 code of every id, and ``admin1_id`` (y, x; 0 outside) with CF flag attributes
+    naming the Natural Earth ``adm1_code`` of every id (``adm1_codes`` holds them exactly; ``flag_meanings`` has
+    characters CF does not allow, Western Sahara's ``?``, as ``_``). Opens georeferenced in xarray and QGIS.
 ``countries.csv``
     one row per snapshot and country: ``time`` (ISO date), ``country`` (ADM0_A3), ``mean_risk``,
     ``area_at_risk_km2`` (cells with risk ≥ threshold × cell area), ``fraction_at_risk``, ``troops`` (foreign
     troops present), ``sigma_per_year`` and ``r_per_year``.
+``admin1.csv``
+    one row per snapshot and admin-1 unit of the modelled countries (all of them, in the grid's order): ``time``,
+    ``adm0_a3``, ``adm1_code``, ``name``, ``mean_risk``, ``area_at_risk_km2``, ``fraction_at_risk`` (NaN for a
+    unit smaller than a cell, which has no cell).
 ``crossings.csv``
-    one row per country: ``country``, ``first_crossing`` (the first snapshot date at which at least
-    ``crossing_area_fraction`` of the country's area is at risk; empty if never), ``threshold``,
-    ``crossing_area_fraction``.
+    one row per country (``level`` = ``country``, ``unit`` its ADM0_A3) and then per admin-1 unit (``level`` =
+    ``admin1``, ``unit`` its adm1_code): ``level``, ``unit``, ``name``, ``country`` (ADM0_A3), ``first_crossing``
+    (the first snapshot date at which at least ``crossing_area_fraction`` of the unit's area is at risk; empty if
+    never), ``threshold``, ``crossing_area_fraction``.
 ``risk_YYYY-MM-DD.tif``
     GeoTIFF snapshots on request (``output.geotiff_days``), the nearest snapshot at or after each date.
 ``scenario.toml``
@@ -48,6 +55,7 @@ from geo.shapes import DEFAULT_SHAPES, NATURAL_EARTH_VERSION
 
 RISK_FILE = "risk.nc"
 SERIES_FILE = "countries.csv"
+ADMIN1_FILE = "admin1.csv"
 CROSSINGS_FILE = "crossings.csv"
 MANIFEST_FILE = "run.json"
 SCENARIO_FILE = "scenario.toml"
@@ -117,14 +125,73 @@ class CountrySeries:
         return pd.DataFrame(self.rows)
 
 
-def crossings(series: pd.DataFrame, threshold: float, fraction: float) -> pd.DataFrame:
-    """First snapshot date at which each country has at least ``fraction`` of its area at risk."""
+@dataclass
+class Admin1Series:
+    """Per admin-1 unit statistics of each snapshot (columns of ``admin1.csv``), kept as arrays per snapshot."""
+
+    grid: Grid
+    threshold: float
+    parts: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self._ids = self.grid.admin1_id.ravel()
+        self._n = len(self.grid.admin1_codes) + 1
+        self._cells = np.bincount(self._ids, minlength=self._n)[1:].astype(float)
+
+    def add(self, date: dt.date, u: np.ndarray) -> None:
+        if self._n == 1:
+            return
+        flat = u.ravel()
+        total = np.bincount(self._ids, weights=flat, minlength=self._n)[1:]
+        at_risk = np.bincount(self._ids, weights=(flat >= self.threshold), minlength=self._n)[1:]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.parts.append((date.isoformat(), total / self._cells, at_risk * self.grid.cell_area_km2,
+                               at_risk / self._cells))
+
+    def frame(self) -> pd.DataFrame:
+        columns = ["time", "adm0_a3", "adm1_code", "name", "mean_risk", "area_at_risk_km2", "fraction_at_risk"]
+        if not self.parts:
+            return pd.DataFrame(columns=columns)
+        n = self._n - 1
+        g = self.grid
+        return pd.DataFrame({
+            "time": np.repeat([p[0] for p in self.parts], n),
+            "adm0_a3": np.tile(g.admin1_country, len(self.parts)),
+            "adm1_code": np.tile(g.admin1_codes, len(self.parts)),
+            "name": np.tile(g.admin1_names or g.admin1_codes, len(self.parts)),
+            "mean_risk": np.concatenate([p[1] for p in self.parts]),
+            "area_at_risk_km2": np.concatenate([p[2] for p in self.parts]),
+            "fraction_at_risk": np.concatenate([p[3] for p in self.parts]),
+        }, columns=columns)
+
+
+CROSSING_COLUMNS = ("level", "unit", "name", "country", "first_crossing", "threshold", "crossing_area_fraction")
+
+
+def crossings(series: pd.DataFrame, threshold: float, fraction: float,
+              admin1: pd.DataFrame | None = None, names: dict | None = None) -> pd.DataFrame:
+    """First snapshot date at which each country (then each admin-1 unit of ``admin1``) has at least ``fraction``
+    of its area at risk; columns :data:`CROSSING_COLUMNS`. ``names``: ADM0_A3 → country name."""
+    names = names or {}
     rows = []
     for code, group in series.groupby("country", sort=False):
         hit = group.loc[group["fraction_at_risk"] >= fraction, "time"]
-        rows.append({"country": code, "first_crossing": hit.iloc[0] if len(hit) else "",
-                     "threshold": threshold, "crossing_area_fraction": fraction})
-    return pd.DataFrame(rows)
+        rows.append({"level": "country", "unit": code, "name": names.get(code, code), "country": code,
+                     "first_crossing": hit.iloc[0] if len(hit) else "", "threshold": threshold,
+                     "crossing_area_fraction": fraction})
+    if admin1 is not None and len(admin1):
+        hits = admin1[admin1["fraction_at_risk"] >= fraction].groupby("adm1_code", sort=False)["time"].first()
+        units = admin1.drop_duplicates("adm1_code")
+        for row in units.itertuples(index=False):
+            rows.append({"level": "admin1", "unit": row.adm1_code, "name": row.name, "country": row.adm0_a3,
+                         "first_crossing": hits.get(row.adm1_code, ""), "threshold": threshold,
+                         "crossing_area_fraction": fraction})
+    return pd.DataFrame(rows, columns=list(CROSSING_COLUMNS))
+
+
+def country_crossings(frame: pd.DataFrame) -> pd.DataFrame:
+    """The country rows of a ``crossings.csv`` table (all rows of one written before admin-1 rows existed)."""
+    return frame[frame["level"] == "country"] if "level" in frame else frame
 
 
 class RiskNetCDF:
@@ -169,6 +236,7 @@ class RiskNetCDF:
             "flag_meanings": " ".join(grid.codes),
             "grid_mapping": "crs",
         })
+        _admin1_variable(ds, grid)
         chunk = (1, min(ny, 1024), min(nx, 1024))
         ftype = "f4" if dtype == "float32" else "f8"
         risk = ds.createVariable("risk", ftype, ("time", "y", "x"), zlib=True, complevel=1, shuffle=True,
@@ -197,6 +265,24 @@ class RiskNetCDF:
             self.ds.close()
         finally:
             self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _admin1_variable(ds, grid: Grid) -> None:
+    """``admin1_id`` (y, x) with CF flag attributes, when the grid has admin-1 units."""
+    if not grid.admin1_codes:
+        return
+    var = ds.createVariable("admin1_id", "u2", ("y", "x"), zlib=True)
+    var[:] = grid.admin1_id
+    safe = ["".join(ch if ch.isalnum() or ch in "_-.+@" else "_" for ch in code) for code in grid.admin1_codes]
+    var.setncatts({
+        "long_name": "Natural Earth admin-1 unit of each cell (0: not modelled)",
+        "flag_values": np.arange(1, len(grid.admin1_codes) + 1, dtype=np.uint16),
+        "flag_meanings": " ".join(safe),
+        "adm1_codes": " ".join(grid.admin1_codes),
+        "adm0_a3": " ".join(grid.admin1_country),
+        "grid_mapping": "crs",
+        "source": "Natural Earth 1:10m admin-1 (public domain), shapes/sahel_admin1.gpkg",
+    })
 
 
 def write_geotiff(path: Path, grid: Grid, u: np.ndarray, tags: dict) -> Path:

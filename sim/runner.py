@@ -14,8 +14,9 @@ from geo.atomic import write_text_atomic
 from geo.errors import SpilloverError
 from sim.forcing import build_forcing, document_inputs, scenario_grid
 from sim.model import Stepping, integrate, snapshot_days
-from sim.output import (CROSSINGS_FILE, RISK_FILE, SCENARIO_FILE, SERIES_FILE, CountrySeries, RiskNetCDF,
-                        crossings, provenance, write_geotiff, write_manifest, write_table)
+from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, RISK_FILE, SCENARIO_FILE, SERIES_FILE, Admin1Series,
+                        CountrySeries, RiskNetCDF, country_crossings, crossings, provenance, write_geotiff,
+                        write_manifest, write_table)
 from sim.scenario import Scenario
 
 
@@ -25,9 +26,11 @@ class RunResult:
 
     out: Path
     series: pd.DataFrame
-    crossings: pd.DataFrame
+    crossings: pd.DataFrame  # the country rows of crossings.csv
     stepping: Stepping
     seconds: float
+    admin1: pd.DataFrame | None = None  # admin1.csv
+    admin1_crossings: pd.DataFrame | None = None  # the admin-1 rows of crossings.csv
 
 
 def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress: bool = False,
@@ -69,12 +72,14 @@ def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress
     total = scenario.days
     geotiff_dates = sorted(dt.date.fromisoformat(str(d)) for d in scenario.output.geotiff_days)
     series = CountrySeries(grid, scenario.output.threshold)
+    admin1 = Admin1Series(grid, scenario.output.threshold)
     nc = RiskNetCDF(out / RISK_FILE, grid, info.start, scenario.output.dtype, attrs)
     written_tifs: list[Path] = []
 
     def on_snapshot(day: int, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
         nc.append(day, u[0])
         series.add(date, u[0], sigma[0], forcing.r_tab, forcing.troops_on(date))
+        admin1.add(date, u[0])
         while geotiff_dates and geotiff_dates[0] <= date:
             wanted = geotiff_dates.pop(0)
             tags = {"date": date.isoformat(), "requested_date": wanted.isoformat(), "units": "1",
@@ -96,13 +101,17 @@ def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress
     if log:
         log(f"stepping: {step.describe()}")
     frame = series.frame()
-    cross = crossings(frame, scenario.output.threshold, scenario.output.crossing_area_fraction)
+    units = admin1.frame()
+    cross = crossings(frame, scenario.output.threshold, scenario.output.crossing_area_fraction, units,
+                      _country_names())
     write_table(out / SERIES_FILE, frame)
+    write_table(out / ADMIN1_FILE, units)
     write_table(out / CROSSINGS_FILE, cross)
     write_text_atomic(out / SCENARIO_FILE, scenario.to_toml())
     seconds = time.perf_counter() - t0
     write_manifest(out, prov, {
-        "outputs": [RISK_FILE, SERIES_FILE, CROSSINGS_FILE, SCENARIO_FILE] + [p.name for p in written_tifs],
+        "outputs": [RISK_FILE, SERIES_FILE, ADMIN1_FILE, CROSSINGS_FILE, SCENARIO_FILE]
+        + [p.name for p in written_tifs],
         "grid": {"shape": list(grid.shape), "cell_km": grid.cell_km, "crs": grid.crs.srs, "codes": list(grid.codes),
                  "land_cells": int(grid.mask.sum())},
         "stepping": {"substeps_per_day": step.substeps, "dt_days": step.dt, "dt_max_days": step.dt_max},
@@ -111,4 +120,12 @@ def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress
         .astype(str).to_dict(orient="records"),
         "seconds": round(seconds, 3),
     })
-    return RunResult(out=out, series=frame, crossings=cross, stepping=step, seconds=seconds)
+    return RunResult(out=out, series=frame, crossings=country_crossings(cross), stepping=step, seconds=seconds,
+                     admin1=units, admin1_crossings=cross[cross["level"] == "admin1"])
+
+
+def _country_names() -> dict:
+    from geo.shapes import load_countries
+
+    countries = load_countries()
+    return dict(zip(countries.index, countries["NAME_EN"]))

@@ -102,11 +102,11 @@ def _not_blank(path) -> None:
 def test_default_set_writes_every_figure(default_set):
     out, written, lines = default_set
     names = {p.name for p in written}
-    assert {"risk_maps.png", "country_series.png", "risk_animation.gif",
+    assert {"risk_maps.png", "country_series.png", "admin1_risk.png", "risk_animation.gif",
             "compare_stay_withdrawal.png", "crossings_stay_withdrawal.png", "crossings_compare.csv"} <= names
     for path in written:
         assert path.exists() and path.stat().st_size > 0
-    for name in ("risk_maps.png", "country_series.png", "compare_stay_withdrawal.png",
+    for name in ("risk_maps.png", "country_series.png", "admin1_risk.png", "compare_stay_withdrawal.png",
                  "crossings_stay_withdrawal.png"):
         _not_blank(out / name)
         assert (out / name).stat().st_size < 500_000

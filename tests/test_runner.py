@@ -45,8 +45,10 @@ def test_the_run_folder_contract(run_dir):
     assert list(series.columns[:4]) == ["time", "country", "mean_risk", "area_at_risk_km2"]
     assert set(series.country) == set(SMALL["grid.countries"])
     crossings = pd.read_csv(run_dir / "crossings.csv", keep_default_na=False)
-    assert list(crossings.columns) == ["country", "first_crossing", "threshold", "crossing_area_fraction"]
-    assert crossings.set_index("country").loc["MLI", "first_crossing"] == "2012-01-01"
+    assert list(crossings.columns) == ["level", "unit", "name", "country", "first_crossing", "threshold",
+                                       "crossing_area_fraction"]
+    countries = crossings[crossings["level"] == "country"]
+    assert countries.set_index("country").loc["MLI", "first_crossing"] == "2012-01-01"
 
 
 def test_netcdf_opens_georeferenced_in_xarray_and_gdal(run_dir):

@@ -26,12 +26,14 @@ def figures_command(
     out: Annotated[Path, typer.Option(help="folder for the figures")] = Path("figures"),
     formats: Annotated[str, typer.Option(help="comma-separated: png, svg, pdf (PNG always)")] = "png",
     date: Annotated[Optional[list[str]], typer.Option(
-        help="ISO date of a risk map (repeatable; default: 6 dates over the run); the snapshot at or before it")] = None,
+        help="ISO date of a risk map and of the admin-1 choropleth (repeatable; default: 6 and 4 dates over the run);"
+             " the snapshot at or before it")] = None,
     animation: Annotated[str, typer.Option(help="gif, mp4 (needs ffmpeg, else GIF) or none")] = "gif",
     every: Annotated[Optional[int], typer.Option(
         help="animation: every k-th snapshot (default: at most 62 frames)", min=1)] = None,
 ) -> None:
-    """Write a run's figures: risk maps, country time series, animation (and the documents figure)."""
+    """Write a run's figures: risk maps, country time series, admin-1 choropleth, animation (and the documents
+    figure)."""
     from sim.plotting.run_figures import run_figures
 
     if animation not in ("gif", "mp4", "none"):

@@ -27,7 +27,8 @@ from pyproj import CRS
 
 from geo.errors import SpilloverError
 from geo.grid import Grid
-from sim.output import CROSSINGS_FILE, MANIFEST_FILE, RISK_FILE, SERIES_FILE, check_run_dir
+from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, MANIFEST_FILE, RISK_FILE, SERIES_FILE, check_run_dir,
+                        country_crossings)
 from sim.plotting.basemap import draw_basemap, extent
 from sim.plotting.style import FOCUS, RISK_CMAP, RISK_LABEL, apply_style, save_figure
 
@@ -116,8 +117,13 @@ class RunData:
         cid = self.ds["country_id"]
         codes = tuple(str(cid.attrs.get("flag_meanings", "")).split()) or tuple(self.manifest["grid"]["codes"])
         cell_km = float(self.manifest.get("grid", {}).get("cell_km", abs(dx) / 1000))
+        admin1 = {}
+        if "admin1_id" in self.ds:  # runs written before admin-1 ids have none
+            var = self.ds["admin1_id"]
+            admin1 = dict(admin1_id=np.asarray(var.values), admin1_codes=tuple(var.attrs["adm1_codes"].split()),
+                          admin1_country=tuple(var.attrs["adm0_a3"].split()))
         return Grid(crs=crs, transform=transform, shape=(len(y), len(x)), cell_km=cell_km, codes=codes,
-                    country_id=np.asarray(cid.values))
+                    country_id=np.asarray(cid.values), **admin1)
 
     @cached_property
     def series(self) -> pd.DataFrame:
@@ -129,7 +135,16 @@ class RunData:
         path = self.path / CROSSINGS_FILE
         if not path.exists():
             raise SpilloverError(f"run folder {self.path} has no {CROSSINGS_FILE}: not a complete run")
-        return pd.read_csv(path, keep_default_na=False, dtype={"first_crossing": str})
+        return country_crossings(pd.read_csv(path, keep_default_na=False, dtype={"first_crossing": str}))
+
+    @cached_property
+    def admin1(self) -> pd.DataFrame | None:
+        """``admin1.csv`` (time parsed), or None for a run written before admin-1 series existed."""
+        path = self.path / ADMIN1_FILE
+        if not path.exists():
+            return None
+        return pd.read_csv(path, parse_dates=["time"], keep_default_na=False, na_values=[""],
+                           dtype={"adm1_code": str, "name": str, "adm0_a3": str})
 
     @cached_property
     def contingents(self) -> pd.DataFrame:

@@ -7,6 +7,8 @@
   several dates asked for explicitly;
 - ``country_series.png``: mean risk and area at risk per country, with the contingents' deployments and
   departures;
+- ``admin1_risk.png``: the mean risk of every admin-1 unit at the same dates as the risk maps (default: 4 dates),
+  a choropleth (:mod:`sim.plotting.choropleth`; skipped for a run without ``admin1.csv``);
 - ``risk_animation.gif`` (or ``.mp4``): risk spreading, one frame per k-th snapshot, the date on every frame;
 - ``documents.png``: the attribute map and deployment timeline of the document layer, when
   :mod:`sim.plotting.documents` and :mod:`geo.attributes` are installed and the run's documents are found.
@@ -44,6 +46,7 @@ def run_figures(run_dir: str | os.PathLike, out_dir: str | os.PathLike, formats:
     snapshot for the animation (default: at most :data:`MAX_FRAMES` frames). ``log`` gets one line per figure.
     """
     from sim.plotting.animate import animate_risk
+    from sim.plotting.choropleth import plot_admin1_choropleth
     from sim.plotting.series import plot_country_series
 
     say = log or (lambda message: None)
@@ -67,6 +70,7 @@ def run_figures(run_dir: str | os.PathLike, out_dir: str | os.PathLike, formats:
             index = data.index_of(when)
             timed("risk map", lambda: plot_risk_map(data, when, out / f"risk_map_{data.dates[index]}.png", formats))
         timed("country series", lambda: plot_country_series(data, out / "country_series.png", formats))
+        timed("admin-1 choropleth", lambda: plot_admin1_choropleth(data, out / "admin1_risk.png", dates, formats))
         if animation:
             k = every or default_every(len(data.dates))
             timed("animation (every snapshot)" if k == 1 else f"animation (one frame per {k} snapshots)",

@@ -1,0 +1,56 @@
+"""The admin-1 choropleth: each unit painted with its admin1.csv mean risk, at the dates asked for."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sim import Scenario, run
+from sim.plotting.choropleth import admin1_values, plot_admin1_choropleth
+from sim.plotting.maps import RunData
+
+SMALL = {
+    "grid.cell_km": 50.0, "grid.countries": ["MLI", "BFA", "NER"], "scenario.start": "2012-01-01",
+    "scenario.end": "2013-01-01", "scenario.output_every_days": 60, "documents.seeds": "",
+    "initial.places": ["Mopti"], "initial.from_documents": False,
+}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return run(Scenario().replace(**SMALL), tmp_path_factory.mktemp("run")).out
+
+
+def test_values_are_the_units_mean_risk(run_dir):
+    with RunData(run_dir) as data:
+        index = len(data.dates) - 1
+        values = admin1_values(data, index)
+        risk = data.snapshot(index)
+        grid = data.grid
+        for code in ("MLI-2809", "BFA-2806", "NER-800"):
+            cells = grid.admin1_id == grid.admin1_id_of(code)
+            assert np.allclose(values[cells], np.nanmean(risk[cells]), rtol=1e-5)
+        assert np.isnan(values[~grid.mask]).all()
+        table = data.admin1
+        last = table[table["time"] == table["time"].max()].set_index("adm1_code")["mean_risk"]
+        assert values[grid.admin1_id == grid.admin1_id_of("MLI-2809")][0] == pytest.approx(last["MLI-2809"])
+
+
+@pytest.mark.parametrize("dates, panels", [(None, 4), (["2012-07-01"], 1)])
+def test_figure_is_written_and_not_blank(run_dir, tmp_path, dates, panels):
+    written = plot_admin1_choropleth(run_dir, tmp_path / "admin1_risk.png", dates=dates)
+    assert written == [tmp_path / "admin1_risk.png"]
+    with Image.open(written[0]) as im:
+        pixels = np.asarray(im.convert("RGB"))
+        assert "Description" in im.info
+    assert pixels.std() > 20 and pixels.shape[1] > 600
+
+
+def test_runs_without_admin1_csv_are_skipped(run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "old"
+    shutil.copytree(run_dir, copy)
+    (copy / "admin1.csv").unlink()
+    assert plot_admin1_choropleth(copy, tmp_path / "x.png") == []
