@@ -9,7 +9,7 @@ Units: the model's clock is in days, lengths in km. Scenario rates are per year 
       r_c = r0 · max(0, 1 + w_coups·coups_c + w_armed_partner·armed_partner_c + w_protests·protests_c
                            + w_epicentre·epicentre_c + w_spread·spread_into_c)
 
-  with the attribute columns of :func:`geo.attributes.country_attributes` and the weights of ``[growth]``,
+  with the attribute columns of :func:`geo.documents.attributes.country_attributes` and the weights of ``[growth]``,
   times the analyst's ``growth.country_factor`` for c (default 1; e.g. state capacity, which no document states).
 - **Suppression per country and day** (1/day)::
 
@@ -59,8 +59,8 @@ ATTRIBUTE_WEIGHTS = {
 class DocumentInputs:
     """What the model takes from the documents."""
 
-    attributes: pd.DataFrame  # indexed by ADM0_A3, columns of geo.attributes.country_attributes
-    timeline: pd.DataFrame  # rows of geo.attributes.deployment_timeline
+    attributes: pd.DataFrame  # indexed by ADM0_A3, columns of geo.documents.attributes.country_attributes
+    timeline: pd.DataFrame  # rows of geo.documents.attributes.deployment_timeline
     onsets: tuple[tuple[str, int | None], ...]  # (place phrase, year)
     documents: tuple[dict, ...]  # id, path, sha256 of each document read (for provenance)
 
@@ -121,7 +121,7 @@ def _document_inputs_cached(seeds: str, overrides: str, codes: tuple[str, ...]) 
     if not seeds:  # a scenario without documents: no attributes, no forces, onsets from initial.places only
         timeline = pd.DataFrame(columns=["actor", "mission", "host", "present_from", "present_until", "size"])
         return DocumentInputs(pd.DataFrame(index=list(codes)), timeline, (), ())
-    from geo.attributes import country_attributes, deployment_timeline, facts_from_seeds, onset_places
+    from geo.documents.attributes import country_attributes, deployment_timeline, facts_from_seeds, onset_places
 
     if not Path(seeds).exists():
         raise SpilloverError(f"documents.seeds: {seeds} does not exist; point it at a folder of documents "

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.attributes import (ATTRIBUTE_COLUMNS, LAYER, TIMELINE_COLUMNS, attributes_layer, country_attributes,
+from geo.documents.attributes import (ATTRIBUTE_COLUMNS, LAYER, TIMELINE_COLUMNS, attributes_layer, country_attributes,
                             deployment_timeline, facts_from_seeds, onset_places, write_attributes_gpkg)
 from geo.documents import read_document
 from geo.places import resolve_place

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.documents import load_documents, read_document, sidecar_path
+from geo.documents.read import load_documents, read_document, sidecar_path
 from geo.errors import SpilloverError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,5 +109,5 @@ def test_duplicate_ids_missing_paths_and_empty_folders(tmp_path):
     with pytest.raises(SpilloverError, match="no such file or folder"):
         load_documents(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SpilloverError, match="holds no .txt documents"):
+    with pytest.raises(SpilloverError, match="holds no .txt or .md documents"):
         load_documents(tmp_path / "empty")

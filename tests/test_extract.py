@@ -10,8 +10,10 @@ import pytest
 
 from geo.documents import Document, load_documents, read_document
 from geo.errors import SpilloverError
-from geo.extract import _mentions, extract_document, extract_facts, pipeline
-from geo.facts import FIELDS, KINDS, Fact, facts_table, read_overrides, to_json_lines, write_facts_table
+from geo.documents import extract_document, extract_facts
+from geo.documents.nlp import pipeline
+from geo.documents.sentence import mentions_of
+from geo.documents.facts import FIELDS, KINDS, Fact, facts_table, read_overrides, to_json_lines, write_facts_table
 from geo.places import resolve_place
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,7 +280,7 @@ def test_country_names_in_french_english_aliases_demonyms_and_capitals():
     nlp = pipeline()
     doc = nlp("Tchad, Mauritanie, Royaume-Uni, Allemagne, Côte d’Ivoire, Britain, the Burkinabe army, "
               "Nigerien troops and officials in Bamako met.")
-    codes = [m.code for m in _mentions(doc, list(doc.sents)[0]) if m.code]
+    codes = [m.code for m in mentions_of(doc, list(doc.sents)[0]) if m.code]
     assert codes == ["TCD", "MRT", "GBR", "DEU", "CIV", "GBR", "BFA", "NER", "MLI"]
 
 
@@ -378,10 +380,10 @@ id = "{pullout.id}"
 def test_documented_overrides_example_applies(tmp_path, seed):
     import textwrap
 
-    import geo.facts
+    import geo.documents.facts
 
     doc, facts = seed
-    example = geo.facts.__doc__.split("carry ``rule = \"manual\"``::")[1].split("Errors name")[0]
+    example = geo.documents.facts.__doc__.split("carry ``rule = \"manual\"``::")[1].split("Errors name")[0]
     result = extract_facts([doc], overrides=overrides_file(tmp_path, textwrap.dedent(example)))
     assert len(result) == len(facts)  # one added, one rejected
     assert one(result, kind="suspension").mission == "MINUSMA"

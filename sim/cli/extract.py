@@ -30,9 +30,9 @@ def extract_command(
         help="also draw the attribute map beside the deployment timeline (PNG), e.g. figures/documents.png")] = None,
 ) -> None:
     """Extract dated facts (deployments, withdrawals, coups, protests, onset, spread, …) from news documents."""
-    from geo.attributes import deployment_timeline, extract_facts, load_documents, write_attributes_gpkg
-    from geo.documents import parse_date
-    from geo.facts import to_json_lines, write_facts_table
+    from geo.documents.attributes import deployment_timeline, extract_facts, load_documents, write_attributes_gpkg
+    from geo.documents.read import parse_date
+    from geo.documents.facts import to_json_lines, write_facts_table
     from geo.shapes import load_countries
 
     when = parse_date(published, "--published") if published is not None else None
@@ -62,7 +62,7 @@ def _summary(documents, facts, timeline) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from geo.attributes import country_attributes
+    from geo.documents.attributes import country_attributes
 
     out = Console()
     for doc in documents:

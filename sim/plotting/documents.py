@@ -22,8 +22,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
 from pyproj import Transformer
 
-from geo.attributes import country_attributes, deployment_timeline, onset_places
-from geo.facts import Fact
+from geo.documents.attributes import country_attributes, deployment_timeline, onset_places
+from geo.documents.facts import Fact
 from geo.grid import SAHEL_ALBERS
 from geo.names import country_names
 from geo.places import resolve_place

@@ -11,7 +11,7 @@
   a choropleth (:mod:`sim.plotting.choropleth`; skipped for a run without ``admin1.csv``);
 - ``risk_animation.gif`` (or ``.mp4``): risk spreading, one frame per k-th snapshot, the date on every frame;
 - ``documents.png``: the attribute map and deployment timeline of the document layer, when
-  :mod:`sim.plotting.documents` and :mod:`geo.attributes` are installed and the run's documents are found.
+  :mod:`sim.plotting.documents` and :mod:`geo.documents.attributes` are installed and the run's documents are found.
 
 :func:`compare_runs` writes ``compare_A_B.png`` (the difference map), ``crossings_A_B.png`` (the crossing-date
 table) and ``crossings_compare.csv``.
@@ -83,10 +83,10 @@ def documents_figure(data, out_dir: Path, formats: tuple[str, ...] = ("png",), l
     """``documents.png`` from the document layer, if it is installed and the run's documents are found; else []."""
     say = log or (lambda message: None)
     try:
-        from geo.attributes import facts_from_seeds
+        from geo.documents.attributes import facts_from_seeds
         from sim.plotting.documents import plot_documents
     except ImportError:
-        say("documents figure skipped: the document layer (geo.attributes, sim.plotting.documents) is not installed")
+        say("documents figure skipped: the document layer (geo.documents.attributes, sim.plotting.documents) is not installed")
         return []
     documents = data.manifest.get("scenario", {}).get("documents", {})
     seeds = _find(data, documents.get("seeds", ""))

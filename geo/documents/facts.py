@@ -32,7 +32,7 @@ count          a stated number of events ("two coups" → 2), or null
 period         a stated duration or open end ("three years", "until further notice"), or null
 place          a phrase that :func:`geo.places.resolve_place` accepts ("northern Mali"), or null
 countries      every host of the same statement (Barkhane's five countries), ADM0_A3 codes
-inferred       which fields a document-level rule filled, as ``field:how`` (see :mod:`geo.extract`)
+inferred       which fields a document-level rule filled, as ``field:how`` (see :mod:`geo.documents.document`)
 document       document id, or "manual"
 sentence       the source sentence (exact text), ``sentence_index`` its 0-based number in the document,
                ``sentence_span`` its [start, end] character offsets
@@ -76,7 +76,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.atomic import atomic_path
-from geo.documents import key_line, read_toml
+from geo.documents.read import key_line, read_toml
 from geo.errors import SpilloverError
 from geo.names import country_names
 

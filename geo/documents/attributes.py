@@ -57,11 +57,13 @@ import numpy as np
 import pandas as pd
 
 from geo.atomic import atomic_path
-from geo.documents import Document, load_documents
+from geo.documents.dates import parse_count, shift_date
+from geo.documents.document import extract_facts
+from geo.documents.facts import MANUAL, PRESENCE_KINDS, Fact
+from geo.documents.lexicon import ARMED_GROUPS, COMPANIES, MISSIONS, ORGANISATIONS
+from geo.documents.quantities import MAGNITUDES
+from geo.documents.read import Document, load_documents
 from geo.errors import SpilloverError
-from geo.extract import (ARMED_GROUPS, COMPANIES, MAGNITUDES, MISSIONS, ORGANISATIONS, extract_facts, parse_count,
-                          shift_date)
-from geo.facts import MANUAL, PRESENCE_KINDS, Fact
 
 __all__ = [
     "Document", "Fact", "load_documents", "extract_facts", "facts_from_seeds", "ATTRIBUTE_COLUMNS",

@@ -22,7 +22,27 @@ Text and offsets
 :attr:`Document.text` is the file's bytes decoded as UTF-8 with nothing translated (no newline conversion), so
 ``document.text[start:end]`` is what a reader of the file sees at those character offsets.
 
-Every problem (missing, empty or binary file, bad TOML, unknown key, missing date, duplicate id) raises
+What is a document
+------------------
+A folder gives its ``*.txt`` and ``*.md`` files (:data:`DOCUMENT_SUFFIXES`), sorted by name, not recursing.
+Sidecars (``*.meta.toml``, and ``*.key.toml`` answer keys of the evaluation corpus) are skipped silently; any
+other file is skipped with a note (``notes``) naming it. A document over :data:`MAX_DOCUMENT_BYTES` (8 MiB; the
+environment variable ``SPILLOVER_MAX_DOCUMENT_MB`` changes it) is refused with an error naming the file, before
+anything is read.
+
+Input hygiene
+-------------
+The NLP pipeline reads :func:`text_for_nlp`, a copy of the text *of the same length* (so every offset still points
+into :attr:`Document.text`): a byte-order mark and carriage returns become spaces, curly quotes, guillemets and
+primes become ASCII quotes, no-break and thin spaces become spaces, and a space or no-break space between digit
+groups ("2 300", "12\u00a0000") becomes a comma ("2,300").
+
+>>> text_for_nlp("\ufeff\u00abFrance\u00bb sent 2\u00a0300 soldiers.\r\n")
+' "France" sent 2,300 soldiers. \n'
+>>> text_for_nlp("some 2 300 soldiers")
+'some 2,300 soldiers'
+
+Every problem (missing, empty, oversized or binary file, bad TOML, unknown key, missing date, duplicate id) raises
 :class:`~geo.errors.SpilloverError` naming the file and, where one applies, the line.
 """
 from __future__ import annotations
@@ -39,6 +59,12 @@ from geo.errors import SpilloverError
 
 #: Suffix of the sidecar metadata file that sits beside each document.
 META_SUFFIX = ".meta.toml"
+#: Suffixes of sidecars that are never documents (metadata, answer keys of the evaluation corpus).
+SIDECAR_SUFFIXES = (META_SUFFIX, ".key.toml")
+#: File suffixes taken as documents in a folder.
+DOCUMENT_SUFFIXES = (".txt", ".md")
+#: Largest document read (bytes); ``SPILLOVER_MAX_DOCUMENT_MB`` overrides it.
+MAX_DOCUMENT_BYTES = 8 * 2 ** 20
 #: Metadata keys a sidecar may hold.
 META_KEYS = ("id", "title", "source", "published", "language", "url")
 _ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -100,6 +126,11 @@ def read_document(path: str | os.PathLike, published: dt.date | str | None = Non
     path = Path(path)
     if not path.is_file():
         raise SpilloverError(f"{path}: no such document file; give a text file or a folder of .txt files")
+    limit = max_document_bytes()
+    size = path.stat().st_size
+    if size > limit:
+        raise SpilloverError(f"{path}: {size / 2 ** 20:,.1f} MiB is over the {limit / 2 ** 20:,.0f} MiB limit for one "
+                             "document; split it, or raise SPILLOVER_MAX_DOCUMENT_MB")
     text = decode_text(path.read_bytes(), path)
     meta_path = sidecar_path(path)
     meta = read_metadata(meta_path) if meta_path.exists() else {}
@@ -119,29 +150,48 @@ def read_document(path: str | os.PathLike, published: dt.date | str | None = Non
 
 
 def load_documents(paths: str | os.PathLike | Iterable[str | os.PathLike],
-                   published: dt.date | str | None = None) -> list[Document]:
-    """Read documents from files and folders (a folder: its ``*.txt`` files, sorted by name).
+                   published: dt.date | str | None = None, notes: list[str] | None = None) -> list[Document]:
+    """Read documents from files and folders (a folder: its ``*.txt`` and ``*.md`` files, sorted by name).
 
-    ``published`` is the publication date of files that have no sidecar date. Raises :class:`SpilloverError` for
-    a missing path, a folder without ``.txt`` files, an unreadable document or two documents with the same id.
+    ``published`` is the publication date of files that have no sidecar date. Sidecars are skipped; other files
+    (in a folder or given by name) are skipped with a note appended to ``notes``. Raises :class:`SpilloverError`
+    for a missing path, a folder without documents, an unreadable document or two documents with the same id.
+
+    Examples
+    --------
+    >>> notes = []
+    >>> [d.id for d in load_documents("seeds", notes=notes)][:1]
+    ['000_e52ff93ba690b6b9']
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files: list[Path] = []
+    skipped: list[Path] = []
     for item in paths:
         item = Path(item)
         if item.is_dir():
-            found = sorted(p for p in item.glob("*.txt") if p.is_file())
+            found = []
+            for p in sorted(item.iterdir()):
+                if not p.is_file() or is_sidecar(p):
+                    continue
+                (found if is_document_file(p) else skipped).append(p)
             if not found:
-                raise SpilloverError(f"{item}: folder holds no .txt documents; add one per document "
+                raise SpilloverError(f"{item}: folder holds no .txt or .md documents; add one per document "
                                      f"(with a {META_SUFFIX} sidecar)")
             files.extend(found)
+        elif item.is_file():
+            if is_sidecar(item):
+                continue
+            (files if is_document_file(item) else skipped).append(item)
         elif item.exists():
-            files.append(item)
+            skipped.append(item)
         else:
             raise SpilloverError(f"{item}: no such file or folder; give document files or folders of .txt files")
+    for path in skipped:
+        if notes is not None:
+            notes.append(f"skipped {path}: not a document (documents end in {' or '.join(DOCUMENT_SUFFIXES)})")
     if not files:
-        raise SpilloverError("no documents given; give at least one text file or folder")
+        raise SpilloverError("no documents given; give at least one .txt or .md file or a folder of them")
     documents, seen = [], {}
     for file in files:
         doc = read_document(file, published)
@@ -151,6 +201,45 @@ def load_documents(paths: str | os.PathLike | Iterable[str | os.PathLike],
         seen[doc.id] = file
         documents.append(doc)
     return documents
+
+
+def is_sidecar(path: Path) -> bool:
+    """Is ``path`` a sidecar (metadata or answer key) rather than a document?"""
+    return path.name.endswith(SIDECAR_SUFFIXES)
+
+
+def is_document_file(path: Path) -> bool:
+    """Does ``path`` have a document suffix (:data:`DOCUMENT_SUFFIXES`)?"""
+    return path.suffix.lower() in DOCUMENT_SUFFIXES and not is_sidecar(path)
+
+
+def max_document_bytes() -> int:
+    """The size limit of one document in bytes (``SPILLOVER_MAX_DOCUMENT_MB`` or :data:`MAX_DOCUMENT_BYTES`)."""
+    value = os.environ.get("SPILLOVER_MAX_DOCUMENT_MB")
+    if not value:
+        return MAX_DOCUMENT_BYTES
+    try:
+        megabytes = float(value)
+    except ValueError:
+        raise SpilloverError(f"SPILLOVER_MAX_DOCUMENT_MB={value!r} is not a number of MiB, e.g. 8") from None
+    if not 0 < megabytes < 10 ** 6:
+        raise SpilloverError(f"SPILLOVER_MAX_DOCUMENT_MB={value!r} must be a positive number of MiB, e.g. 8")
+    return int(megabytes * 2 ** 20)
+
+
+_QUOTES = str.maketrans({"\ufeff": " ", "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'",
+                         "\u2039": '"', "\u203a": '"', "\u201c": '"', "\u201d": '"', "\u201e": '"',
+                         "\u00ab": '"', "\u00bb": '"', "\u2033": '"', "\u00a0": " ", "\u202f": " ",
+                         "\u2009": " ", "\u2007": " "})
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f\u2009\u2007]\d{3})+(?![\d])")
+_GROUP_SPACE = re.compile(r"[ \u00a0\u202f\u2009\u2007]")
+
+
+def text_for_nlp(text: str) -> str:
+    """The text the pipeline reads: same length as ``text``, with the hygiene of the module docstring."""
+    text = _GROUPED.sub(lambda m: _GROUP_SPACE.sub(",", m.group(0)), text)
+    text = re.sub(r"\r(?!\n)", "\n", text).replace("\r", " ")
+    return text.translate(_QUOTES)
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:

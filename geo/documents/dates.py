@@ -1,0 +1,267 @@
+"""Dates as a stage of their own: date phrases of a sentence, resolved against the publication date and tense.
+
+What it decides:
+
+- which phrases are dates ("30 June 2023", "June 30, 2023", "July 2023", "2012", "from 2013 to 2022", "on Monday",
+  "last week", "two days ago", "by the end of the year") and which are not (a dateline "BAMAKO, March 3 –", a
+  reporting phrase "officials said on Monday" (marked ``reporting``: it never dates an event), timing "six months
+  earlier than planned", a period "in three years");
+- the date, its precision (day, month, year) and for deadlines ("by May 2024", "until the end of the year") the
+  last day of the period (``deadline``);
+- the year of a day or month written without one: from a coordinated date ("in January and September 2022"),
+  else the latest such date not after publication, or not before it when the phrase's own verb is in the future
+  (the tense of the verb the phrase hangs on, not of the sentence);
+- a phrase it cannot place (a month without a year far from any anchor) is kept with ``ambiguous=True``.
+
+>>> import datetime as dt
+>>> mentions = date_phrases_in("It will leave by the end of the year.", dt.date(2023, 9, 24))
+>>> mentions[0].date, mentions[0].precision, mentions[0].deadline
+(datetime.date(2023, 12, 31), 'year', True)
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from geo.documents.facts import PRECISIONS, STATE_KINDS
+from geo.documents.lexicon import FUTURE_MARKERS
+
+# ================================================================================================ dates
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_MONTH = r"(?P<month>January|February|March|April|May|June|July|August|September|October|November|December|" \
+         r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+}
+NUM_WORD = "|".join(sorted((w for w in NUMBER_WORDS if w not in ("a", "an")), key=len, reverse=True))
+_COUNT = rf"(?P<n>\d+|{NUM_WORD}|an?)"
+_UNIT = r"(?P<unit>days?|weeks?|months?|years?)"
+_WEEKDAYS = [d.lower() for d in calendar.day_name]
+_QUALIFIER = r"(?:early|mid|late|the end of|end of|the beginning of|the start of|beginning of|start of)"
+_DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(p)) for kind, p in (
+    ("range_years", r"\b(?:from|between)\s+(?P<y1>(?:19|20)\d\d)\s+(?:to|and|until)\s+(?P<y2>(?:19|20)\d\d)\b"),
+    ("dmy", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"),
+    ("mdy", rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"),
+    ("my", rf"\b(?:{_QUALIFIER}[- ]+)?{_MONTH},?\s+{_YEAR}\b"),
+    ("dm", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b"),
+    ("md", rf"\b{_MONTH}\s+{_DAY}\b(?![,.]?\d)"),
+    ("m", rf"\b(?:(?:[Ee]arlier|[Ll]ater|[Ee]arly|[Ll]ate|[Mm]id|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ll]ast|[Tt]his|[Nn]ext|and|or)"
+          rf"(?:\s+in)?[- ]+){_MONTH}\b"),
+    ("y", rf"\b(?:(?i:in|since|by|until|from|of|during)\s+)?(?:(?i:{_QUALIFIER})[- ]+)?{_YEAR}\b(?!\s*(?:troops|"
+          r"soldiers|people|civilians|peacekeepers|km|kilomet|%|per))"),
+    ("weekday", r"\b(?:(?P<last>last|this|next)\s+)?(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+                r"Sunday)\b"),
+    ("ago", rf"\b(?:yesterday|{_COUNT}\s+{_UNIT}\s+ago|last\s+(?:week|month|year)|this\s+(?:week|month|year)|"
+            r"earlier\s+this\s+(?:week|month|year))\b"),
+    ("now", r"\b(?:now|currently|at present|so far|to date)\b"),
+    ("open", r"\buntil further notice\b|\bindefinitely\b"),
+    ("unknown", r"\bin the past\b|\bat some point\b"),
+))
+RELATION = re.compile(rf"\b{_COUNT}\s+{_UNIT}\s+(?P<dir>after|before)\b", re.I)
+LATER = re.compile(rf"\b{_COUNT}\s+{_UNIT}\s+(?P<dir>later|earlier)\b(?!\s+than)", re.I)
+TIMING = re.compile(rf"\b(?:(?P<offset>{_COUNT}\s+{_UNIT})\s+)?(?P<dir>earlier|later|sooner|ahead of schedule|"
+                     r"behind schedule)(?:\s+than\s+(?:initially\s+|originally\s+|first\s+)?"
+                     r"(?:planned|scheduled|expected|foreseen|agreed|announced))?", re.I)
+PERIOD = re.compile(rf"\b(?:in|within|over|during)\s+(?:the\s+(?:past|last)\s+)?(?P<n>\d+|{NUM_WORD})\s+"
+                     r"(?P<unit>years?|months?)\b", re.I)
+
+
+@dataclass
+class DateMention:
+    """A date phrase: character and token range, resolved date(s), precision and kind."""
+
+    start: int
+    end: int
+    tok_start: int
+    tok_end: int
+    text: str
+    kind: str  # point, range, now, open, unknown
+    date: dt.date | None = None
+    date_end: dt.date | None = None
+    precision: str = "unknown"
+
+
+def parse_count(text: str) -> int | None:
+    """An integer from digits ("1,500") or an English number word ("four"); None if neither."""
+    text = text.lower().replace(",", "")
+    if text in NUMBER_WORDS:
+        return NUMBER_WORDS[text]
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def shift_date(day: dt.date, n: int, unit: str) -> dt.date:
+    """``day`` moved by ``n`` days, weeks, months or years (month ends clipped: 31 March + 1 month = 30 April)."""
+    unit = unit.lower().rstrip("s")
+    if unit == "day":
+        return day + dt.timedelta(days=n)
+    if unit == "week":
+        return day + dt.timedelta(weeks=n)
+    months = n * (12 if unit == "year" else 1)
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _infer_year(month: int, day: int, published: dt.date, future: bool, sentence_year: int | None) -> int:
+    if sentence_year is not None:
+        return sentence_year
+    if future:
+        return published.year if (month, day) >= (published.month, published.day) else published.year + 1
+    return published.year if (month, day) <= (published.month, published.day) else published.year - 1
+
+
+def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
+    text, base = sent.text, sent.start_char
+    years = [int(m.group("year")) for kind, p in _DATE_PATTERNS if kind in ("dmy", "mdy", "my", "y")
+             for m in p.finditer(text)]
+    sentence_year = years[0] if len(set(years)) == 1 else None  # lends its year to "in January and September"
+    future = bool(FUTURE_MARKERS & {t.lower_ for t in sent})
+    taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in TIMING.finditer(text) if m.group("offset")
+                                    or " than " in m.group(0) or "schedule" in m.group(0)]
+    taken += [(m.start(), m.end()) for m in RELATION.finditer(text)]
+    taken += [(m.start(), m.end()) for m in LATER.finditer(text)]
+    taken += [(m.start(), m.end()) for m in PERIOD.finditer(text)]
+    out: list[DateMention] = []
+    for kind, pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            a, b = m.span()
+            if any(a < y and x < b for x, y in taken):
+                continue
+            mention = _resolve_date(kind, m, published, future, sentence_year)
+            if mention is None:
+                continue
+            span = doc.char_span(base + a, base + b, alignment_mode="expand")
+            mention.start, mention.end, mention.text = base + a, base + b, m.group(0)
+            mention.tok_start, mention.tok_end = span.start, span.end
+            out.append(mention)
+            taken.append((a, b))
+    return sorted(out, key=lambda d: d.start)
+
+
+def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
+                  sentence_year: int | None) -> DateMention | None:
+    point = lambda day, precision: DateMention(0, 0, 0, 0, "", "point", day, None, precision)  # noqa: E731
+    try:
+        if kind == "range_years":
+            first, last = int(m.group("y1")), int(m.group("y2"))
+            return DateMention(0, 0, 0, 0, "", "range", dt.date(first, 1, 1), dt.date(last, 12, 31), "year")
+        if kind in ("dmy", "mdy"):
+            month = _MONTHS[m.group("month").lower().rstrip(".")]
+            return point(dt.date(int(m.group("year")), month, int(m.group("day"))), "day")
+        if kind == "my":
+            month = _MONTHS[m.group("month").lower().rstrip(".")]
+            return point(dt.date(int(m.group("year")), month, 1), "month")
+        if kind in ("dm", "md"):
+            month, day = _MONTHS[m.group("month").lower().rstrip(".")], int(m.group("day"))
+            year = _infer_year(month, day, published, future, sentence_year)
+            return point(dt.date(year, month, day), "day")
+        if kind == "m":
+            word = m.group("month")
+            if word in ("May", "March") and not re.match(r"(?i)(earlier|later|early|late|mid|in|since|by|until|last|"
+                                                         r"this|next|and|or)", m.group(0)):
+                return None
+            month = _MONTHS[word.lower().rstrip(".")]
+            last = calendar.monthrange(published.year, month)[1]
+            year = _infer_year(month, 1 if future else last, published, future, sentence_year)
+            return point(dt.date(year, month, 1), "month")
+        if kind == "y":
+            return point(dt.date(int(m.group("year")), 1, 1), "year")
+        if kind == "weekday":
+            target = _WEEKDAYS.index(m.group("weekday").lower())
+            if (m.group("last") or "").lower() == "next" or (future and not m.group("last")):
+                return point(published + dt.timedelta(days=(target - published.weekday()) % 7), "day")
+            back = (published.weekday() - target) % 7
+            if (m.group("last") or "").lower() == "last" and back == 0:
+                back = 7
+            return point(published - dt.timedelta(days=back), "day")
+        if kind == "ago" and m.group(0).lower().endswith("week"):
+            monday = published - dt.timedelta(days=published.weekday())
+            if m.group(0).lower().startswith("last"):
+                return DateMention(0, 0, 0, 0, "", "range", monday - dt.timedelta(days=7),
+                                   monday - dt.timedelta(days=1), "day")
+            return DateMention(0, 0, 0, 0, "", "range", monday, published, "day")
+        if kind == "ago":
+            return _relative_phrase(m.group(0), published)
+    except ValueError:  # an impossible calendar date such as 31 June
+        return None
+    if kind in ("now", "open", "unknown"):
+        return DateMention(0, 0, 0, 0, "", kind)
+    return None
+
+
+def _relative_phrase(phrase: str, published: dt.date) -> DateMention:
+    import dateparser
+
+    when = dateparser.parse(phrase, settings={"RELATIVE_BASE": dt.datetime.combine(published, dt.time()),
+                                              "PREFER_DATES_FROM": "past"})
+    low = phrase.lower()
+    precision = "year" if "year" in low else "month" if "month" in low else "day"
+    if when is None:
+        return DateMention(0, 0, 0, 0, "", "unknown")
+    day = when.date()
+    if precision == "year":
+        day = dt.date(day.year, 1, 1)
+    elif precision == "month":
+        day = dt.date(day.year, day.month, 1)
+    return DateMention(0, 0, 0, 0, "", "point", day, None, precision)
+
+
+
+def resolve_dates(drafts: list, sentences: list, published: dt.date) -> None:
+    """Turn date mentions, relations and tense into (date, date_end, text, precision, basis) on each draft."""
+    for d in drafts:
+        d.resolved = _base_date(d, published)
+    for i, d in enumerate(drafts):
+        if d.relation is None:
+            continue
+        clause, n, unit = d.relation
+        if clause >= 0:
+            anchors = [a for a in drafts if a.sentence_index == d.sentence_index and a.clause == clause
+                       and a.resolved[0] is not None]
+        else:
+            anchors = [a for a in reversed(drafts[:i]) if a.resolved[0] is not None and a.sentence_index
+                       < d.sentence_index][:1]
+        if anchors:
+            anchor_date, _, _, precision, _ = anchors[0].resolved
+            coarse = {"day": 0, "week": 0, "month": 1, "year": 2}[unit.lower().rstrip("s")]
+            precision = PRECISIONS[max(PRECISIONS.index(precision), coarse)]
+            d.resolved = (shift_date(anchor_date, n, unit), None, d.date.text, precision, "relative")
+        else:
+            d.resolved = (None, None, d.date.text, "unknown", "unknown")
+
+
+def _base_date(d, published: dt.date):
+    """(date, date_end, date_text, precision, basis) of a draft before relations are applied."""
+    m = d.date
+    if m is not None and m.kind in ("point", "range"):
+        end = m.date_end
+        if d.kind in STATE_KINDS and end is None and d.now and m.text.lower().startswith("since"):
+            end = published  # "has relied on Wagner since late 2021": from then until at least publication
+        return m.date, end, m.text, m.precision, "stated"
+    if d.period and d.kind == "coup" and d.now:
+        n, unit = d.period.split()
+        start = shift_date(published, -(parse_count(n) or 1), unit)
+        return start, published, f"in {d.period}", "year" if unit.startswith("year") else "month", "relative"
+    if m is not None and m.kind == "relation":
+        return None, None, m.text, "unknown", "unknown"
+    if d.now:
+        if d.kind in STATE_KINDS:
+            return None, published, None, "day", "publication"
+        return published, None, None, "day", "publication"
+    return None, None, None, "unknown", "unknown"
+
+

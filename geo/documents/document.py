@@ -1,0 +1,208 @@
+"""The document-level pass: from the drafts of every sentence to the document's facts.
+
+What it decides: the document's main host; a presence fact without a host takes the previous host of the same
+actor (``country:continuity``) or the main host (``country:document``), never every host of a mission when one is
+named; the headline's fact is merged into the lead's; one event with several tolls is one fact with a range; a
+state's own troops deployed abroad are kept (Chad's battalion in Niger), its own troops at home are not a foreign
+presence; dates are resolved (:mod:`geo.documents.dates`); spans and ids are made.
+
+>>> from geo.documents.read import read_document
+>>> facts = extract_document(read_document("seeds/000_e52ff93ba690b6b9.txt"))
+>>> facts[0].kind, facts[0].actor, facts[0].country
+('withdrawal', 'United Kingdom', 'MLI')
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+from spacy.tokens import Doc
+
+from geo.documents.dates import date_phrases, resolve_dates
+from geo.documents.facts import PRESENCE_KINDS, Fact, apply_overrides, read_overrides
+from geo.documents.frames import TRIGGER_KINDS, apply_rule, trigger_matches
+from geo.documents.lexicon import LANGUAGES, UN_MISSIONS_BY_HOST
+from geo.documents.nlp import parse, sentences_of
+from geo.documents.quantities import quantities_of
+from geo.documents.read import Document, text_for_nlp
+from geo.documents.sentence import Draft, Sentence, clauses_of, mentions_of
+from geo.errors import SpilloverError
+from geo.names import country_names
+from geo.shapes import SAHEL_G5
+
+def extract_facts(documents: list[Document], overrides: str | os.PathLike | None = None) -> list[Fact]:
+    """Facts of all ``documents`` (in order), with the overrides file applied if given (overrides win)."""
+    facts = [fact for document in documents for fact in extract_document(document)]
+    if overrides is not None:
+        facts = apply_overrides(facts, read_overrides(overrides))
+    return facts
+
+
+def extract_document(document: Document) -> list[Fact]:
+    """All facts of one document, in text order (see :mod:`geo.documents.frames` and the module docstring).
+
+    The text is parsed paragraph by paragraph (:func:`geo.documents.nlp.parse`): time is linear in its length and
+    only one piece's parse is held at a time.
+    """
+    if document.language not in LANGUAGES:
+        raise SpilloverError(f"{document.meta_path or document.path}: language {document.language!r} is not "
+                             f"supported; the rules read {list(LANGUAGES)} (country names may be French)")
+    sentences, drafts = [], []
+    for offset, doc in parse(text_for_nlp(document.text)):
+        first = len(sentences)
+        matches = trigger_matches(doc)
+        for sent in sentences_of(doc):
+            if not sent.text.strip():
+                continue
+            dates = date_phrases(doc, sent, document.published)
+            triggers = {k for rule, a, b in matches if sent.start <= a < sent.end and TRIGGER_KINDS[rule][0] in
+                        PRESENCE_KINDS for k in range(a, b)}
+            info = Sentence(len(sentences), sent, mentions_of(doc, sent), dates, quantities_of(doc, sent, dates),
+                            clauses_of(doc, sent, dates), triggers, offset)
+            sentences.append(info)
+            found: list[Draft] = []
+            for rule, start, end in matches:
+                if sent.start <= start < sent.end:
+                    found += apply_rule(doc, info, rule, start, end, found)
+            found = _merge(found)
+            for d in found:
+                d.char_span = _char_span(doc, offset, d.tokens)
+            drafts += found
+        for info in sentences[first:]:
+            info.release()  # keep what the document pass needs, drop the parse
+    return _document_pass(document, sentences, drafts)
+
+
+def _char_span(doc: Doc, offset: int, tokens: list[tuple[int, int]]) -> tuple[int, int]:
+    a = min(doc[s].idx for s, _ in tokens)
+    b = max(doc[e - 1].idx + len(doc[e - 1].text) for _, e in tokens)
+    return offset + a, offset + b
+
+
+def _merge(drafts: list[Draft]) -> list[Draft]:
+    """Merge drafts of one sentence that state the same thing (same kind and actor, no conflicting fields).
+
+    Hosts guessed from a mission's known hosts give way to a host the sentence names for the same actor ("left
+    Mali …, ending a nine-year presence" is about Mali, not every Barkhane country).
+    """
+    named = {(d.kind, d.actor_key) for d in drafts if d.explicit_host}
+    drafts = [d for d in drafts if not ("country:mission-host" in d.inferred and (d.kind, d.actor_key) in named)
+              or d.country in {x.country for x in drafts if x.explicit_host and x.actor_key == d.actor_key}]
+    out: list[Draft] = []
+    for d in drafts:
+        twin = next((o for o in out if _same(o, d)), None)
+        if twin is None:
+            out.append(d)
+            continue
+        for name in ("country", "mission", "date", "size", "magnitude", "planned", "timing", "timing_offset",
+                     "count", "period", "place", "relation"):
+            if getattr(twin, name) is None:
+                setattr(twin, name, getattr(d, name))
+        twin.countries = twin.countries or d.countries
+        twin.tokens += d.tokens
+        twin.now = twin.now or d.now
+        if d.explicit_host and not twin.explicit_host:  # the sentence names the host: nothing is inferred
+            twin.explicit_host, twin.inferred = True, [x for x in twin.inferred if not x.startswith("country:")]
+    return out
+
+
+def _same(a: Draft, b: Draft) -> bool:
+    if a.kind != b.kind or (a.actor_key != b.actor_key and a.kind != "coup"):
+        return False
+    if a.kind in ("coup",) and a.date is not None and b.date is not None and a.date is not b.date:
+        return False
+    for name in ("country", "mission"):
+        x, y = getattr(a, name), getattr(b, name)
+        if x is not None and y is not None and x != y:
+            return False
+    x, y = a.date, b.date
+    if x is not None and y is not None and (x.date, x.kind) != (y.date, y.kind):
+        return False
+    return a.kind in PRESENCE_KINDS + ("coup", "partnership", "epicentre")
+
+
+# ================================================================================================ document pass
+def _document_pass(document: Document, sentences: list[Sentence], drafts: list[Draft]) -> list[Fact]:
+    main = _main_host(drafts, sentences)
+    kept: list[Draft] = []
+    for i, d in enumerate(drafts):
+        if d.country is None and d.kind in PRESENCE_KINDS:
+            previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.explicit_host
+                             and p.actor_key == d.actor_key and p.country), None)
+            if previous is not None:
+                d.country, d.mission = previous.country, d.mission or previous.mission
+                d.countries = previous.countries
+                d.inferred.append("country:continuity")
+            elif main and d.actor_code not in SAHEL_G5:
+                d.country = main
+                d.inferred.append("country:document")
+        if d.the_country_place and d.place is None and main:
+            d.country = d.country or main
+            d.place = f"{d.the_country_place} {country_names().english[main]}"
+            d.inferred.append("place:the-country")
+        if d.country is None and d.kind not in PRESENCE_KINDS:
+            near = _sentence_country(sentences[d.sentence_index], d)
+            if near is not None:
+                d.country = near
+                d.inferred.append("country:sentence")
+            elif main:
+                d.country = main
+                d.inferred.append("country:document")
+        if d.country is None or (d.kind in PRESENCE_KINDS and d.actor_code == d.country):
+            continue
+        if d.kind == "onset" and d.place is None:
+            d.place = country_names().english[d.country]
+        if d.kind == "coup" and d.actor and d.actor_code is None:
+            d.actor_code = d.country
+        if d.mission is None and d.kind in PRESENCE_KINDS and d.actor == "United Nations":
+            d.mission = UN_MISSIONS_BY_HOST.get(d.country)
+        kept.append(d)
+    resolve_dates(kept, sentences, document.published)
+    facts, seen = [], Counter()
+    for d in kept:
+        fact = _to_fact(document, sentences, d)
+        seen[fact.id] += 1
+        facts.append(fact if seen[fact.id] == 1 else fact.replace(id=f"{fact.id}.{seen[fact.id]}"))
+    return facts
+
+
+def _main_host(drafts: list[Draft], sentences: list[Sentence]) -> str | None:
+    """The document's main host country (see the module docstring), or None."""
+    hosts = [d.country for d in drafts if d.kind in PRESENCE_KINDS and d.explicit_host and d.country]
+    if hosts:
+        counts = Counter(hosts)
+        best = max(counts.values())
+        return next(h for h in hosts if counts[h] == best)
+    named = [m.code for s in sentences for m in s.mentions if m.code in SAHEL_G5]
+    if named:
+        counts = Counter(named)
+        best = max(counts.values())
+        return next(c for c in named if counts[c] == best)
+    return None
+
+
+def _sentence_country(info: Sentence, d: Draft) -> str | None:
+    states = [m for m in info.mentions if m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN")
+              and m.role != "modifier" and m.code != d.actor_code]
+    if not states:
+        return None
+    return min(states, key=lambda m: abs(m.start - d.trigger[0])).code
+
+
+
+
+
+
+def _to_fact(document: Document, sentences: list[Sentence], d: Draft) -> Fact:
+    info = sentences[d.sentence_index]
+    s0, s1 = info.sentence_span
+    a, b = d.char_span
+    date, date_end, date_text, precision, basis = d.resolved
+    return Fact(
+        kind=d.kind, country=d.country, document=document.id, rule=d.rule, actor=d.actor, actor_code=d.actor_code,
+        mission=d.mission, date=date, date_end=date_end, date_text=date_text, date_precision=precision,
+        date_basis=basis, size=d.size, magnitude=d.magnitude,
+        planned=d.planned if d.kind in PRESENCE_KINDS else None, timing=d.timing, timing_offset=d.timing_offset,
+        count=d.count, period=d.period, place=d.place, countries=tuple(d.countries), inferred=tuple(d.inferred),
+        sentence=document.text[s0:s1], sentence_index=d.sentence_index, sentence_span=(s0, s1), span=(a, b),
+    )

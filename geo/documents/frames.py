@@ -1,0 +1,230 @@
+"""Event frames: trigger words by lemma for every fact kind, and how a trigger takes its arguments.
+
+What it decides: which words open a frame (:data:`TRIGGERS`, one rule per trigger class, e.g. ``withdrawal.verb``:
+withdraw, leave, quit, pull out, draw down, hand over, cut short …), which frame wins where two overlap, whether
+a trigger is negated or hypothetical (dropped), and the date and place attached to each draft.
+
+>>> [rule for rule, kind, form, _ in TRIGGERS][:3]
+['withdrawal.verb', 'withdrawal.noun', 'withdrawal.end']
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from geo.documents.dates import LATER, RELATION, DateMention, parse_count
+from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
+                                         protest_frame, spread_frame, toll_frame)
+from geo.documents.frames_presence import presence_frame
+from geo.documents.lexicon import CONFLICT_NOUNS, NOW_MARKERS
+from geo.documents.facts import PRESENCE_KINDS
+from geo.documents.nlp import pipeline
+from geo.documents.sentence import Draft, Sentence, domain_of, negated
+
+# ================================================================================================ triggers
+def _words(*forms: str) -> dict:
+    return {"LOWER": {"IN": list(forms)}}
+
+
+_LEAVE = ("leave", "withdraw", "depart", "quit", "go", "withdrawal", "departure", "exit")
+_PULL = ("pull", "pulls", "pulled", "pulling")
+#: (rule, kind, form, Matcher patterns). ``form``: verb (actor to the left), noun (also to the right),
+#: expel (actor is the force ordered out, host the government ordering).
+TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
+    ("withdrawal.verb", "withdrawal", "verb", [
+        [_words("withdraw", "withdraws", "withdrew", "withdrawn", "withdrawing", "leave", "leaves", "leaving",
+                "left", "quit", "quits", "quitting", "depart", "departs", "departed", "departing", "exit",
+                "exits", "exited", "exiting", "recall", "recalls", "recalled", "recalling")],
+        [_words(*_PULL), {"IS_ALPHA": True, "OP": "{,3}"}, {"LOWER": "out"}],
+        [_words("draw", "draws", "drew", "drawing", "drawn"), {"LOWER": "down"}],
+        [_words("call", "calls", "called", "calling"), {"IS_ALPHA": True, "OP": "{,3}"}, {"LOWER": "back"}],
+        [_words("bring", "brings", "brought", "bringing"), {"IS_ALPHA": True, "OP": "{,4}"}, {"LOWER": "home"}],
+        [_words("cut", "cuts", "cutting"), {"LOWER": "short"}],
+    ]),
+    ("withdrawal.noun", "withdrawal", "noun", [
+        [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit")],
+        [_words("pull"), {"ORTH": "-"}, {"LOWER": "out"}],
+    ]),
+    ("withdrawal.end", "withdrawal", "verb", [
+        [_words("end", "ends", "ended", "ending", "terminate", "terminates", "terminated", "terminating")],
+        [_words("put", "puts", "putting"), {"LOWER": "an"}, {"LOWER": "end"}, {"LOWER": "to"}],
+    ]),
+    ("withdrawal.expulsion", "withdrawal", "expel", [
+        [_words("expel", "expels", "expelled", "expelling", "expulsion")],
+        [_words("kicked", "kick", "kicks", "threw", "throw", "thrown"), {"LOWER": "out"}],
+    ]),
+    ("withdrawal.order", "withdrawal", "expel", [
+        [_words("ordered", "orders", "order", "asked", "asks", "told", "tells", "demanded", "demands", "gave",
+                "give", "gives"), {"OP": "{,10}"}, _words(*_LEAVE)],
+    ]),
+    ("suspension.verb", "suspension", "verb", [
+        [_words("halt", "halts", "halted", "halting", "suspend", "suspends", "suspended", "suspending", "pause",
+                "pauses", "paused", "pausing", "freeze", "freezes", "froze", "frozen")],
+        [_words("put", "puts"), {"OP": "{,3}"}, {"LOWER": "on"}, {"LOWER": "hold"}],
+    ]),
+    ("suspension.noun", "suspension", "noun", [[_words("suspension")]]),
+    ("deployment.verb", "deployment", "verb", [
+        [_words("deploy", "deploys", "deployed", "deploying", "redeploy", "redeploys", "redeployed",
+                "redeploying", "station", "stations", "stationed", "dispatch", "dispatches", "dispatched")],
+    ]),
+    ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")]]),
+    ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
+    ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival"), {"LOWER": "of"}]]),
+    ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")]]),
+    ("coup.power", "coup", "verb", [
+        [_words("seize", "seizes", "seized", "seizing", "take", "takes", "took", "taken", "taking", "grab",
+                "grabbed", "grabs", "grabbing"), {"LOWER": "power"}],
+        [_words("seizure"), {"LOWER": "of"}, {"LOWER": "power"}],
+    ]),
+    ("coup.overthrow", "coup", "verb", [
+        [_words("overthrew", "overthrow", "overthrown", "overthrowing", "ousted", "oust", "ousting", "toppled",
+                "topple", "toppling", "deposed", "depose", "deposing")],
+    ]),
+    ("partnership.with", "partnership", "noun", [
+        [_words("partnership", "partnerships", "partner", "partnered", "partnering", "alliance", "cooperation",
+                "cooperating", "cooperated", "collaboration", "collaborating", "collaborated", "deal", "contract",
+                "ties", "allied"), {"LOWER": "with"}],
+        [_words("work", "works", "worked", "working"), {"IS_ALPHA": True, "OP": "{,2}"}, {"LOWER": "with"}],
+    ]),
+    ("partnership.verb", "partnership", "verb", [
+        [_words("hire", "hires", "hired", "hiring", "recruit", "recruits", "recruited", "recruiting", "enlisted",
+                "enlist", "invited", "invite", "contracted")],
+        [_words("turn", "turns", "turned", "turning"), {"LOWER": "to"}],
+        [_words("rely", "relies", "relied", "relying"), {"LOWER": "on"}],
+        [_words("backed", "supported", "assisted", "aided"), {"LOWER": "by"}],
+        [_words("brought", "bring", "brings", "bringing"), {"LOWER": "in"}],
+    ]),
+    ("protest", "protest", "verb", [
+        [_words("protest", "protests", "protested", "protesting", "protesters", "protestors", "demonstrate",
+                "demonstrates", "demonstrated", "demonstrating", "demonstration", "demonstrations",
+                "demonstrators", "rally", "rallies", "rallied", "rallying", "marched", "marching", "marchers")],
+        [_words("took", "take", "taking", "takes"), {"LOWER": "to"}, {"LOWER": "the"}, {"LOWER": "streets"}],
+    ]),
+    ("onset.verb", "onset", "verb", [
+        [_words("erupted", "erupt", "erupts", "began", "begun", "begins", "started", "starts", "emerged",
+                "emerges", "launched", "sparked", "ignited", "flared")],
+        [_words("broke", "broken", "breaks"), {"LOWER": "out"}],
+        [_words("took", "taken"), {"LOWER": "root"}],
+        [_words("outbreak", "onset", "start", "beginning"), {"LOWER": "of"}],
+    ]),
+    ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
+                                        {"LOWER": "since"}]]),
+    ("spread", "spread", "verb", [
+        [_words("spilled", "spill", "spills", "spilling", "spilt"), {"LOWER": "over"}],
+        [_words("spillover")],
+        [_words("spill"), {"ORTH": "-"}, {"LOWER": "over"}],
+        [_words("spread", "spreads", "spreading", "expanded", "expand", "expands", "expanding", "extended",
+                "extends", "extending", "reached", "reaches", "reaching", "engulfed", "engulfs", "engulfing")],
+        [_words("moved", "moves", "moving", "crossed", "crosses", "crossing"), _words("into")],
+    ]),
+    ("casualties", "casualties", "verb", [
+        [_words("killed", "killing", "kills", "kill", "dead", "deaths", "died", "die", "massacred",
+                "slaughtered", "slain", "fatalities", "casualties", "executed")],
+        [_words("lost"), {"LOWER": "their"}, {"LOWER": "lives"}],
+        [_words("death"), {"LOWER": "toll"}],
+    ]),
+    ("displacement", "displacement", "verb", [
+        [_words("displaced", "displacement", "fled", "fleeing", "flee", "flees", "uprooted", "refugees", "idps")],
+        [_words("forced"), {"LOWER": "from"}, {"LOWER": "their"}, {"LOWER": "homes"}],
+    ]),
+    ("epicentre", "epicentre", "verb", [[_words("epicentre", "epicenter", "épicentre", "hotbed")]]),
+)
+TRIGGER_KINDS = {rule: (kind, form) for rule, kind, form, _ in TRIGGERS}
+#: Objects a suspension verb or "end" must have nearby (to its right) to be about foreign forces.
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> Matcher:
+    matcher = Matcher(pipeline().vocab)
+    for rule, _kind, _form, patterns in TRIGGERS:
+        matcher.add(rule, patterns)
+    return matcher
+
+
+def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
+    """Trigger matches, longest first where they overlap (an expulsion beats the "leave" inside it)."""
+    vocab = doc.vocab.strings
+    raw = sorted(((vocab[mid], s, e) for mid, s, e in _matcher()(doc)), key=lambda x: (-(x[2] - x[1]), x[1]))
+    kept: list[tuple[str, int, int]] = []
+    for rule, s, e in raw:
+        kind = TRIGGER_KINDS[rule][0]
+        if any(s < ke and ks < e and TRIGGER_KINDS[kr][0] == kind for kr, ks, ke in kept):
+            continue
+        if any(s < ke and ks < e and kr.startswith(("withdrawal", "suspension")) for kr, ks, ke in kept) \
+                and kind in PRESENCE_KINDS:
+            continue
+        kept.append((rule, s, e))
+    return sorted(kept, key=lambda x: (x[1], x[2]))
+
+
+def apply_rule(doc: Doc, info: Sentence, rule: str, start: int, end: int, earlier: list[Draft]) -> list[Draft]:
+    kind, form = TRIGGER_KINDS[rule]
+    clause_no = next(k for k, c in enumerate(info.clauses) if c.start <= start < c.end)
+    domain = domain_of(info.clauses, start)
+    if negated(doc, domain, start):
+        return []
+    draft = Draft(kind, rule, info.index, (start, end), clause_no, [(start, end)])
+    builder = {"deployment": presence_frame, "withdrawal": presence_frame, "suspension": presence_frame, "coup": coup_frame,
+               "partnership": partnership_frame, "protest": protest_frame, "onset": onset_frame, "spread": spread_frame,
+               "casualties": toll_frame, "displacement": toll_frame, "epicentre": epicentre_frame}[kind]
+    drafts = builder(doc, info, draft, form, domain, earlier)
+    for d in drafts:
+        _attach_date(doc, info, d, domain)
+        if d.place is None and kind not in ("onset",):
+            _attach_place(doc, info, d, domain)
+    return drafts
+
+
+def _attach_date(doc, info, draft, domain) -> None:
+    """The date phrase nearest the trigger in its domain; the relation to another clause; the tense."""
+    start, end = draft.trigger
+    words = {doc[k].lower_ for k in domain}
+    draft.now = bool(words & NOW_MARKERS) or doc[start].lower_ in (
+        "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
+    if draft.date is None:
+        found = [d for d in info.dates if d.tok_start in domain]
+        if found:
+            nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
+            if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:
+                draft.period = nearest.text
+                draft.tokens.append((nearest.tok_start, nearest.tok_end))
+                others = [d for d in found if d.kind in ("point", "range")]
+                nearest = min(others, key=lambda d: abs(d.tok_start - start)) if others else None
+            if nearest is not None and nearest.kind in ("point", "range", "now", "unknown"):
+                draft.date = nearest
+                if nearest.kind == "now":
+                    draft.now = True
+                if nearest.kind == "unknown":
+                    draft.now = False
+                if nearest.kind in ("point", "range"):
+                    draft.tokens.append((nearest.tok_start, nearest.tok_end))
+    clause = info.clauses[draft.clause]
+    for m in RELATION.finditer(info.span.text):
+        span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
+        boundary = span.end - 1
+        if clause.start == boundary and draft.clause > 0:
+            n = parse_count(m.group("n")) or 1
+            sign = -1 if m.group("dir").lower() == "after" else 1
+            draft.relation = (draft.clause - 1, sign * n, m.group("unit"))
+            draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
+            draft.tokens.append((span.start, span.end))
+    for m in LATER.finditer(info.span.text):
+        span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
+        if span.start in domain and draft.date is None:
+            n = parse_count(m.group("n")) or 1
+            sign = 1 if m.group("dir").lower() == "later" else -1
+            draft.relation = (-1, sign * n, m.group("unit"))
+            draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
+            draft.tokens.append((span.start, span.end))
+
+
+def _attach_place(doc, info, draft, domain) -> None:
+    """A part-of-country phrase near the trigger about the fact's own country ("in western Niger")."""
+    start, end = draft.trigger
+    place = place_phrase(doc, info, [k for k in domain if start - 12 <= k < end + 15])
+    if place is not None and place[0] is not None and place[1] == draft.country:
+        draft.place = place[0]
+
+

@@ -1,0 +1,268 @@
+"""Frames of events and outcomes: coup, partnership, protest, onset, spread, casualties, displacement, epicentre.
+
+What it decides for each trigger: its country, actor and arguments. Coups ("seized power", "ousted", "putsch";
+attempted or failed coups dropped; one fact per coordinated date or country), partnerships with a military
+company or armed group ("relied on Wagner"; a state such as Turkey is no partner), protests against a foreign
+force, the onset of an insurgency with its place ("in the country's north" → "northern Mali"), its spread into
+countries, and tolls (one event with a range of tolls keeps both ends).
+
+Example: "soldiers seized power in Mali (August 2020 and May 2021) and Guinea (September 2021)" → three coups.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
+from geo.documents.frames_presence import set_actor
+from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
+                                   PRONOUNS)
+from geo.documents.sentence import Mention, left_of, list_of, mentions_at, right_of
+from geo.names import country_names
+
+# ------------------------------------------------------------------------------------------------ other kinds
+def _nearest_state(info, domain, start, end) -> Mention | None:
+    """The nearest country, demonym, capital or town left of the trigger in its domain, else right of it."""
+    ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role != "modifier"  # noqa: E731
+    left = mentions_at(info, left_of(domain, start), ok)
+    if left:
+        return left[0]
+    right = mentions_at(info, right_of(domain, end), ok)
+    return right[0] if right else None
+
+
+def coup_frame(doc, info, draft, form, domain, earlier):
+    start, end = draft.trigger
+    window = [doc[k].lower_ for k in domain if start - 2 <= k <= end + 1]
+    if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted") for w in window):
+        return []
+    country = _nearest_state(info, domain, start, end)
+    if country is not None:
+        draft.country = country.code
+        draft.tokens.append((country.start, country.end))
+    prev = doc[start - 1] if start > info.span.start else None
+    if prev is not None and (prev.like_num or prev.lower_ in NUMBER_WORDS) and prev.lower_ not in ("a", "an"):
+        draft.count = parse_count(prev.text)
+        draft.tokens.append((prev.i, prev.i + 1))
+    for k in domain:
+        if start - 4 <= k <= end + 4 and doc[k].lower_ in ("twice", "second"):
+            draft.count = 2
+        elif start - 4 <= k <= end + 4 and doc[k].lower_ in ("third",):
+            draft.count = 3
+    if draft.count is None and doc[start].lower_ in ("coup", "putsch") or form == "verb":
+        draft.count = draft.count or 1
+    for k in domain:
+        if start - 3 <= k < start and doc[k].lower_ in ("army", "military", "soldiers", "junta", "officers",
+                                                          "guard", "mutineers", "colonels"):
+            draft.actor = doc[k].text.lower()
+            draft.actor_code = draft.country
+    period = _period(info, domain, end)
+    if period is not None:
+        draft.period = period
+    after = [d for d in info.dates if d.kind == "point" and d.tok_start in domain and d.tok_start >= end
+             and d.precision in ("day", "month")]
+    if len(after) >= 2:
+        return [replace(draft, date=d, tokens=draft.tokens + [(d.tok_start, d.tok_end)], inferred=[])
+                for d in after]
+    return [draft]
+
+
+def _period(info, domain, end) -> str | None:
+    doc = info.span.doc
+    for m in PERIOD.finditer(info.span.text):
+        span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
+        if span.start in domain and 0 <= span.start - end <= 3:
+            return f"{m.group('n')} {m.group('unit')}"
+    return None
+
+
+def partnership_frame(doc, info, draft, form, domain, earlier):
+    start, end = draft.trigger
+    partners = mentions_at(info, right_of(domain, end)[:8] if form != "verb" or not doc[start].lower_.endswith(
+        ("backed", "supported", "assisted", "aided")) else right_of(domain, end)[:4],
+        lambda m: m.label == "COMPANY" or (m.label == "ARMED" and m.name not in GENERIC_ARMED))
+    if not partners:
+        return []
+    partner = partners[0]
+    draft.actor, draft.actor_code = partner.name, None
+    draft.tokens.append((partner.start, partner.end))
+    country = _nearest_state(info, domain, start, end)
+    if country is not None:
+        draft.country = country.code
+        draft.tokens.append((country.start, country.end))
+    return [draft]
+
+
+def protest_frame(doc, info, draft, form, domain, earlier):
+    start, end = draft.trigger
+    forces = [m for m in info.mentions if m.role == "force" or m.label in ("MISSION", "UN_MISSION", "FORCE")]
+    against = [k for k in domain if end <= k <= end + 4 and doc[k].lower_ == "against"]
+    anti = any(t.lower_ == "anti" for t in info.span)
+    target = None
+    if against:
+        after = [m for m in forces if m.start > against[0]]
+        target = after[0] if after else None
+        if target is None and any(doc[k].lower_ in PRONOUNS | {"foreign"} for k in range(against[0], against[0] + 3)
+                                  if k < info.span.end):
+            target = forces[0] if forces else None
+    elif anti or forces:
+        target = forces[0] if forces else None
+    if target is None:
+        return []
+    if target.label == "FORCE" and target.code is None:
+        draft.actor = target.name
+    else:
+        set_actor(draft, target)
+    draft.tokens.append(target.evidence)
+    if against:  # "against their presence", "against the French military presence"
+        stop = next((k for k in range(against[0], min(against[0] + 6, info.span.end))
+                     if doc[k].lower_ in FORCE_NOUNS), against[0])
+        draft.tokens.append((against[0], stop + 1))
+    place_ok = lambda m: (m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
+                          and m.code != draft.actor_code)
+    places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
+    if not places:
+        return [draft]
+    group = sorted(list_of(info, min(places, key=lambda m: m.start) if len(places) > 1 else places[0], place_ok),
+                   key=lambda m: m.start)
+    codes = tuple(dict.fromkeys(m.code for m in group))
+    out = []
+    for m in group:
+        if not any(d.country == m.code for d in out):
+            out.append(replace(draft, country=m.code, countries=codes, tokens=draft.tokens + [(m.start, m.end)],
+                               inferred=[]))
+    return out
+
+
+def onset_frame(doc, info, draft, form, domain, earlier):
+    start, end = draft.trigger
+    if form == "since":
+        since = end - 1
+        years = [d for d in info.dates if d.tok_start == since + 1 or (d.tok_start == since and d.precision)]
+        if not years:
+            return []
+        draft.date = years[0]
+        draft.tokens.append((years[0].tok_start, years[0].tok_end))
+    else:
+        before = [k for k in domain if start - 7 <= k < start]
+        after = [k for k in domain if end <= k < end + 4]
+        if not any(doc[k].lower_ in CONFLICT_NOUNS for k in before + after) and not mentions_at(
+                info, before, lambda m: m.label == "ARMED"):
+            return []
+        noun = [k for k in before + after if doc[k].lower_ in CONFLICT_NOUNS]
+        if noun:
+            draft.tokens.append((noun[0], noun[0] + 1))
+    place = place_phrase(doc, info, right_of(domain, end)[:12])
+    if place is not None:
+        phrase, code, tokens, the_country = place
+        draft.country, draft.place, draft.the_country_place = code, phrase, the_country
+        draft.tokens.append(tokens)
+    else:
+        country = _nearest_state(info, domain, start, end)
+        if country is not None:
+            draft.country, draft.place = country.code, country_names().english.get(country.code)
+            draft.tokens.append((country.start, country.end))
+    return [draft]
+
+
+def place_phrase(doc, info, tokens: list[int]) -> tuple[str | None, str | None, tuple[int, int], str | None] | None:
+    """The first part-of-country phrase among ``tokens``: (phrase, code, token range, direction).
+
+    "northern Mali", "the north of Mali" and "Mali's north" give ("northern Mali", "MLI", …, None); "the
+    country's north" and "the north of the country" give (None, None, …, "northern"), resolved later with the
+    document's main host.
+    """
+    english = country_names().english
+    for k in tokens:
+        low = doc[k].lower_
+        # "northern Mali", "north-eastern Nigeria"
+        if low in DIRECTION_ADJECTIVES:
+            m = mentions_at(info, [k + 1], lambda x: x.label == "COUNTRY")
+            if m:
+                return f"{DIRECTION_ADJECTIVES[low]} {english[m[0].code]}", m[0].code, (k, m[0].end), None
+            if doc[k + 1].lower_ == "country" if k + 1 < len(doc) else False:
+                return None, None, (k, k + 2), DIRECTION_ADJECTIVES[low]
+        # "the north of Mali", "the north of the country"
+        if low in DIRECTIONS and k + 1 < len(doc) and doc[k + 1].lower_ == "of":
+            m = mentions_at(info, [k + 2, k + 3], lambda x: x.label == "COUNTRY")
+            if m:
+                return f"{DIRECTIONS[low]} {english[m[0].code]}", m[0].code, (k, m[0].end), None
+            if any(doc[j].lower_ == "country" for j in (k + 2, k + 3) if j < len(doc)):
+                return None, None, (k, k + 4), DIRECTIONS[low]
+        # "Mali's north", "the country's north"
+        if low in ("'s", "’s") and k + 1 < len(doc) and doc[k + 1].lower_ in DIRECTIONS:
+            m = mentions_at(info, [k - 1], lambda x: x.label == "COUNTRY")
+            if m:
+                return f"{DIRECTIONS[doc[k + 1].lower_]} {english[m[0].code]}", m[0].code, (m[0].start, k + 2), None
+            if doc[k - 1].lower_ == "country":
+                first = k - 2 if doc[k - 2].lower_ in ("the", "host") else k - 1
+                return None, None, (first, k + 2), DIRECTIONS[doc[k + 1].lower_]
+    return None
+
+
+def spread_frame(doc, info, draft, form, domain, earlier):
+    start, end = draft.trigger
+    before = left_of(domain, start)[:16]
+    if not any(doc[k].lower_ in CONFLICT_NOUNS for k in before) and not mentions_at(
+            info, before, lambda m: m.label == "ARMED"):
+        return []
+    ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.prep != "from"  # noqa: E731
+    right = mentions_at(info, right_of(domain, end)[:12], lambda m: ok(m) and (m.role == "location" or m.start <= end + 1))
+    if not right:
+        # "an insurgency since 2015, which spilled over from neighbouring Mali": into the country named before
+        origin = mentions_at(info, right_of(domain, end)[:6], lambda m: m.prep == "from")
+        antecedent = mentions_at(info, left_of(domain, start), lambda m: ok(m) and m.role != "modifier"
+                                  and all(m.code != o.code for o in origin))
+        right = antecedent[:1] if origin else []
+    if not right:
+        return []
+    group = [m for m in list_of(info, right[0], ok)]
+    codes = tuple(dict.fromkeys(m.code for m in group))
+    noun = [k for k in before if doc[k].lower_ in CONFLICT_NOUNS]
+    tokens = draft.tokens + ([(noun[0], noun[0] + 1)] if noun else [])
+    out = []
+    for m in group:
+        if not any(d.country == m.code for d in out):
+            out.append(replace(draft, country=m.code, countries=codes, tokens=tokens + [(m.start, m.end)],
+                               inferred=[]))
+    return out
+
+
+def toll_frame(doc, info, draft, form, domain, earlier):
+    """Casualties and displacement: a quantity near the trigger, the place, and (casualties) the perpetrator."""
+    start, end = draft.trigger
+    used = {(t[0]) for d in earlier for t in d.tokens}
+    candidates = [q for q in info.quantities if q.tok_start in domain and q.tok_start not in used]
+    left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
+    right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
+    quantity = (left[-1] if left else None) or (right[0] if right else None)
+    if quantity is None:
+        return []
+    draft.size = quantity.value
+    draft.magnitude = quantity.text if quantity.vague else None
+    draft.tokens.append((quantity.tok_start, quantity.tok_end))
+    place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
+    places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
+    country = places[0] if places else _nearest_state(info, domain, start, end)
+    if country is not None:
+        draft.country = country.code
+        draft.tokens.append((country.start, country.end))
+    if draft.kind == "casualties":
+        armed = mentions_at(info, left_of(domain, start)[:8], lambda m: m.label in ("ARMED", "COMPANY"))
+        by = [k for k in right_of(domain, end)[:3] if doc[k].lower_ == "by"]
+        if by:
+            armed = mentions_at(info, right_of(domain, by[0] + 1)[:4], lambda m: m.label in ("ARMED", "COMPANY"))
+        if armed:
+            draft.actor = armed[0].name
+            draft.tokens.append((armed[0].start, armed[0].end))
+    return [draft]
+
+
+def epicentre_frame(doc, info, draft, form, domain, earlier):
+    start, end = draft.trigger
+    country = _nearest_state(info, domain, start, end)
+    if country is not None:
+        draft.country = country.code
+        draft.tokens.append((country.start, country.end))
+    return [draft]
+
+

@@ -1,0 +1,263 @@
+"""Frames of foreign forces: deployment, withdrawal and suspension (who, where, how many, planned or done).
+
+What it decides, for a presence trigger (launch, deploy, send, station, arrive, land, remain, keep, reinforce, take
+over; withdraw, leave, quit, pull out, hand over, end; halt, suspend): the actor (a state, mission, organisation,
+company or a force phrase), the host(s) (a location, never a nationality adjective), the mission, the number
+attached to the force noun, the bases named with it, whether it is planned, and the timing against the plan.
+
+Example: "Chad has withdrawn 600 of its 1,200 soldiers from Niger" → withdrawal, actor Chad, host Niger, size 600
+(and a deployment of 1,200 kept as a state).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from geo.documents.dates import TIMING
+from geo.documents.facts import PRESENCE_KINDS
+from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
+                                   UN_MISSIONS_BY_HOST)
+from geo.documents.sentence import (Draft, Mention, Sentence, force_noun_after, left_of, list_before, list_of,
+                                    mentions_at, right_of)
+from geo.names import country_names
+
+# ------------------------------------------------------------------------------------------------ presence
+def _actor_ok(m: Mention) -> bool:
+    """Can ``m`` be the actor of a presence fact (a state, mission, organisation, company or force phrase)?"""
+    return (m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "ORG", "COMPANY", "MISSION", "UN_MISSION", "FORCE")
+            and m.role not in ("location", "modifier", "agent"))
+
+
+def presence_frame(doc, info, draft, form, domain, earlier):
+    """Deployment, withdrawal and suspension: actor(s), host(s), mission, size, timing, planned."""
+    start, end = draft.trigger
+    if draft.rule in ("withdrawal.end", "suspension.verb"):
+        target = _object_of(doc, info, domain, end)
+        if target is None:
+            return []
+        draft.tokens.append(target)
+    if draft.rule == "deployment.send" and not _force_after(doc, domain, end):
+        return []
+    if draft.kind == "withdrawal":
+        first_right = mentions_at(info, right_of(domain, end)[:3], lambda m: True)
+        if first_right and first_right[0].label == "ORG":  # leaving an organisation, not a country
+            return []
+    if form == "expel":
+        actors = _expelled(doc, info, domain, start, end, earlier)
+        host_found = mentions_at(info, left_of(domain, start), lambda m: m.is_state and m.role != "modifier")
+        hosts = [host_found[0]] if host_found else []
+    else:
+        actors = _subjects(doc, info, domain, draft, form, earlier)
+        hosts = _hosts(doc, info, domain, draft)
+    out = []
+    for actor in actors:
+        d = replace(draft, tokens=list(draft.tokens), inferred=[])
+        if isinstance(actor, Mention):
+            set_actor(d, actor)
+            d.tokens.append(actor.evidence)
+        else:
+            d.actor, d.actor_code, d.mission = actor
+        out += _with_hosts(doc, info, d, form, domain, hosts)
+    return out
+
+
+def _subjects(doc, info, domain, draft, form, earlier) -> list:
+    """The actor(s) of an ordinary trigger: the nearest eligible mention to the left (a list such as "Côte
+    d'Ivoire, Benin and Sweden" gives each), for nouns also to the right, else a pronoun's antecedent."""
+    start, end = draft.trigger
+    left = [m for m in mentions_at(info, left_of(domain, start)[:12], _actor_ok)
+            if (m.label != "FORCE" or draft.kind == "deployment") and not _is_object(info, m)]
+    if left:
+        states = [m for m in left if m.label not in ("MISSION", "UN_MISSION")]
+        first = states[0] if states else left[0]
+        return [m for m in list_before(info, first, _actor_ok) if m.label != "FORCE"]
+    if form == "noun":
+        right = mentions_at(info, right_of(domain, end)[:5], _actor_ok)
+        right = sorted(right, key=lambda m: m.label in ("MISSION", "UN_MISSION"))
+        if right and right[0].label != "FORCE":
+            return [right[0]]
+    if any(doc[k].lower_ in PRONOUNS for k in left_of(domain, start)):
+        previous = _previous_actor(earlier)
+        return [previous] if previous else []
+    return []
+
+
+def _is_object(info: Sentence, m: Mention) -> bool:
+    """Is ``m`` the object of a presence trigger ("left Mali", "quit the Sahel")?"""
+    doc = info.span.doc
+    k = m.start - 1
+    if k >= info.span.start and doc[k].lower_ == "the":
+        k -= 1
+    return k in info.triggers
+
+
+def _expelled(doc, info, domain, start, end, earlier) -> list:
+    """The force an expulsion or order names ("ordered French troops to leave"); an ambassador is no force."""
+    inside = [k for k in domain if start < k < end] + right_of(domain, end)[:6]
+    forces = mentions_at(info, inside, lambda m: _actor_ok(m) and m.label != "FORCE" and (
+        m.role == "force" or m.label in ("MISSION", "UN_MISSION", "COMPANY")
+        or (m.label == "COUNTRY" and any(doc[k].lower_ in FORCE_NOUNS for k in inside if k >= m.end))))
+    if forces:
+        return [forces[0]]
+    if any(doc[k].lower_ in PRONOUNS for k in inside):
+        previous = _previous_actor(earlier)
+        return [previous] if previous else []
+    return []
+
+
+def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
+    """Attach mission, size, timing and planned to ``draft``; one draft per host (explicit or the mission's)."""
+    start = draft.trigger[0]
+    mission = _mission(info, domain, start, hosts)
+    if mission is not None:
+        draft.mission = draft.mission or mission[0]
+        draft.tokens.append(mission[1])
+    _attach_size(doc, info, draft, domain)
+    _attach_timing(info, draft, domain)
+    draft.planned = _planned(doc, domain, start, form, draft.rule)
+    hosts = [h for h in hosts if h.code != draft.actor_code]
+    if hosts:
+        codes = tuple(dict.fromkeys(h.code for h in hosts))
+        out = []
+        for host in hosts:
+            if not any(d.country == host.code for d in out):
+                out.append(replace(draft, tokens=draft.tokens + [(host.start, host.end)], country=host.code,
+                                   countries=codes, explicit_host=True, inferred=[]))
+        return out
+    if draft.mission in MISSION_BY_NAME:
+        mission_hosts = MISSION_BY_NAME[draft.mission].hosts
+        return [replace(draft, country=code, countries=mission_hosts, inferred=["country:mission-host"],
+                        tokens=list(draft.tokens)) for code in mission_hosts if code != draft.actor_code]
+    return [draft]
+
+
+def set_actor(draft: Draft, m: Mention) -> None:
+    if m.label in ("MISSION",):
+        mission = MISSION_BY_NAME[m.name]
+        draft.actor, draft.actor_code, draft.mission = mission.lead, mission.lead_code, mission.name
+    elif m.label == "UN_MISSION":
+        draft.actor, draft.actor_code = "United Nations", None
+    elif m.is_state:
+        draft.actor, draft.actor_code = country_names().english.get(m.code, m.name), m.code
+    else:
+        draft.actor, draft.actor_code = m.name, None
+
+
+def _previous_actor(earlier: list[Draft]) -> tuple[str, str | None, str | None] | None:
+    for d in reversed(earlier):
+        if d.kind in PRESENCE_KINDS and d.actor:
+            return d.actor, d.actor_code, d.mission
+    return None
+
+
+def _object_of(doc, info, domain, end) -> tuple[int, int] | None:
+    """Token range of what "end"/"halt" acts on (a mission, deployment, operation …), or None: not about forces."""
+    right = right_of(domain, end)[:5]
+    missions = mentions_at(info, right, lambda m: m.label in ("MISSION", "UN_MISSION"))
+    nouns = [k for k in right if doc[k].lower_ in PRESENCE_OBJECTS]
+    right = right_of(domain, end)[:8]
+    if missions and (not nouns or missions[0].start <= nouns[0]):
+        return missions[0].start, missions[0].end
+    if not nouns:
+        return None
+    last = nouns[0]
+    while last + 1 in right and doc[last + 1].lower_ in PRESENCE_OBJECTS:  # "military presence"
+        last += 1
+    return nouns[0], last + 1
+
+
+def _force_after(doc, domain, end) -> bool:
+    return any(doc[k].lower_ in FORCE_NOUNS for k in right_of(domain, end)[:5])
+
+
+def _hosts(doc, info, domain, draft) -> list[Mention]:
+    """Host countries of a presence trigger (see the module docstring), in text order, lists expanded."""
+    start, end = draft.trigger
+    place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
+    right = mentions_at(info, right_of(domain, end), place_ok)
+    if draft.kind == "withdrawal":
+        origin = [m for m in right if m.prep == "from"]
+        right = origin or [m for m in right if m.prep not in ("to", "into", "towards", "toward")]
+    else:
+        right = [m for m in right if m.prep != "from"]
+    direct = mentions_at(info, [k for k in right_of(domain, end)[:2] if doc[k].lower_ != "the"] or [],
+                          lambda m: m.label in ("COUNTRY", "CAPITAL") and m.role in ("plain", "government"))
+    if draft.rule in ("withdrawal.verb",) and direct:
+        return list_of(info, direct[0], lambda m: m.label in ("COUNTRY", "CAPITAL"))
+    if right:
+        first = right[0]
+        return [m for m in list_of(info, first, place_ok) if m in right or m.role == "location"]
+    left = mentions_at(info, left_of(domain, start), place_ok)
+    if left:
+        return [left[0]]
+    if draft.kind == "suspension":  # "suspended its military cooperation with Niamey"
+        partner = mentions_at(info, [k + 1 for k in right_of(domain, end)[:6] if doc[k].lower_ == "with"],
+                               lambda m: m.is_state)
+        return partner[:1]
+    return []
+
+
+def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:
+    """The mission or operation named in the domain nearest the trigger (UN missions resolved by host)."""
+    found = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)),
+                         lambda m: m.label in ("MISSION", "UN_MISSION"))
+    if not found:
+        return None
+    m = found[0]
+    if m.label == "MISSION":
+        return m.name, (m.start, m.end)
+    after = [x for x in info.mentions if x.start in (m.end + 1, m.end + 2) and x.label == "COUNTRY"]
+    code = after[0].code if after else (hosts[0].code if hosts else None)
+    name = UN_MISSIONS_BY_HOST.get(code)
+    return (name, (m.start, m.end)) if name else None
+
+
+def _attach_size(doc, info, draft, domain) -> None:
+    """Troop numbers next to a force noun: "300-strong contingent", "roughly 1,500 soldiers"."""
+    start = draft.trigger[0]
+    best = None
+    for q in info.quantities:
+        if q.tok_start not in domain or q.value is None:
+            continue
+        nxt = force_noun_after(doc, q.tok_end, info.span.end)
+        before = doc[q.tok_start - 2:q.tok_start] if q.tok_start >= 2 else []
+        if nxt is not None or q.text.lower().endswith("strong") or any(t.lower_ in FORCE_NOUNS for t in before):
+            if best is None or abs(q.tok_start - start) < abs(best.tok_start - start):
+                best = q
+    if best is not None:
+        draft.size, draft.magnitude = best.value, best.text if best.vague else None
+        draft.tokens.append((best.tok_start, best.tok_end))
+
+
+def _attach_timing(info, draft, domain) -> None:
+    text, base = info.span.text, info.span.start_char
+    doc = info.span.doc
+    for m in TIMING.finditer(text):
+        if not (m.group("offset") or " than " in m.group(0) or "schedule" in m.group(0)):
+            continue
+        span = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
+        if span.start not in domain:
+            continue
+        word = m.group("dir").lower()
+        draft.timing = "earlier" if word in ("earlier", "sooner", "ahead of schedule") else "later"
+        draft.timing_offset = m.group("offset")
+        draft.tokens.append((span.start, span.end))
+        return
+
+
+def _planned(doc, domain, start, form, rule) -> bool | None:
+    before = [k for k in domain if start - 5 <= k < start]
+    words = [doc[k].lower_ for k in before]
+    if any(w in MODALS for w in words) or (words and words[-1] == "to") or \
+            any(w in ("plans", "plan", "planned", "intends", "decided", "agreed", "going") for w in words[-3:]):
+        return True
+    if rule == "withdrawal.order":
+        return True  # ordered, asked or given time to leave: the departure is still to come
+    if form == "expel":
+        return None if doc[start].lower_ == "expulsion" else False
+    if form == "noun":
+        if any(w in ("announced", "announces", "announce", "announcing", "ordered", "demanded") for w in words):
+            return True  # "announced the withdrawal of their troops"
+        return False if any(w in ("completed", "finished", "complete", "completes") for w in words) else None
+    return False
+
+

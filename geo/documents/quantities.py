@@ -1,0 +1,75 @@
+"""Quantities: numbers and magnitude words of a sentence ("2,300", "2 300", "1.2 million", "thousands").
+
+What it decides: the value of a number phrase (thousands separators ",", space and no-break space are one number:
+"2 300 soldiers" is 2,300), whether it is vague ("more than", "about", magnitude words), and what is no count
+(percentages, distances, durations, years).
+
+>>> [q.value for q in quantities_in("Some 2 300 soldiers and 1.2 million people, 15 km away.")]
+[2300, 1200000]
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from geo.documents.dates import DateMention, NUM_WORD, parse_count
+
+# ================================================================================================ quantities
+#: Magnitude words and their order of magnitude (log10).
+MAGNITUDES = {"dozens": 1, "scores": 1, "hundreds": 2, "thousands": 3, "tens of thousands": 4,
+               "hundreds of thousands": 5, "millions": 6}
+_QUAL = r"(?:at least|more than|over|nearly|almost|about|around|some|roughly|approximately|an estimated|up to|" \
+        r"close to|fewer than|less than|well over|just over|~)"
+_QUANTITY = re.compile(
+    rf"(?P<qual>\b{_QUAL}\s+|~)?(?:(?P<mag>\b(?:tens of thousands|hundreds of thousands|dozens|scores|hundreds|"
+    rf"thousands|millions)\b)|(?P<num>\b\d{{1,3}}(?:,\d{{3}})+\b|\b\d+(?:\.\d+)?\b|\b(?:{NUM_WORD})\b)"
+    r"(?:\s+(?P<scale>million|thousand|hundred|billion)\b|(?P<m>m)\b)?(?P<strong>\s*-\s*strong)?)", re.I)
+_NOT_COUNTS = re.compile(r"^\s*(?:%|per ?cent|km|kilomet|miles|hours?|days?|weeks?|months?|years?|-year|-month|"
+                         r"times|o'clock|am\b|pm\b)", re.I)
+
+
+@dataclass
+class Quantity:
+    """A quantity phrase: character and token range, value (or None for a magnitude word) and its text."""
+
+    start: int
+    end: int
+    tok_start: int
+    tok_end: int
+    text: str
+    value: int | None
+    log10: float
+    vague: bool
+
+
+def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quantity]:
+    text, base = sent.text, sent.start_char
+    out = []
+    for m in _QUANTITY.finditer(text):
+        a, b = m.span()
+        if any(base + a < d.end and d.start < base + b for d in dates) or _NOT_COUNTS.match(text[b:]):
+            continue
+        if m.group("num") and m.group("num").lower() == "one" and text[b:b + 3] == " of":
+            continue
+        if m.group("mag"):
+            value, log10 = None, float(MAGNITUDES[m.group("mag").lower()])
+        else:
+            value = parse_count(m.group("num"))
+            if value is None:
+                continue
+            scale = {"million": 10 ** 6, "thousand": 10 ** 3, "hundred": 100, "billion": 10 ** 9}.get(
+                (m.group("scale") or "").lower(), 10 ** 6 if m.group("m") else 1)
+            value = int(round(float(m.group("num").replace(",", "")) * scale)) if m.group("num")[0].isdigit() \
+                else value * scale
+            if value <= 0:
+                continue
+            log10 = float(math.floor(math.log10(value)))
+        phrase = m.group(0).strip()
+        span = doc.char_span(base + a, base + b, alignment_mode="expand")
+        vague = value is None or bool(m.group("qual"))
+        out.append(Quantity(base + a, base + b, span.start, span.end, phrase, value, log10, vague))
+    return out
+

@@ -1,0 +1,312 @@
+"""What the frames read from one sentence: named mentions and their roles, clauses, and the draft facts.
+
+What it decides: for each mention of a country, mission, organisation, company or armed group its *role* in the
+sentence (location after a preposition of place, modifier in "X-backed" or "Russia's Wagner", agent after "by",
+force head in "French troops", government in "Mali's junta"); how the sentence is cut into clauses (at
+subordinating words and ", and" + new subject; relative clauses kept apart) and so which words a trigger may take
+arguments from (its *domain*).
+
+Example: in "Denmark pulled its troops out of Mali, days after the junta demanded their withdrawal", "Mali" is a
+location (prep "from"), and the two triggers live in two clauses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span
+
+from geo.documents.dates import DateMention
+from geo.documents.lexicon import (CLAUSE_WORDS, FORCE_ADJECTIVES, FORCE_NOUNS, GOVERNMENT_NOUNS, LOCATION_PREPS,
+                                   MODIFIER_SUFFIXES, NEGATIONS, RELATIVE_WORDS, SKIPPABLE)
+from geo.documents.quantities import Quantity
+from geo.names import country_names
+
+# ================================================================================================ mentions
+@dataclass
+class Mention:
+    """A named thing in a sentence: token range, label, ADM0_A3 code (states), canonical name and role."""
+
+    start: int
+    end: int
+    label: str  # COUNTRY DEMONYM CAPITAL TOWN MISSION UN_MISSION ORG COMPANY ARMED FORCE
+    code: str | None
+    name: str
+    role: str = "plain"  # modifier, agent, location, force, government, plain
+    prep: str | None = None
+    force_end: int | None = None  # end of "French special forces" when the mention heads a force phrase
+
+    @property
+    def evidence(self) -> tuple[int, int]:
+        """Token range to quote: the mention, with its force noun if it heads a force phrase."""
+        return self.start, max(self.end, self.force_end or self.end)
+
+    @property
+    def is_state(self) -> bool:
+        return self.label in ("COUNTRY", "DEMONYM", "CAPITAL")
+
+
+def mentions_of(doc: Doc, sent: Span) -> list[Mention]:
+    names = country_names()
+    out: list[Mention] = []
+    for ent in doc.ents:
+        if ent.start < sent.start or ent.end > sent.end:
+            continue
+        code = ent.kb_id_ if ent.label_ in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") else None
+        if ent.label_ in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN"):
+            name = names.english.get(code, ent.text)
+        else:
+            name = ent.ent_id_ or ent.text
+        out.append(Mention(ent.start, ent.end, ent.label_, code, name))
+    # force phrases that name no state: "European militaries", "foreign forces"
+    for tok in sent:
+        if tok.lower_ in FORCE_ADJECTIVES and not any(m.start <= tok.i < m.end for m in out):
+            noun = force_noun_after(doc, tok.i + 1, sent.end)
+            if noun is not None:
+                out.append(Mention(tok.i, noun + 1, "FORCE", None, doc[tok.i:noun + 1].text, role="force"))
+    out.sort(key=lambda m: m.start)
+    for m in out:
+        _assign_role(doc, sent, m, out)
+    return out
+
+
+def force_noun_after(doc: Doc, i: int, stop: int) -> int | None:
+    """Index of a force noun at ``i`` (after 's, 'military', 'special', a quote or a number), else None."""
+    skipped = 0
+    while i < stop and skipped <= 3:
+        low = doc[i].lower_
+        if low in FORCE_NOUNS and not (low in ("military", "force") and i + 1 < stop
+                                       and doc[i + 1].lower_ in FORCE_NOUNS):
+            return i
+        if low in ("'s", "’s", "military", "special", "armed", "defence", "defense", "remaining", "“", '"',
+                   "combat", "ground", "air", "naval", "own") or doc[i].like_num or low in ("-", "strong"):
+            i += 1
+            skipped += 1
+            continue
+        return None
+    return None
+
+
+def _assign_role(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) -> None:
+    after = doc[m.end] if m.end < sent.end else None
+    after2 = doc[m.end + 1] if m.end + 1 < sent.end else None
+    if after is not None and after.text in ("-", "–") and after2 is not None and after2.lower_ in MODIFIER_SUFFIXES:
+        m.role = "modifier"
+        return
+    owned = [x for x in mentions if x.start == m.end + 1 and x.label in ("COMPANY", "ARMED")]
+    if after is not None and after.lower_ in ("'s", "’s") and owned:
+        m.role = "modifier"  # "Russia's Wagner Group": the owner, not a party to the event
+        return
+    before = doc[m.start - 1] if m.start > sent.start else None
+    if before is not None and before.lower_ == "by":
+        m.role = "agent"
+        return
+    prep = _location_prep(doc, sent, m, mentions) if m.label in ("COUNTRY", "CAPITAL", "TOWN") else None
+    if prep is not None:
+        m.role, m.prep = "location", prep
+        return
+    if m.role == "force":
+        return
+    noun = force_noun_after(doc, m.end, sent.end) if m.label != "TOWN" else None
+    if noun is not None:
+        m.role, m.force_end = "force", noun + 1
+    elif m.label == "CAPITAL" or (after is not None and (after.lower_ in GOVERNMENT_NOUNS or (
+            after.lower_ in ("'s", "’s", "military", "transitional", "ruling")
+            and after2 is not None and after2.lower_ in GOVERNMENT_NOUNS | {"military", "army"}))):
+        m.role = "government"
+
+
+def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) -> str | None:
+    """The location preposition governing ``m`` ("in", "from", "comprising" …), through lists; else None."""
+    j, skipped = m.start - 1, 0
+    while j >= sent.start and skipped < 4 and doc[j].lower_ in SKIPPABLE:
+        if doc[j].lower_ == "as" and j > sent.start and doc[j - 1].lower_ == "such":
+            return "as"
+        j -= 1
+        skipped += 1
+    if j < sent.start:
+        return None
+    low = doc[j].lower_
+    if low == "of":  # "out of Mali" is an origin; "the north of Mali" is no preposition of place
+        return "from" if j > sent.start and doc[j - 1].lower_ == "out" else None
+    if low in LOCATION_PREPS:
+        return low
+    if low in (",", "and", "or", "&"):
+        k = j - 1 if not (low == "and" and doc[j - 1].text == ",") else j - 2
+        previous = [p for p in mentions if p.end - 1 == k]
+        if previous and previous[0].role == "location":
+            return previous[0].prep
+    return None
+
+
+# ================================================================================================ clauses
+@dataclass
+class Clause:
+    """A clause of a sentence (token range) and the relative clauses inside it (kept apart)."""
+
+    start: int
+    end: int
+    relatives: list[tuple[int, int]] = field(default_factory=list)
+
+
+def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]:
+    date_starts = {d.tok_start for d in dates}
+    cuts = [sent.start]
+    for tok in sent:
+        if tok.i == sent.start:
+            continue
+        nxt = doc[tok.i + 1] if tok.i + 1 < sent.end else None
+        low = tok.lower_
+        if low in CLAUSE_WORDS:
+            if nxt is None or nxt.is_punct or tok.i in date_starts or nxt.i in date_starts or nxt.like_num:
+                continue
+            if low == "until" and nxt.lower_ == "further":
+                continue
+            if low == "since" and doc[tok.i - 1].lower_ in ("has", "have", "had", "'s", "’s", "ever", "long"):
+                continue  # the adverb: "has since become"
+            cuts.append(tok.i)
+        elif low == ";":
+            cuts.append(tok.i + 1)
+        elif low in ("and", "but") and doc[tok.i - 1].text == "," and nxt is not None and (
+                nxt.text[:1].isupper() or nxt.lower_ in ("the", "a", "an", "its", "their", "it", "they", "he",
+                                                          "she", "attacks")):
+            cuts.append(tok.i)
+    cuts = sorted(set(cuts)) + [sent.end]
+    clauses = [Clause(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    for clause in clauses:
+        i = clause.start
+        while i < clause.end - 1:
+            if doc[i].text == "," and doc[i + 1].lower_ in RELATIVE_WORDS:
+                stop = next((k for k in range(i + 2, clause.end) if doc[k].text in (",", "—", "–")), clause.end)
+                clause.relatives.append((i + 1, stop))
+                i = stop
+            i += 1
+    return clauses
+
+
+def domain_of(clauses: list[Clause], i: int) -> list[int]:
+    """Token indices a trigger at ``i`` may take arguments from (see the module docstring)."""
+    clause = next(c for c in clauses if c.start <= i < c.end)
+    inside = next(((a, b) for a, b in clause.relatives if a <= i < b), None)
+    if inside:
+        a, b = inside
+        main = [k for k in range(clause.start, a) if not any(x <= k < y for x, y in clause.relatives)]
+        return main + list(range(a, b))
+    return [k for k in range(clause.start, clause.end) if not any(x <= k < y for x, y in clause.relatives)]
+
+# ================================================================================================ drafts
+@dataclass
+class Draft:
+    """A fact under construction (mutable); becomes a :class:`Fact` at the end of the document pass."""
+
+    kind: str
+    rule: str
+    sentence_index: int
+    trigger: tuple[int, int]  # token range
+    clause: int
+    tokens: list[tuple[int, int]]  # token ranges used as evidence
+    country: str | None = None
+    countries: tuple[str, ...] = ()
+    actor: str | None = None
+    actor_code: str | None = None
+    mission: str | None = None
+    date: DateMention | None = None
+    size: int | None = None
+    magnitude: str | None = None
+    planned: bool | None = None
+    timing: str | None = None
+    timing_offset: str | None = None
+    count: int | None = None
+    period: str | None = None
+    place: str | None = None
+    the_country_place: str | None = None  # direction of "the country's north", resolved with the main host
+    now: bool = False
+    inferred: list[str] = field(default_factory=list)
+    explicit_host: bool = False
+    relation: tuple[int, int, str] | None = None  # (anchor clause or -1: previous fact, signed n, unit)
+    resolved: tuple | None = None  # (date, date_end, date_text, precision, basis) once dates are resolved
+    char_span: tuple[int, int] | None = None  # evidence [start, end) in the document
+
+    @property
+    def actor_key(self) -> str | None:
+        return self.actor_code or self.actor
+
+
+@dataclass
+class Sentence:
+    """Everything the rules read from one sentence."""
+
+    index: int
+    span: Span
+    mentions: list[Mention]
+    dates: list[DateMention]
+    quantities: list[Quantity]
+    clauses: list[Clause]
+    triggers: set[int]  # tokens of presence triggers (a country right after one is its object, not an actor)
+    offset: int = 0  # character offset of the parsed piece in the document
+    sentence_span: tuple[int, int] | None = None  # [start, end) in the document, without surrounding spaces
+
+    def __post_init__(self):
+        sent = self.span
+        s0 = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+        s1 = sent.end_char - (len(sent.text) - len(sent.text.rstrip()))
+        self.sentence_span = (self.offset + s0, self.offset + s1)
+
+    def release(self) -> None:
+        """Drop the parse (kept: index, mentions, sentence span): what the document pass needs."""
+        self.span, self.dates, self.quantities, self.clauses, self.triggers = None, [], [], [], set()
+
+
+def negated(doc: Doc, domain: list[int], start: int) -> bool:
+    before = [k for k in domain if start - 3 <= k < start]
+    return any(doc[k].lower_ in NEGATIONS for k in before)
+
+
+def left_of(domain: list[int], start: int) -> list[int]:
+    return [k for k in reversed(domain) if k < start]
+
+
+def right_of(domain: list[int], end: int) -> list[int]:
+    return [k for k in domain if k >= end]
+
+
+def mentions_at(info: Sentence, tokens: list[int], ok) -> list[Mention]:
+    """Mentions that start or end at the given tokens (in the tokens' order) and satisfy ``ok``."""
+    by_start = {}
+    for m in info.mentions:
+        by_start.setdefault(m.start, m)
+        by_start.setdefault(m.end - 1, m)
+    out, seen = [], set()
+    for k in tokens:
+        m = by_start.get(k)
+        if m is not None and id(m) not in seen and ok(m):
+            out.append(m)
+            seen.add(id(m))
+    return out
+
+
+def list_of(info: Sentence, first: Mention, ok) -> list[Mention]:
+    """``first`` and the mentions joined to it by commas, "and" or "or" (a list such as "Chad, Mali and Niger")."""
+    doc = info.span.doc
+    out, last = [first], first
+    for m in sorted((m for m in info.mentions if m.start >= first.end and ok(m)), key=lambda m: m.start):
+        gap = [t.lower_ for t in doc[last.end:m.start]]
+        if not (gap and len(gap) <= 2 and all(g in (",", "and", "or", "&") for g in gap)):
+            break
+        out.append(m)
+        last = m
+    return out
+
+
+def list_before(info: Sentence, last: Mention, ok) -> list[Mention]:
+    """The list that ends with ``last`` ("Côte d'Ivoire, Benin and Sweden" from "Sweden"), in text order."""
+    doc = info.span.doc
+    out, first = [last], last
+    for m in sorted((m for m in info.mentions if m.end <= last.start and ok(m)), key=lambda m: -m.start):
+        gap = [t.lower_ for t in doc[m.end:first.start]]
+        if not (gap and len(gap) <= 2 and all(g in (",", "and", "or", "&") for g in gap)):
+            break
+        out.insert(0, m)
+        first = m
+    return out
+
+
