@@ -219,7 +219,7 @@ def test_fixture_minusma_mandate_end(fixtures):
     deadline = one(facts, kind="withdrawal", date=D(2023, 12, 31))
     assert (deadline.size, deadline.magnitude, deadline.planned) == (13000, "roughly 13,000", True)
     germany = one(facts, actor_code="DEU")
-    assert (germany.size, germany.date, germany.planned, germany.country) == (1100, D(2024, 5, 1), True, "MLI")
+    assert (germany.size, germany.date, germany.planned, germany.country) == (1100, D(2024, 5, 31), True, "MLI")  # by May: its last day
     assert sorted(f.actor_code for f in facts if f.date == D(2022, 1, 1)) == ["BEN", "CIV", "SWE"]
     killed = one(facts, kind="casualties")
     assert (killed.country, killed.size, killed.date, killed.date_end) == ("MLI", 300, D(2013, 1, 1), D(2023, 7, 1))

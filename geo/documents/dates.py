@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from geo.documents.facts import PRECISIONS, STATE_KINDS
-from geo.documents.lexicon import FUTURE_MARKERS
 
 # ================================================================================================ dates
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -62,7 +61,7 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(p))
           r"soldiers|people|civilians|peacekeepers|km|kilomet|%|per))"),
     ("weekday", r"\b(?:(?P<last>last|this|next)\s+)?(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
                 r"Sunday)\b"),
-    ("ago", rf"\b(?:yesterday|{_COUNT}\s+{_UNIT}\s+ago|last\s+(?:week|month|year)|this\s+(?:week|month|year)|"
+    ("ago", rf"\b(?:yesterday|{_COUNT}\s+(?:{_UNIT}|decades?)\s+ago|last\s+(?:week|month|year)|this\s+(?:week|month|year)|"
             r"earlier\s+this\s+(?:week|month|year))\b"),
     ("now", r"\b(?:now|currently|at present|so far|to date)\b"),
     ("open", r"\buntil further notice\b|\bindefinitely\b"),
@@ -90,6 +89,9 @@ class DateMention:
     date: dt.date | None = None
     date_end: dt.date | None = None
     precision: str = "unknown"
+    deadline: bool = False  # "by May 2024": the last day of the period
+    reporting: bool = False  # hangs on a verb of saying ("officials said on Monday"): dates the report only
+    ambiguous: bool = False  # a month or day whose year could not be placed with confidence
 
 
 def parse_count(text: str) -> int | None:
@@ -116,46 +118,150 @@ def shift_date(day: dt.date, n: int, unit: str) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _infer_year(month: int, day: int, published: dt.date, future: bool, sentence_year: int | None) -> int:
-    if sentence_year is not None:
-        return sentence_year
+def _infer_year(month: int, day: int, published: dt.date, future: bool, year: int | None) -> int:
+    if year is not None:
+        return year
     if future:
         return published.year if (month, day) >= (published.month, published.day) else published.year + 1
     return published.year if (month, day) <= (published.month, published.day) else published.year - 1
 
 
+#: Verbs of saying: a date phrase attached to one dates the report, not the event reported.
+REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state", "claim", "write", "insist",
+                             "explain", "quote", "note", "warn"})
+_FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo"})
+#: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
+_DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
+                       r"\s*(?:\([^)]*\))?\s*[–—-]\s")
+#: Words that make a date phrase a deadline ("by 31 December", "until the end of the year").
+_DEADLINE_BEFORE = re.compile(r"(?i)\b(?:by|until|till|no later than)\s+(?:the\s+)?(?:end\s+of\s+)?$")
+_END_OF_YEAR = re.compile(r"(?i)\b(?P<lead>by|until|till|before)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+|this\s+)?"
+                          r"year|year'?s\s+end|year-end)\b")
+_START_OF = re.compile(rf"(?i)\b(?:by|at|from)\s+the\s+(?:start|beginning)\s+of\s+{_YEAR}\b")
+_WEEKEND = re.compile(r"(?i)\b(?:over|at|during)\s+the\s+weekend\b|\blast\s+weekend\b")
+_DAY_RANGE = re.compile(rf"\bbetween\s+(?P<d1>[0-3]?\d)\s+and\s+(?P<d2>[0-3]?\d)\s+{_MONTH}(?:,?\s+{_YEAR})?\b")
+_COORDINATION = re.compile(r"(?i)^[\s,;(]*(?:and|or|to|until|through|then|-|–|,)?(?:\s+(?:again|later|then|also))?"
+                           r"(?:\s+(?:in|on))?[\s,;)]*$")
+
+
+def _governing_verb(doc: Doc, i: int):
+    """The verb a date phrase's first token hangs on (through prepositions and nouns), or None."""
+    tok = doc[i]
+    for _ in range(6):
+        if tok.pos_ in ("VERB", "AUX") and tok.dep_ != "aux":
+            return tok
+        if tok.head is tok:
+            return tok if tok.pos_ in ("VERB", "AUX") else None
+        tok = tok.head
+    return None
+
+
+def is_future(verb) -> bool:
+    """Is ``verb`` in the future ("will leave", "is to leave", "are due to", "plans to leave")?"""
+    if verb is None:
+        return False
+    words = {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
+    if words & _FUTURE_AUX or "'ll" in words:
+        return True
+    if verb.dep_ == "xcomp" and verb.head.lemma_ in ("plan", "intend", "be", "want", "aim", "expect", "agree",
+                                                     "decide", "promise", "vow", "pledge", "hope", "due"):
+        return True
+    return verb.dep_ == "xcomp" and is_future(verb.head)
+
+
 def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
+    """The date phrases of ``sent`` (see the module docstring), resolved against ``published``."""
     text, base = sent.text, sent.start_char
-    years = [int(m.group("year")) for kind, p in _DATE_PATTERNS if kind in ("dmy", "mdy", "my", "y")
-             for m in p.finditer(text)]
-    sentence_year = years[0] if len(set(years)) == 1 else None  # lends its year to "in January and September"
-    future = bool(FUTURE_MARKERS & {t.lower_ for t in sent})
     taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in TIMING.finditer(text) if m.group("offset")
                                     or " than " in m.group(0) or "schedule" in m.group(0)]
+    dateline = _DATELINE.match(text)
+    if dateline:  # "BAMAKO, March 3 –": when the report was filed, never an event's date
+        taken.append((0, dateline.end()))
     taken += [(m.start(), m.end()) for m in RELATION.finditer(text)]
     taken += [(m.start(), m.end()) for m in LATER.finditer(text)]
     taken += [(m.start(), m.end()) for m in PERIOD.finditer(text)]
-    out: list[DateMention] = []
-    for kind, pattern in _DATE_PATTERNS:
+    found: list[tuple[str, re.Match]] = []
+    for kind, pattern in _SPECIAL + _DATE_PATTERNS:
         for m in pattern.finditer(text):
             a, b = m.span()
             if any(a < y and x < b for x, y in taken):
                 continue
-            mention = _resolve_date(kind, m, published, future, sentence_year)
-            if mention is None:
-                continue
-            span = doc.char_span(base + a, base + b, alignment_mode="expand")
-            mention.start, mention.end, mention.text = base + a, base + b, m.group(0)
-            mention.tok_start, mention.tok_end = span.start, span.end
-            out.append(mention)
+            found.append((kind, m))
             taken.append((a, b))
+    found.sort(key=lambda x: x[1].start())
+    out: list[DateMention] = []
+    for index, (kind, m) in enumerate(found):
+        a, b = m.span()
+        span = doc.char_span(base + a, base + b, alignment_mode="expand")
+        verb = _governing_verb(doc, span.start)
+        year = _coordinated_year(text, found, index)
+        mention = _resolve_date(kind, m, published, is_future(verb), year)
+        if mention is None:
+            continue
+        mention.start, mention.end, mention.text = base + a, base + b, m.group(0)
+        mention.tok_start, mention.tok_end = span.start, span.end
+        mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS
+        mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
+        deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a])
+        if deadline and mention.kind == "point" and kind not in ("start_of",):
+            mention.deadline = True
+            mention.date, mention.precision = _last_day(mention.date, mention.precision), "day"
+        out.append(mention)
     return sorted(out, key=lambda d: d.start)
+
+
+def date_phrases_in(text: str, published: dt.date) -> list[DateMention]:
+    """The date phrases of a one-sentence ``text`` (parsed here); for examples and tests."""
+    from geo.documents.nlp import pipeline
+
+    doc = pipeline()(text)
+    return date_phrases(doc, doc[:], published)
+
+
+def _coordinated_year(text: str, found: list, index: int) -> int | None:
+    """The year of a date coordinated with the ``index``-th phrase ("in January and September 2022")."""
+    for step in (1, -1):
+        j = index + step
+        while 0 <= j < len(found):
+            kind, m = found[j]
+            _, here = found[index]
+            gap = text[here.end():m.start()] if step == 1 else text[m.end():here.start()]
+            if not _COORDINATION.match(gap):
+                break
+            if "year" in m.re.groupindex and m.group("year"):
+                return int(m.group("year"))
+            if kind not in ("dm", "md", "m"):
+                break
+            here_index, j = j, j + step
+            index = here_index
+    return None
+
+
+def _last_day(day: dt.date, precision: str) -> dt.date:
+    if precision == "year":
+        return dt.date(day.year, 12, 31)
+    if precision == "month":
+        return dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    return day
 
 
 def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
                   sentence_year: int | None) -> DateMention | None:
     point = lambda day, precision: DateMention(0, 0, 0, 0, "", "point", day, None, precision)  # noqa: E731
     try:
+        if kind == "end_of_year":
+            return point(dt.date(published.year, 12, 31), "year")
+        if kind == "start_of":
+            return point(dt.date(int(m.group("year")), 1, 1), "month")
+        if kind == "weekend":
+            saturday = published - dt.timedelta(days=(published.weekday() - 5) % 7)
+            return DateMention(0, 0, 0, 0, "", "range", saturday, min(published, saturday + dt.timedelta(days=1)),
+                               "day")
+        if kind == "day_range":
+            month = _MONTHS[m.group("month").lower().rstrip(".")]
+            year = int(m.group("year")) if m.group("year") else _infer_year(month, 1, published, future, None)
+            return DateMention(0, 0, 0, 0, "", "range", dt.date(year, month, int(m.group("d1"))),
+                               dt.date(year, month, int(m.group("d2"))), "day")
         if kind == "range_years":
             first, last = int(m.group("y1")), int(m.group("y2"))
             return DateMention(0, 0, 0, 0, "", "range", dt.date(first, 1, 1), dt.date(last, 12, 31), "year")
@@ -194,6 +300,9 @@ def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
                 return DateMention(0, 0, 0, 0, "", "range", monday - dt.timedelta(days=7),
                                    monday - dt.timedelta(days=1), "day")
             return DateMention(0, 0, 0, 0, "", "range", monday, published, "day")
+        if kind == "ago" and "decade" in m.group(0).lower():
+            n = parse_count(m.group("n") or "a") or 1
+            return point(dt.date(published.year - 10 * n, 1, 1), "year")
         if kind == "ago":
             return _relative_phrase(m.group(0), published)
     except ValueError:  # an impossible calendar date such as 31 June
@@ -201,6 +310,11 @@ def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
     if kind in ("now", "open", "unknown"):
         return DateMention(0, 0, 0, 0, "", kind)
     return None
+
+
+_SPECIAL: tuple[tuple[str, re.Pattern], ...] = (
+    ("end_of_year", _END_OF_YEAR), ("start_of", _START_OF), ("weekend", _WEEKEND), ("day_range", _DAY_RANGE),
+)
 
 
 def _relative_phrase(phrase: str, published: dt.date) -> DateMention:
@@ -251,7 +365,7 @@ def _base_date(d, published: dt.date):
         end = m.date_end
         if d.kind in STATE_KINDS and end is None and d.now and m.text.lower().startswith("since"):
             end = published  # "has relied on Wagner since late 2021": from then until at least publication
-        return m.date, end, m.text, m.precision, "stated"
+        return m.date, end, m.text, m.precision, "reported" if m.reporting else "stated"
     if d.period and d.kind == "coup" and d.now:
         n, unit = d.period.split()
         start = shift_date(published, -(parse_count(n) or 1), unit)

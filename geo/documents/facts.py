@@ -20,10 +20,12 @@ date, date_end ISO dates or null. Point events (deployment, withdrawal, suspensi
                ``date_end`` is the date by which the document says it holds, ``date`` its stated start
 date_text      the phrase the date comes from ("Earlier in August", "four days after"), or null
 date_precision day, month, year or unknown. A month is written as its first day, a year as 1 January
-date_basis     stated (a date phrase), relative (resolved from another date: "four days after", "in three
+date_basis     stated (a date phrase of the event), reported (no date of its own: the date of the report,
+               "said on Sunday that it had ended", an upper bound), relative (resolved from another date: "four days after", "in three
                years"), publication (no date phrase; the report's tense says "now": the publication date),
                manual (override), unknown (none of these: never guessed)
-size           a stated number (troops, people), or null
+size           a stated number (troops, people), or null; for a range ("between 3,000 and 5,100", tolls of
+               132 and 160) its upper end, and ``size_min`` its lower end (else null)
 magnitude      the quantity as written when it is vague or qualified ("thousands", "more than 2 million")
 planned        true: announced, ordered or intended ("will leave", "decided to end"); false: reported as
                done ("has cut short", "halted"); null: not said (nouns such as "the pullout")
@@ -32,6 +34,11 @@ count          a stated number of events ("two coups" → 2), or null
 period         a stated duration or open end ("three years", "until further notice"), or null
 place          a phrase that :func:`geo.places.resolve_place` accepts ("northern Mali"), or null
 countries      every host of the same statement (Barkhane's five countries), ADM0_A3 codes
+bases          deployments and withdrawals: the garrison towns named with the fact ("Gao", "Niamey"), as
+               place phrases for :func:`geo.places.resolve_place`
+adm1_code      the admin-1 unit of ``place`` or of the single base, or null (filled by the geography layer)
+outcome        true for kinds the model is judged on (epicentre, spread, casualties, displacement): never
+               drivers (:data:`OUTCOME_KINDS`)
 inferred       which fields a document-level rule filled, as ``field:how`` (see :mod:`geo.documents.document`)
 document       document id, or "manual"
 sentence       the source sentence (exact text), ``sentence_index`` its 0-based number in the document,
@@ -85,10 +92,12 @@ KINDS: tuple[str, ...] = ("deployment", "withdrawal", "suspension", "coup", "par
                           "spread", "casualties", "displacement", "epicentre")
 #: Kinds about foreign forces being present or leaving (the deployment timeline is built from them).
 PRESENCE_KINDS: tuple[str, ...] = ("deployment", "withdrawal", "suspension")
+#: Kinds the model is judged on, never inputs to it (kept as facts, marked ``outcome``).
+OUTCOME_KINDS: tuple[str, ...] = ("epicentre", "spread", "casualties", "displacement")
 #: Kinds that are states reported as holding by the publication date rather than point events.
 STATE_KINDS: tuple[str, ...] = ("partnership", "protest", "spread", "casualties", "displacement", "epicentre")
 PRECISIONS: tuple[str, ...] = ("day", "month", "year", "unknown")
-DATE_BASES: tuple[str, ...] = ("stated", "relative", "publication", "manual", "unknown")
+DATE_BASES: tuple[str, ...] = ("stated", "reported", "relative", "publication", "manual", "unknown")
 MANUAL = "manual"
 
 
@@ -109,6 +118,7 @@ class Fact:
     date_precision: str = "unknown"
     date_basis: str = "unknown"
     size: int | None = None
+    size_min: int | None = None
     magnitude: str | None = None
     planned: bool | None = None
     timing: str | None = None
@@ -117,6 +127,8 @@ class Fact:
     period: str | None = None
     place: str | None = None
     countries: tuple[str, ...] = ()
+    bases: tuple[str, ...] = ()
+    adm1_code: str | None = None
     inferred: tuple[str, ...] = ()
     sentence: str | None = None
     sentence_index: int | None = None
@@ -136,6 +148,11 @@ class Fact:
             where = f"{self.span[0]}-{self.span[1]}" if self.span else "-"
             object.__setattr__(self, "id", f"{self.document}:{self.kind}:{self.country or '-'}:{where}")
 
+    @property
+    def outcome(self) -> bool:
+        """Is this an outcome (what the model is judged on) rather than a possible driver?"""
+        return self.kind in OUTCOME_KINDS
+
     def replace(self, **changes) -> "Fact":
         """A copy with ``changes`` applied (the id is kept)."""
         return dataclasses.replace(self, **changes)
@@ -145,6 +162,8 @@ class Fact:
         out = {}
         for name in FIELDS:
             value = getattr(self, name)
+            if isinstance(value, float) and value != value:  # never NaN in JSON
+                value = None
             if isinstance(value, dt.date):
                 value = value.isoformat()
             elif isinstance(value, tuple):
@@ -156,14 +175,15 @@ class Fact:
     def from_dict(cls, data: dict) -> "Fact":
         """Inverse of :meth:`to_dict`."""
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        unknown = sorted(set(data) - names - {"outcome"})
         if unknown:
             raise SpilloverError(f"unknown fact field(s) {unknown}; valid: {sorted(names)}")
         values = dict(data)
         for key in ("date", "date_end"):
             if values.get(key):
                 values[key] = dt.date.fromisoformat(values[key])
-        for key in ("countries", "inferred"):
+        values.pop("outcome", None)
+        for key in ("countries", "inferred", "bases"):
             values[key] = tuple(values.get(key) or ())
         for key in ("span", "sentence_span"):
             if values.get(key) is not None:
@@ -174,14 +194,15 @@ class Fact:
 #: Field order of JSON objects and tables (the module docstring's order).
 FIELDS: tuple[str, ...] = (
     "id", "kind", "country", "actor", "actor_code", "mission", "date", "date_end", "date_text", "date_precision",
-    "date_basis", "size", "magnitude", "planned", "timing", "timing_offset", "count", "period", "place", "countries",
-    "inferred", "document", "sentence", "sentence_index", "sentence_span", "span", "rule", "note",
+    "date_basis", "size", "size_min", "magnitude", "planned", "timing", "timing_offset", "count", "period", "place",
+    "countries", "bases", "adm1_code", "outcome", "inferred", "document", "sentence", "sentence_index",
+    "sentence_span", "span", "rule", "note",
 )
 
 
 def to_json_lines(facts: list[Fact]) -> str:
     """One JSON object per line per fact (UTF-8 text, no trailing blank line)."""
-    return "\n".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in facts)
+    return "\n".join(json.dumps(f.to_dict(), ensure_ascii=False, allow_nan=False) for f in facts)
 
 
 def facts_table(facts: list[Fact]) -> pd.DataFrame:
@@ -192,14 +213,14 @@ def facts_table(facts: list[Fact]) -> pd.DataFrame:
         for key in ("span", "sentence_span"):
             value = row.pop(key)
             row[f"{key}_start"], row[f"{key}_end"] = value if value else (None, None)
-        for key in ("countries", "inferred"):
+        for key in ("countries", "inferred", "bases"):
             row[key] = ";".join(row[key])
         rows.append(row)
     order = []
     for name in FIELDS:
         order += [f"{name}_start", f"{name}_end"] if name in ("span", "sentence_span") else [name]
     table = pd.DataFrame(rows, columns=order)
-    for key in ("size", "count", "sentence_index", "span_start", "span_end", "sentence_span_start",
+    for key in ("size", "size_min", "count", "sentence_index", "span_start", "span_end", "sentence_span_start",
                 "sentence_span_end"):
         table[key] = table[key].astype("Int64")
     return table
@@ -215,8 +236,9 @@ def write_facts_table(path: str | os.PathLike, facts: list[Fact]) -> Path:
 # ------------------------------------------------------------------------------------------------ overrides
 #: Fact fields an override may set (``add`` and ``correct``).
 OVERRIDE_FIELDS: tuple[str, ...] = (
-    "kind", "country", "actor", "actor_code", "mission", "date", "date_end", "date_text", "size", "magnitude",
-    "planned", "timing", "timing_offset", "count", "period", "place", "countries", "document", "sentence", "note",
+    "kind", "country", "actor", "actor_code", "mission", "date", "date_end", "date_text", "size", "size_min",
+    "magnitude", "planned", "timing", "timing_offset", "count", "period", "place", "countries", "bases", "adm1_code",
+    "document", "sentence", "note",
 )
 _SECTIONS = ("add", "correct", "reject")
 
@@ -291,7 +313,11 @@ def _validate(table: dict, action: str, path: Path, text: str, index: int) -> di
             value = tuple(codes)
         elif key in ("date", "date_end"):
             value = _override_date(value, lambda msg, k=key: fail(k, msg))
-        elif key in ("size", "count"):
+        elif key == "bases":
+            if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+                fail(key, "bases must be a list of place names, e.g. [\"Gao\", \"Ménaka\"]")
+            value = tuple(x.strip() for x in value)
+        elif key in ("size", "size_min", "count"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 fail(key, f"{key} must be a non-negative number, got {value!r}")
             value = int(value)

@@ -185,6 +185,8 @@ def _attach_date(doc, info, draft, domain) -> None:
         "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
     if draft.date is None:
         found = [d for d in info.dates if d.tok_start in domain]
+        own = [d for d in found if not d.reporting]
+        found = own or found  # a report's date only when the event has none of its own
         if found:
             nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
             if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:
@@ -204,7 +206,8 @@ def _attach_date(doc, info, draft, domain) -> None:
     for m in RELATION.finditer(info.span.text):
         span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
         boundary = span.end - 1
-        if clause.start == boundary and draft.clause > 0:
+        if clause.start == boundary and draft.clause > 0 and (draft.date is None or draft.date.reporting
+                                                              or draft.date.kind not in ("point", "range")):
             n = parse_count(m.group("n")) or 1
             sign = -1 if m.group("dir").lower() == "after" else 1
             draft.relation = (draft.clause - 1, sign * n, m.group("unit"))

@@ -115,19 +115,32 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     _attach_timing(info, draft, domain)
     draft.planned = _planned(doc, domain, start, form, draft.rule)
     hosts = [h for h in hosts if h.code != draft.actor_code]
+    towns = _bases(doc, info, domain)
     if hosts:
         codes = tuple(dict.fromkeys(h.code for h in hosts))
         out = []
         for host in hosts:
             if not any(d.country == host.code for d in out):
-                out.append(replace(draft, tokens=draft.tokens + [(host.start, host.end)], country=host.code,
-                                   countries=codes, explicit_host=True, inferred=[]))
+                mine = [m for m in towns if m.code == host.code]
+                out.append(replace(draft, tokens=draft.tokens + [(host.start, host.end)] + [(m.start, m.end) for m
+                                                                                          in mine],
+                                   country=host.code, countries=codes, explicit_host=True, inferred=[],
+                                   bases=tuple(dict.fromkeys(doc[m.start:m.end].text for m in mine))))
         return out
-    if draft.mission in MISSION_BY_NAME:
+    if draft.mission in MISSION_BY_NAME and len(MISSION_BY_NAME[draft.mission].hosts) == 1:
+        # a mission with one host (MINUSMA: Mali); a mission of several hosts is never spread over all of them:
+        # the document pass gives it the host the document is about
         mission_hosts = MISSION_BY_NAME[draft.mission].hosts
         return [replace(draft, country=code, countries=mission_hosts, inferred=["country:mission-host"],
                         tokens=list(draft.tokens)) for code in mission_hosts if code != draft.actor_code]
     return [draft]
+
+
+def _bases(doc, info, domain) -> list[Mention]:
+    """Towns and capitals named as places in the trigger's domain ("stationed in Niamey and Ouallam", "left Gao")."""
+    inside = set(domain)
+    return [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
+            and m.role in ("location", "plain") and m.prep not in ("to", "into", "towards", "toward")]
 
 
 def set_actor(draft: Draft, m: Mention) -> None:

@@ -133,3 +133,18 @@ PRESENCE_OBJECTS = FORCE_NOUNS | {"mission", "missions", "mandate", "cooperation
                                    "commitment", "agreement", "accord", "accords", "partnership"}
 
 
+
+
+#: Garrison towns, bases and sites of the region that GeoNames' towns (≥ 15,000 people) miss or share with other
+#: countries; recognised as TOWN anywhere (other towns only after a preposition of place).
+BASE_TOWNS: dict[str, str] = {
+    "Gao": "MLI", "Tombouctou": "MLI", "Timbuktu": "MLI", "Tessalit": "MLI", "Aguelhok": "MLI", "Aguelhoc": "MLI",
+    "Ménaka": "MLI", "Menaka": "MLI", "Sévaré": "MLI", "Sevare": "MLI", "Gossi": "MLI", "Ber": "MLI",
+    "Konna": "MLI", "Moura": "MLI", "Ogossagou": "MLI", "Ansongo": "MLI", "Boulkessi": "MLI", "Léré": "MLI",
+    "Hombori": "MLI", "Douentza": "MLI", "Kidal": "MLI", "Mopti": "MLI", "Ségou": "MLI", "Segou": "MLI",
+    "Ouallam": "NER", "Madama": "NER", "Bosso": "NER", "Inates": "NER", "Tongo Tongo": "NER", "Chinagodrar": "NER",
+    "Ayorou": "NER", "Arlit": "NER", "Dirkou": "NER", "Agadez": "NER", "Téra": "NER", "Tera": "NER",
+    "Tillabéri": "NER", "Tillaberi": "NER", "Diffa": "NER",
+    "Kamboinsin": "BFA", "Sebba": "BFA", "Solhan": "BFA", "Nassoumbou": "BFA", "Djibo": "BFA",
+    "Faya": "TCD", "Faya-Largeau": "TCD", "Abéché": "TCD", "Barkaram": "TCD", "Kpinkankandi": "TGO",
+}

@@ -211,7 +211,9 @@ class Draft:
     mission: str | None = None
     date: DateMention | None = None
     size: int | None = None
+    size_min: int | None = None
     magnitude: str | None = None
+    bases: tuple[str, ...] = ()
     planned: bool | None = None
     timing: str | None = None
     timing_offset: str | None = None
