@@ -126,6 +126,14 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
     main = _main_host(drafts, sentences)
     kept: list[Draft] = []
     for i, d in enumerate(drafts):
+        if "actor:pending" in d.inferred:  # "the troops will leave": the actor of the previous presence fact
+            previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.actor_key
+                             and "actor:pending" not in p.inferred), None)
+            d.inferred.remove("actor:pending")
+            if previous is None:
+                continue
+            d.actor, d.actor_code, d.mission = previous.actor, previous.actor_code, d.mission or previous.mission
+            d.inferred.append("actor:continuity")
         if d.country is None and d.kind in PRESENCE_KINDS:
             previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.explicit_host
                              and p.actor_key == d.actor_key and p.country), None)
@@ -158,12 +166,38 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
             d.mission = UN_MISSIONS_BY_HOST.get(d.country)
         kept.append(d)
     resolve_dates(kept, sentences, document.published)
+    kept = _one_event_each(kept, document)
     facts, seen = [], Counter()
     for d in kept:
         fact = _to_fact(document, sentences, d)
         seen[fact.id] += 1
         facts.append(fact if seen[fact.id] == 1 else fact.replace(id=f"{fact.id}.{seen[fact.id]}"))
     return facts
+
+
+def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
+    """Merge what the document states twice: a coup mentioned again without a date of its own joins the dated
+    coup of the same country; a second toll of one event ("later put the toll at about 160") makes a range;
+    a withdrawal or deployment noun dated in the past is reported as done."""
+    out: list[Draft] = []
+    for d in drafts:
+        date, _, _, precision, basis = d.resolved
+        if d.kind == "coup" and basis not in ("stated", "reported") and (d.count or 1) <= 1:
+            if any(o.kind == "coup" and o.country == d.country and o.resolved[4] in ("stated", "reported")
+                   for o in drafts):
+                continue
+        if d.kind == "casualties" and out:
+            twin = next((o for o in reversed(out) if o.kind == "casualties" and o.country == d.country
+                         and 0 <= d.sentence_index - o.sentence_index <= 1 and o.size and d.size
+                         and (date is None or date == o.resolved[0]) and d.rule == "casualties.toll"), None)
+            if twin is not None:
+                low, high = sorted((twin.size_min or twin.size, twin.size, d.size))[::2]
+                twin.size_min, twin.size = (low, high) if low != high else (None, high)
+                continue
+        if d.kind in PRESENCE_KINDS and d.planned is None and date is not None and date < document.published:
+            d.planned = False
+        out.append(d)
+    return out
 
 
 def _main_host(drafts: list[Draft], sentences: list[Sentence]) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from geo.documents.arguments import number_token, subject_tokens
 from geo.documents.dates import TIMING
 from geo.documents.facts import PRESENCE_KINDS
 from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
@@ -25,6 +26,10 @@ def _actor_ok(m: Mention) -> bool:
     """Can ``m`` be the actor of a presence fact (a state, mission, organisation, company or force phrase)?"""
     return (m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "ORG", "COMPANY", "MISSION", "UN_MISSION", "FORCE")
             and m.role not in ("location", "modifier", "agent"))
+
+
+#: Placeholder actor: the subject is a force noun or pronoun without a named owner; the document pass fills it.
+ACTOR_FROM_DOCUMENT = ("", None, None)
 
 
 def presence_frame(doc, info, draft, form, domain, earlier):
@@ -54,6 +59,9 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         if isinstance(actor, Mention):
             set_actor(d, actor)
             d.tokens.append(actor.evidence)
+        elif actor is ACTOR_FROM_DOCUMENT:
+            d.actor, d.actor_code = None, None
+            d.inferred.append("actor:pending")
         else:
             d.actor, d.actor_code, d.mission = actor
         out += _with_hosts(doc, info, d, form, domain, hosts)
@@ -64,6 +72,18 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
     """The actor(s) of an ordinary trigger: the nearest eligible mention to the left (a list such as "Côte
     d'Ivoire, Benin and Sweden" gives each), for nouns also to the right, else a pronoun's antecedent."""
     start, end = draft.trigger
+    subject = subject_tokens(doc, doc[start])
+    if subject:
+        inside = {t.i for t in subject} & set(domain)
+        named = [m for m in info.mentions if m.start in inside and _actor_ok(m) and m.label != "FORCE"]
+        states = [m for m in named if m.label not in ("MISSION", "UN_MISSION")]
+        if states or named:
+            # one fact per conjunct of the subject ("Côte d'Ivoire, Benin and Sweden pulled …")
+            companies = [m for m in named if m.label == "COMPANY"]  # "Russian mercenaries from the Wagner Group"
+            return companies[:1] or states or named[:1]
+        pronoun = any(t.lower_ in PRONOUNS for t in subject)
+        if not pronoun and form != "noun" and any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject):
+            return [ACTOR_FROM_DOCUMENT]  # "the troops will leave": whose troops, the document pass decides
     left = [m for m in mentions_at(info, left_of(domain, start)[:12], _actor_ok)
             if (m.label != "FORCE" or draft.kind == "deployment") and not _is_object(info, m)]
     if left:
@@ -124,14 +144,14 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
                 mine = [m for m in towns if m.code == host.code]
                 out.append(replace(draft, tokens=draft.tokens + [(host.start, host.end)] + [(m.start, m.end) for m
                                                                                           in mine],
-                                   country=host.code, countries=codes, explicit_host=True, inferred=[],
+                                   country=host.code, countries=codes, explicit_host=True, inferred=list(draft.inferred),
                                    bases=tuple(dict.fromkeys(doc[m.start:m.end].text for m in mine))))
         return out
     if draft.mission in MISSION_BY_NAME and len(MISSION_BY_NAME[draft.mission].hosts) == 1:
         # a mission with one host (MINUSMA: Mali); a mission of several hosts is never spread over all of them:
         # the document pass gives it the host the document is about
         mission_hosts = MISSION_BY_NAME[draft.mission].hosts
-        return [replace(draft, country=code, countries=mission_hosts, inferred=["country:mission-host"],
+        return [replace(draft, country=code, countries=mission_hosts, inferred=draft.inferred + ["country:mission-host"],
                         tokens=list(draft.tokens)) for code in mission_hosts if code != draft.actor_code]
     return [draft]
 
@@ -228,6 +248,13 @@ def _attach_size(doc, info, draft, domain) -> None:
     """Troop numbers next to a force noun: "300-strong contingent", "roughly 1,500 soldiers"."""
     start = draft.trigger[0]
     best = None
+    number = number_token(doc, doc[start])
+    if number is not None:  # the number on the troop noun of the trigger's object or subject
+        best = next((q for q in info.quantities if q.tok_start <= number.i < q.tok_end and q.value), None)
+        if best is not None:
+            draft.size, draft.magnitude = best.value, best.text if best.vague else None
+            draft.tokens.append((best.tok_start, best.tok_end))
+            return
     for q in info.quantities:
         if q.tok_start not in domain or q.value is None:
             continue
