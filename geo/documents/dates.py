@@ -99,6 +99,9 @@ def parse_count(text: str) -> int | None:
     text = text.lower().replace(",", "")
     if text in NUMBER_WORDS:
         return NUMBER_WORDS[text]
+    tens, _, unit = text.partition("-")  # "seventy-one"
+    if unit and tens in NUMBER_WORDS and unit in NUMBER_WORDS:
+        return NUMBER_WORDS[tens] + NUMBER_WORDS[unit]
     try:
         return int(float(text))
     except ValueError:
@@ -129,7 +132,7 @@ def _infer_year(month: int, day: int, published: dt.date, future: bool, year: in
 #: Verbs of saying: a date phrase attached to one dates the report, not the event reported.
 REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state", "claim", "write", "insist",
                              "explain", "quote", "note", "warn"})
-_FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo"})
+_FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would"})
 #: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
 _DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
                        r"\s*(?:\([^)]*\))?\s*[–—-]\s")
@@ -342,7 +345,14 @@ def resolve_dates(drafts: list, sentences: list, published: dt.date) -> None:
     for i, d in enumerate(drafts):
         if d.relation is None:
             continue
-        clause, n, unit = d.relation
+        clause, n, unit = d.relation[:3]
+        anchor = d.relation[3] if len(d.relation) > 3 else None
+        if anchor is not None and anchor.date is not None:  # "on Tuesday, two weeks after …": from that date
+            coarse = {"day": 0, "week": 0, "month": 1, "year": 2}[unit.lower().rstrip("s")]
+            precision = PRECISIONS[max(PRECISIONS.index(anchor.precision), coarse)]
+            d.resolved = (_floor(shift_date(anchor.date, n, unit), precision), None, d.date.text, precision,
+                          "relative")
+            continue
         if clause >= 0:
             anchors = [a for a in drafts if a.sentence_index == d.sentence_index and a.clause == clause
                        and a.resolved[0] is not None]
@@ -353,9 +363,19 @@ def resolve_dates(drafts: list, sentences: list, published: dt.date) -> None:
             anchor_date, _, _, precision, _ = anchors[0].resolved
             coarse = {"day": 0, "week": 0, "month": 1, "year": 2}[unit.lower().rstrip("s")]
             precision = PRECISIONS[max(PRECISIONS.index(precision), coarse)]
-            d.resolved = (shift_date(anchor_date, n, unit), None, d.date.text, precision, "relative")
+            d.resolved = (_floor(shift_date(anchor_date, n, unit), precision), None, d.date.text, precision,
+                          "relative")
         else:
             d.resolved = (None, None, d.date.text, "unknown", "unknown")
+
+
+def _floor(day: dt.date, precision: str) -> dt.date:
+    """A month as its first day, a year as 1 January."""
+    if precision == "month":
+        return day.replace(day=1)
+    if precision == "year":
+        return day.replace(month=1, day=1)
+    return day
 
 
 def _base_date(d, published: dt.date):

@@ -134,14 +134,14 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
                 continue
             d.actor, d.actor_code, d.mission = previous.actor, previous.actor_code, d.mission or previous.mission
             d.inferred.append("actor:continuity")
-        if d.country is None and d.kind in PRESENCE_KINDS:
+        if d.country is None and d.kind in PRESENCE_KINDS and "country:region" not in d.inferred:
             previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.explicit_host
                              and p.actor_key == d.actor_key and p.country), None)
             if previous is not None:
                 d.country, d.mission = previous.country, d.mission or previous.mission
                 d.countries = previous.countries
                 d.inferred.append("country:continuity")
-            elif main and d.actor_code not in SAHEL_G5:
+            elif main and d.actor_code not in SAHEL_G5 and "country:region" not in d.inferred:
                 d.country = main
                 d.inferred.append("country:document")
         if d.the_country_place and d.place is None and main:

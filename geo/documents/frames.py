@@ -43,6 +43,11 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("bring", "brings", "brought", "bringing"), {"IS_ALPHA": True, "OP": "{,4}"}, {"LOWER": "home"}],
         [_words("cut", "cuts", "cutting"), {"LOWER": "short"}],
     ]),
+    ("withdrawal.handover", "withdrawal", "verb", [
+        [{"LEMMA": "hand"}, {"IS_ALPHA": True, "OP": "{,6}"}, {"LOWER": "over"}],
+        [{"LEMMA": {"IN": ["close", "vacate", "evacuate", "abandon"]}}],
+        [{"LEMMA": "lower"}, {"IS_ALPHA": True, "OP": "{,3}"}, {"LEMMA": "flag"}],
+    ]),
     ("withdrawal.noun", "withdrawal", "noun", [
         [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit")],
         [_words("pull"), {"ORTH": "-"}, {"LOWER": "out"}],
@@ -69,7 +74,16 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("deploy", "deploys", "deployed", "deploying", "redeploy", "redeploys", "redeployed",
                 "redeploying", "station", "stations", "stationed", "dispatch", "dispatches", "dispatched")],
     ]),
-    ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")]]),
+    ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")],
+                                               [{"LEMMA": {"IN": ["reinforce", "land"]}, "POS": "VERB"}]]),
+    ("deployment.hold", "deployment", "verb", [
+        [{"LEMMA": {"IN": ["remain", "stay", "keep", "count", "number", "base", "garrison", "station"]},
+          "POS": {"IN": ["VERB", "AUX"]}}],
+    ]),
+    ("deployment.launch", "deployment", "verb", [
+        [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open"]}, "POS": "VERB"}],
+        [{"LEMMA": "take"}, {"LOWER": "over"}],
+    ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
     ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival"), {"LOWER": "of"}]]),
     ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")]]),
@@ -210,7 +224,9 @@ def _attach_date(doc, info, draft, domain) -> None:
                                                               or draft.date.kind not in ("point", "range")):
             n = parse_count(m.group("n")) or 1
             sign = -1 if m.group("dir").lower() == "after" else 1
-            draft.relation = (draft.clause - 1, sign * n, m.group("unit"))
+            before = info.clauses[draft.clause - 1]
+            anchors = [x for x in info.dates if before.start <= x.tok_start < before.end and x.kind == "point"]
+            draft.relation = (draft.clause - 1, sign * n, m.group("unit"), anchors[-1] if anchors else None)
             draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
             draft.tokens.append((span.start, span.end))
     for m in LATER.finditer(info.span.text):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from geo.documents.arguments import number_token, subject_tokens
+from geo.documents.arguments import number_token, object_tokens, subject_tokens
 from geo.documents.dates import TIMING
 from geo.documents.facts import PRESENCE_KINDS
 from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
@@ -40,7 +40,11 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         if target is None:
             return []
         draft.tokens.append(target)
-    if draft.rule == "deployment.send" and not _force_after(doc, domain, end):
+    if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
+        return []
+    if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch") and not _names_force(
+            doc, info, start, bases=draft.rule == "withdrawal.handover", missions=draft.rule != "deployment.hold"
+            or True):
         return []
     if draft.kind == "withdrawal":
         first_right = mentions_at(info, right_of(domain, end)[:3], lambda m: True)
@@ -147,6 +151,8 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
                                    country=host.code, countries=codes, explicit_host=True, inferred=list(draft.inferred),
                                    bases=tuple(dict.fromkeys(doc[m.start:m.end].text for m in mine))))
         return out
+    if _region_only(doc, domain):  # "across the Sahel", "in West Africa": no one host; none is guessed
+        draft.inferred.append("country:region")
     if draft.mission in MISSION_BY_NAME and len(MISSION_BY_NAME[draft.mission].hosts) == 1:
         # a mission with one host (MINUSMA: Mali); a mission of several hosts is never spread over all of them:
         # the document pass gives it the host the document is about
@@ -154,6 +160,19 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
         return [replace(draft, country=code, countries=mission_hosts, inferred=draft.inferred + ["country:mission-host"],
                         tokens=list(draft.tokens)) for code in mission_hosts if code != draft.actor_code]
     return [draft]
+
+
+_REGIONS = frozenset({"sahel", "region", "africa", "subregion"})
+
+
+def _region_only(doc, domain) -> bool:
+    """Is the place of the trigger a region ("across the Sahel", "in West Africa") rather than a country?"""
+    inside = set(domain)
+    for k in domain:
+        if doc[k].lower_ in _REGIONS and doc[k].dep_ == "pobj" and doc[k].head.lower_ in (
+                "in", "across", "to", "into", "throughout", "from", "around") and doc[k].head.i in inside:
+            return True
+    return False
 
 
 def _bases(doc, info, domain) -> list[Mention]:
@@ -196,6 +215,25 @@ def _object_of(doc, info, domain, end) -> tuple[int, int] | None:
     while last + 1 in right and doc[last + 1].lower_ in PRESENCE_OBJECTS:  # "military presence"
         last += 1
     return nouns[0], last + 1
+
+
+#: Nouns of places a force holds ("handed its base over", "closed the camp").
+BASE_NOUNS = frozenset({"base", "bases", "camp", "camps", "post", "posts", "garrison", "headquarters", "flag"})
+
+
+def _names_force(doc, info, start, bases: bool = False, missions: bool = True) -> bool:
+    """Does the trigger's subject or object hold a force noun, a company or mission (or, with ``bases``, a
+    base noun)? "French troops remained in Gao" yes; "the border remained closed" no."""
+    tokens = subject_tokens(doc, doc[start]) + object_tokens(doc, doc[start])
+    tokens += [t for c in doc[start].children if c.dep_ in ("prep", "agent") for t in c.subtree]
+    words = {t.lower_ for t in tokens} | {t.lemma_ for t in tokens}
+    if bases:
+        return bool(words & BASE_NOUNS)
+    if words & (FORCE_NOUNS - {"presence", "operation", "operations", "deployment", "military"}):
+        return True
+    ids = {t.i for t in tokens}
+    return any(m.start in ids and (m.label in ("COMPANY",) or missions and m.label in ("MISSION", "UN_MISSION"))
+               for m in info.mentions)
 
 
 def _force_after(doc, domain, end) -> bool:

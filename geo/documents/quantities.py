@@ -23,9 +23,11 @@ MAGNITUDES = {"dozens": 1, "scores": 1, "hundreds": 2, "thousands": 3, "tens of 
                "hundreds of thousands": 5, "millions": 6}
 _QUAL = r"(?:at least|more than|over|nearly|almost|about|around|some|roughly|approximately|an estimated|up to|" \
         r"close to|fewer than|less than|well over|just over|~)"
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
 _QUANTITY = re.compile(
     rf"(?P<qual>\b{_QUAL}\s+|~)?(?:(?P<mag>\b(?:tens of thousands|hundreds of thousands|dozens|scores|hundreds|"
-    rf"thousands|millions)\b)|(?P<num>\b\d{{1,3}}(?:,\d{{3}})+\b|\b\d+(?:\.\d+)?\b|\b(?:{NUM_WORD})\b)"
+    rf"thousands|millions)\b)|(?P<num>\b\d{{1,3}}(?:,\d{{3}})+\b|\b\d+(?:\.\d+)?\b|\b(?:{_TENS})-(?:{_UNITS})\b|\b(?:{NUM_WORD})\b)"
     r"(?:\s+(?P<scale>million|thousand|hundred|billion)\b|(?P<m>m)\b)?(?P<strong>\s*-\s*strong)?)", re.I)
 _NOT_COUNTS = re.compile(r"^\s*(?:%|per ?cent|km|kilomet|miles|hours?|days?|weeks?|months?|years?|-year|-month|"
                          r"times|o'clock|am\b|pm\b)", re.I)
@@ -73,3 +75,12 @@ def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quanti
         out.append(Quantity(base + a, base + b, span.start, span.end, phrase, value, log10, vague))
     return out
 
+
+
+def quantities_in(text: str) -> list[Quantity]:
+    """The quantities of a one-sentence ``text`` (parsed here); for examples and tests."""
+    from geo.documents.nlp import pipeline
+    from geo.documents.read import text_for_nlp
+
+    doc = pipeline()(text_for_nlp(text))
+    return quantities_of(doc, doc[:], [])
