@@ -206,8 +206,10 @@ def test_fixture_mali_france_exit(fixtures):
     protest = one(facts, kind="protest")
     assert (protest.country, protest.actor_code) == ("MLI", "FRA")
     assert evidence(doc, protest) == "demonstrated in Bamako against the French presence"
-    denmark = one(facts, actor_code="DNK")
+    denmark = one(facts, actor_code="DNK", planned=False)
     assert (denmark.country, denmark.date, denmark.date_precision) == ("MLI", D(2022, 1, 1), "month")
+    demand = one(facts, actor_code="DNK", planned=True)  # "days after the junta demanded their withdrawal"
+    assert (demand.country, demand.date) == ("MLI", None)
 
 
 def test_fixture_minusma_mandate_end(fixtures):

@@ -206,7 +206,9 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
         mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS
         mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
         deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a])
-        if deadline and mention.kind == "point" and kind not in ("start_of",):
+        if deadline and kind == "start_of":
+            mention.deadline = True  # "by the start of 2022": January, at month precision
+        elif deadline and mention.kind == "point":
             mention.deadline = True
             mention.date, mention.precision = _last_day(mention.date, mention.precision), "day"
         out.append(mention)

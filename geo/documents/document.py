@@ -109,6 +109,10 @@ def _merge(drafts: list[Draft]) -> list[Draft]:
 def _same(a: Draft, b: Draft) -> bool:
     if a.kind != b.kind or (a.actor_key != b.actor_key and a.kind != "coup"):
         return False
+    if a.clause != b.clause and (a.relation or b.relation):
+        return False  # "…, a month after he announced the end of X": another event, dated from this one
+    if a.planned is not None and b.planned is not None and a.planned != b.planned:
+        return False  # "pulled out in January, days after the junta demanded their withdrawal": two facts
     if a.kind in ("coup",) and a.date is not None and b.date is not None and a.date is not b.date:
         return False
     for name in ("country", "mission"):

@@ -225,8 +225,19 @@ def _attach_date(doc, info, draft, domain) -> None:
             n = parse_count(m.group("n")) or 1
             sign = -1 if m.group("dir").lower() == "after" else 1
             before = info.clauses[draft.clause - 1]
-            anchors = [x for x in info.dates if before.start <= x.tok_start < before.end and x.kind == "point"]
+            anchors = [x for x in info.dates if before.start <= x.tok_start < before.end and x.kind == "point"
+                       and not x.deadline]
             draft.relation = (draft.clause - 1, sign * n, m.group("unit"), anchors[-1] if anchors else None)
+            draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
+            draft.tokens.append((span.start, span.end))
+    for m in RELATION.finditer(info.span.text):  # "five months after the coup": the noun is dated from the clause
+        span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
+        word = doc[span.end - 1]
+        if word.dep_ == "prep" and start in {t.i for t in word.subtree} and start >= span.end:
+            n = parse_count(m.group("n")) or 1
+            sign = -1 if m.group("dir").lower() == "after" else 1
+            anchors = [x for x in info.dates if x.tok_end <= span.start and x.kind == "point" and not x.deadline]
+            draft.relation = (draft.clause, sign * n, m.group("unit"), anchors[-1] if anchors else None)
             draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
             draft.tokens.append((span.start, span.end))
     for m in LATER.finditer(info.span.text):

@@ -50,6 +50,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         first_right = mentions_at(info, right_of(domain, end)[:3], lambda m: True)
         if first_right and first_right[0].label == "ORG":  # leaving an organisation, not a country
             return []
+    if draft.kind == "withdrawal" and _crowd_demand(doc, info, start):  # "protesters demanded the departure of French troops": a protest
+        return []
     if form == "expel":
         actors = _expelled(doc, info, domain, start, end, earlier)
         host_found = mentions_at(info, left_of(domain, start), lambda m: m.is_state and m.role != "modifier")
@@ -102,6 +104,13 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
     if any(doc[k].lower_ in PRONOUNS for k in left_of(domain, start)):
         previous = _previous_actor(earlier)
         return [previous] if previous else []
+    obj = object_tokens(doc, doc[start])
+    if obj and form != "noun" and obj[-1].head is doc[start] or obj and any(
+            t.dep_ == "dobj" and t.lower_ in ("deployment", "mission", "contingent", "presence") for t in obj):
+        if not any(m.start in {t.i for t in obj} for m in info.mentions) and any(
+                t.lower_ in ("deployment", "mission", "contingent", "presence", "troops", "soldiers") for t in obj):
+            if not mentions_at(info, left_of(domain, start)[:12], _actor_ok):
+                return [ACTOR_FROM_DOCUMENT]  # "voted to end the deployment": whose, the document says
     return []
 
 
@@ -162,7 +171,29 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     return [draft]
 
 
-_REGIONS = frozenset({"sahel", "region", "africa", "subregion"})
+#: Nouns of crowds: their demands ("demanded that France leave") are protests, not orders.
+CROWD_NOUNS = frozenset({"protesters", "protestors", "demonstrators", "crowds", "crowd", "supporters", "residents",
+                         "marchers", "youths", "people", "thousands", "hundreds", "some", "activists"})
+
+
+def _crowd_demand(doc, info, start) -> bool:
+    """Is the trigger a demand of a crowd (the subject of the nearest verb above it that has one is a crowd)?"""
+    tok = doc[start]
+    for _ in range(4):
+        subject = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if subject:
+            head = subject[0]
+            if head.lower_ in ("thousands", "hundreds", "dozens", "some", "many"):
+                head = next((t for t in head.subtree if t.dep_ == "pobj"), head)
+                return head.lower_ in CROWD_NOUNS and head.lower_ not in ("thousands", "hundreds", "some")
+            return head.lower_ in CROWD_NOUNS
+        if tok.head is tok:
+            break
+        tok = tok.head
+    return False
+
+
+_REGIONS = frozenset({"sahel", "africa", "subregion"})
 
 
 def _region_only(doc, domain) -> bool:
@@ -325,6 +356,11 @@ def _attach_timing(info, draft, domain) -> None:
 def _planned(doc, domain, start, form, rule) -> bool | None:
     before = [k for k in domain if start - 5 <= k < start]
     words = [doc[k].lower_ for k in before]
+    if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
+            "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
+        return False  # "started to leave": under way
+    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize"):
+        return True  # a mission created or authorised is not yet deployed
     if any(w in MODALS for w in words) or (words and words[-1] == "to") or \
             any(w in ("plans", "plan", "planned", "intends", "decided", "agreed", "going") for w in words[-3:]):
         return True

@@ -163,6 +163,9 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
                 continue
             if low == "since" and doc[tok.i - 1].lower_ in ("has", "have", "had", "'s", "’s", "ever", "long"):
                 continue  # the adverb: "has since become"
+            if tok.dep_ == "prep" and tok.head.pos_ in ("VERB", "AUX", "NOUN") and not any(
+                    t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod", "compound") for t in tok.subtree):
+                continue  # a preposition with a noun phrase ("since the departure of French forces"): no clause
             cuts.append(tok.i)
         elif low == ";":
             cuts.append(tok.i + 1)
