@@ -394,7 +394,7 @@ def _base_date(d, published: dt.date):
         return start, published, f"in {d.period}", "year" if unit.startswith("year") else "month", "relative"
     if m is not None and m.kind == "relation":
         return None, None, m.text, "unknown", "unknown"
-    if d.now:
+    if d.now and (d.planned is not True or (m is not None and m.kind == "now")):
         if d.kind in STATE_KINDS:
             return None, published, None, "day", "publication"
         return published, None, None, "day", "publication"

@@ -221,7 +221,7 @@ def _main_host(drafts: list[Draft], sentences: list[Sentence]) -> str | None:
 
 def _sentence_country(info: Sentence, d: Draft) -> str | None:
     states = [m for m in info.mentions if m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN")
-              and m.role != "modifier" and m.code != d.actor_code]
+              and m.role not in ("modifier", "force") and m.code != d.actor_code]
     if not states:
         return None
     return min(states, key=lambda m: abs(m.start - d.trigger[0])).code

@@ -139,6 +139,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("lost"), {"LOWER": "their"}, {"LOWER": "lives"}],
         [_words("death"), {"LOWER": "toll"}],
     ]),
+    ("casualties.toll", "casualties", "verb", [[{"LOWER": "toll"}, {"LOWER": {"IN": ["at", "of", "to"]}}]]),
     ("displacement", "displacement", "verb", [
         [_words("displaced", "displacement", "fled", "fleeing", "flee", "flees", "uprooted", "refugees", "idps")],
         [_words("forced"), {"LOWER": "from"}, {"LOWER": "their"}, {"LOWER": "homes"}],

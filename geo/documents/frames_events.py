@@ -78,17 +78,19 @@ def _period(info, domain, end) -> str | None:
 def partnership_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
     partners = mentions_at(info, right_of(domain, end)[:8] if form != "verb" or not doc[start].lower_.endswith(
-        ("backed", "supported", "assisted", "aided")) else right_of(domain, end)[:4],
+        ("backed", "supported", "assisted", "aided")) else right_of(domain, end)[:7],
         lambda m: m.label == "COMPANY" or (m.label == "ARMED" and m.name not in GENERIC_ARMED))
     if not partners:
         return []
     partner = partners[0]
     draft.actor, draft.actor_code = partner.name, None
     draft.tokens.append((partner.start, partner.end))
-    country = _nearest_state(info, domain, start, end)
-    if country is not None:
-        draft.country = country.code
-        draft.tokens.append((country.start, country.end))
+    ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role not in ("modifier", "force") \
+        or m.label == "DEMONYM" and m.role == "force"  # noqa: E731  ("Malian troops, supported by Wagner")
+    left = mentions_at(info, left_of(domain, start), ok)
+    if left:  # the partner's host is on the subject's side; "since the departure of French forces" is not it
+        draft.country = left[0].code
+        draft.tokens.append((left[0].start, left[0].end))
     return [draft]
 
 
