@@ -392,8 +392,8 @@ def _base_date(d, published: dt.date):
         n, unit = d.period.split()
         start = shift_date(published, -(parse_count(n) or 1), unit)
         return start, published, f"in {d.period}", "year" if unit.startswith("year") else "month", "relative"
-    if m is not None and m.kind == "relation":
-        return None, None, m.text, "unknown", "unknown"
+    if m is not None and m.kind in ("relation", "unknown"):
+        return None, None, m.text or None, "unknown", "unknown"
     if d.now and (d.planned is not True or (m is not None and m.kind == "now")):
         if d.kind in STATE_KINDS:
             return None, published, None, "day", "publication"

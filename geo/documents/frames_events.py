@@ -16,7 +16,7 @@ from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
 from geo.documents.frames_presence import set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
-from geo.documents.sentence import Mention, left_of, list_of, mentions_at, right_of
+from geo.documents.sentence import Mention, coordinated_places, left_of, list_of, mentions_at, no_date, right_of
 from geo.names import country_names
 
 # ------------------------------------------------------------------------------------------------ other kinds
@@ -58,8 +58,21 @@ def coup_frame(doc, info, draft, form, domain, earlier):
     period = _period(info, domain, end)
     if period is not None:
         draft.period = period
+    pairs = coordinated_places(doc, info, domain, end)
+    if len(pairs) >= 2 or pairs and pairs[0][1] and (country is None or country.start > end):
+        # "in Mali in 2020, in Burkina Faso in 2022 and in Niger in 2023"; "Mali (August 2020 and May 2021),
+        # Guinea (September 2021)": one coup per country and date
+        out = []
+        for m, dates in pairs:
+            for d in dates or [no_date(m)]:
+                tokens = draft.tokens + [(m.start, m.end)] + ([(d.tok_start, d.tok_end)] if d else [])
+                out.append(replace(draft, country=m.code, date=d, tokens=tokens, inferred=[],
+                                   actor_code=draft.actor_code and m.code))
+        return out
     after = [d for d in info.dates if d.kind == "point" and d.tok_start in domain and d.tok_start >= end
-             and d.precision in ("day", "month")]
+             and d.precision in ("day", "month", "year")]
+    finer = {d.date.year for d in after if d.precision in ("day", "month")}
+    after = [d for d in after if d.precision != "year" or d.date.year not in finer]  # "twice in 2022, in January …"
     if len(after) >= 2:
         return [replace(draft, date=d, tokens=draft.tokens + [(d.tok_start, d.tok_end)], inferred=[])
                 for d in after]

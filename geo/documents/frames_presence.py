@@ -17,8 +17,8 @@ from geo.documents.dates import TIMING
 from geo.documents.facts import PRESENCE_KINDS
 from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
                                    UN_MISSIONS_BY_HOST)
-from geo.documents.sentence import (Draft, Mention, Sentence, force_noun_after, left_of, list_before, list_of,
-                                    mentions_at, right_of)
+from geo.documents.sentence import (Draft, Mention, Sentence, coordinated_places, force_noun_after, left_of,
+                                    list_before, list_of, mentions_at, no_date, right_of)
 from geo.names import country_names
 
 # ------------------------------------------------------------------------------------------------ presence
@@ -59,6 +59,11 @@ def presence_frame(doc, info, draft, form, domain, earlier):
     else:
         actors = _subjects(doc, info, domain, draft, form, earlier)
         hosts = _hosts(doc, info, domain, draft)
+        pairs = coordinated_places(doc, info, domain, end)
+        if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
+            # "quit Chad in January and Senegal in July": each host with its own date
+            hosts = [m for m, _ in pairs]
+            draft.host_dates = {m.code: (dates[0] if dates else no_date(m)) for m, dates in pairs}
     out = []
     for actor in actors:
         d = replace(draft, tokens=list(draft.tokens), inferred=[])
@@ -155,7 +160,9 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
         for host in hosts:
             if not any(d.country == host.code for d in out):
                 mine = [m for m in towns if m.code == host.code]
-                out.append(replace(draft, tokens=draft.tokens + [(host.start, host.end)] + [(m.start, m.end) for m
+                own = draft.host_dates.get(host.code) if draft.host_dates else None
+                out.append(replace(draft, date=own or draft.date,
+                                   tokens=draft.tokens + [(host.start, host.end)] + [(m.start, m.end) for m
                                                                                           in mine],
                                    country=host.code, countries=codes, explicit_host=True, inferred=list(draft.inferred),
                                    bases=tuple(dict.fromkeys(doc[m.start:m.end].text for m in mine))))

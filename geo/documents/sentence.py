@@ -175,7 +175,17 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
             cuts.append(tok.i)
     cuts = sorted(set(cuts)) + [sent.end]
     clauses = [Clause(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    for tok in sent:  # non-restrictive relative clauses (", which …"), as the parser delimits them
+        if tok.dep_ == "relcl":
+            first = min(t.i for t in tok.subtree)
+            last = max(t.i for t in tok.subtree) + 1
+            clause = next((c for c in clauses if c.start <= first < c.end), None)
+            if clause is not None and first > clause.start and doc[first - 1].text == "," and \
+                    doc[first].lower_ in RELATIVE_WORDS:
+                clause.relatives.append((first, min(last, clause.end)))
     for clause in clauses:
+        if clause.relatives:
+            continue
         i = clause.start
         while i < clause.end - 1:
             if doc[i].text == "," and doc[i + 1].lower_ in RELATIVE_WORDS:
@@ -230,6 +240,7 @@ class Draft:
     relation: tuple[int, int, str] | None = None  # (anchor clause or -1: previous fact, signed n, unit)
     resolved: tuple | None = None  # (date, date_end, date_text, precision, basis) once dates are resolved
     char_span: tuple[int, int] | None = None  # evidence [start, end) in the document
+    host_dates: dict | None = None  # host code → its own date mention, for coordinated hosts
 
     @property
     def actor_key(self) -> str | None:
@@ -315,3 +326,26 @@ def list_before(info: Sentence, last: Mention, ok) -> list[Mention]:
     return out
 
 
+def no_date(m: Mention) -> DateMention:
+    """A date mention that says: this conjunct has no date of its own (none is borrowed from its neighbours)."""
+    return DateMention(0, 0, m.start, m.end, "", "unknown")
+
+
+def coordinated_places(doc, info, domain, end) -> list[tuple[Mention, list]]:
+    """Countries named after a trigger, each with the dates that follow it before the next country.
+
+    "seized power in Mali in 2020, in Burkina Faso in 2022 and in Niger in 2023" →
+    [(Mali, [2020]), (Burkina Faso, [2022]), (Niger, [2023])]; a list without dates gives each country no date.
+    """
+    inside = set(domain)
+    places = [m for m in info.mentions if m.label in ("COUNTRY", "CAPITAL") and m.start >= end and m.start in inside
+              and m.role in ("location", "plain")]
+    if not places:
+        return []
+    dates = [d for d in info.dates if d.kind in ("point", "range") and d.tok_start >= places[0].start
+             and d.tok_start in inside]
+    out = []
+    for i, m in enumerate(places):
+        stop = places[i + 1].start if i + 1 < len(places) else 10 ** 9
+        out.append((m, [d for d in dates if m.end <= d.tok_start < stop]))
+    return out
