@@ -25,7 +25,7 @@ T = pd.Timestamp
 
 @pytest.fixture(scope="module")
 def seed_facts():
-    return facts_from_seeds(SEEDS)
+    return facts_from_seeds(SEEDS / "000_e52ff93ba690b6b9.txt")  # the TRT World report (the other seeds: below)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def spillover(*args: str) -> int:
 
 
 def test_cli_json_prints_json_lines_only(capsys, seed_facts):
-    assert spillover(str(SEEDS), "--json") == 0
+    assert spillover(str(SEEDS / "000_e52ff93ba690b6b9.txt"), "--json") == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == len(seed_facts)
     facts = [json.loads(line) for line in out]

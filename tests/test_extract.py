@@ -101,7 +101,8 @@ def test_france_ends_barkhane_four_days_earlier_across_five_hosts(seed):
                                     "categorisation used for a group of countries comprising Burkina Faso, Chad, "
                                     "Mali, Mauritania and Niger")
     anchor = one(facts, kind="withdrawal", sentence_index=5, actor_code="GBR")
-    assert evidence(doc, anchor) == "UK’s troops withdrawal" and anchor.inferred == ("country:continuity",)
+    assert evidence(doc, anchor) == "UK’s troops withdrawal"
+    assert anchor.inferred == ("mission:continuity", "country:continuity") and anchor.mission == "MINUSMA"
 
 
 def test_germany_halts_in_august_until_further_notice_not_russia(seed):

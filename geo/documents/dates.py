@@ -55,7 +55,7 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(p))
     ("my", rf"\b(?:{_QUALIFIER}[- ]+)?{_MONTH},?\s+{_YEAR}\b"),
     ("dm", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b"),
     ("md", rf"\b{_MONTH}\s+{_DAY}\b(?![,.]?\d)"),
-    ("m", rf"\b(?:(?:[Ee]arlier|[Ll]ater|[Ee]arly|[Ll]ate|[Mm]id|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ll]ast|[Tt]his|[Nn]ext|and|or)"
+    ("m", rf"\b(?:(?:[Ee]arlier|[Ll]ater|[Ee]arly|[Ll]ate|[Mm]id|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ll]ast|[Tt]his|[Nn]ext|and|or|of)"
           rf"(?:\s+in)?[- ]+){_MONTH}\b"),
     ("y", rf"\b(?:(?i:in|since|by|until|from|of|during)\s+)?(?:(?i:{_QUALIFIER})[- ]+)?{_YEAR}\b(?!\s*(?:troops|"
           r"soldiers|people|civilians|peacekeepers|km|kilomet|%|per))"),
@@ -92,6 +92,7 @@ class DateMention:
     deadline: bool = False  # "by May 2024": the last day of the period
     reporting: bool = False  # hangs on a verb of saying ("officials said on Monday"): dates the report only
     ambiguous: bool = False  # a month or day whose year could not be placed with confidence
+    verb: int | None = None  # token index of the verb the phrase hangs on
 
 
 def parse_count(text: str) -> int | None:
@@ -204,6 +205,7 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
         mention.start, mention.end, mention.text = base + a, base + b, m.group(0)
         mention.tok_start, mention.tok_end = span.start, span.end
         mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS
+        mention.verb = verb.i if verb is not None else None
         mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
         deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a])
         if deadline and kind == "start_of":

@@ -47,7 +47,7 @@ def extract_document(document: Document) -> list[Fact]:
     if document.language not in LANGUAGES:
         raise SpilloverError(f"{document.meta_path or document.path}: language {document.language!r} is not "
                              f"supported; the rules read {list(LANGUAGES)} (country names may be French)")
-    sentences, drafts = [], []
+    sentences, drafts, context = [], [], {}
     for offset, doc in parse(text_for_nlp(document.text)):
         first = len(sentences)
         matches = trigger_matches(doc)
@@ -59,11 +59,16 @@ def extract_document(document: Document) -> list[Fact]:
                         PRESENCE_KINDS for k in range(a, b)}
             info = Sentence(len(sentences), sent, mentions_of(doc, sent), dates, quantities_of(doc, sent, dates),
                             clauses_of(doc, sent, dates), triggers, offset)
+            info.matches = [x for x in matches if sent.start <= x[1] < sent.end]
+            info.context = context
             sentences.append(info)
             found: list[Draft] = []
             for rule, start, end in matches:
                 if sent.start <= start < sent.end:
                     found += apply_rule(doc, info, rule, start, end, found)
+            companies = [m for m in info.mentions if m.label == "COMPANY"]
+            if companies:
+                context["company"] = companies[-1]  # "the group" in a later sentence
             found = _merge(found)
             for d in found:
                 d.char_span = _char_span(doc, offset, d.tokens)
@@ -111,6 +116,8 @@ def _same(a: Draft, b: Draft) -> bool:
         return False
     if a.clause != b.clause and (a.relation or b.relation):
         return False  # "…, a month after he announced the end of X": another event, dated from this one
+    if a.size and b.size and a.size != b.size:
+        return False  # "100 troops were sent …, and some 1,000 were later stationed": two facts
     if a.planned is not None and b.planned is not None and a.planned != b.planned:
         return False  # "pulled out in January, days after the junta demanded their withdrawal": two facts
     if a.kind in ("coup",) and a.date is not None and b.date is not None and a.date is not b.date:
@@ -138,6 +145,12 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
                 continue
             d.actor, d.actor_code, d.mission = previous.actor, previous.actor_code, d.mission or previous.mission
             d.inferred.append("actor:continuity")
+        if d.mission is None and d.kind in PRESENCE_KINDS and d.actor_key:
+            same = next((p for p in reversed(kept) if p.kind in PRESENCE_KINDS and p.actor_key == d.actor_key
+                         and p.mission and (d.country is None or p.country == d.country)), None)
+            if same is not None:  # "At its peak, about 4,000 French troops were deployed" after "launched Serval"
+                d.mission = same.mission
+                d.inferred.append("mission:continuity")
         if d.country is None and d.kind in PRESENCE_KINDS and "country:region" not in d.inferred:
             previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.explicit_host
                              and p.actor_key == d.actor_key and p.country), None)

@@ -19,7 +19,7 @@ from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_fram
                                          protest_frame, spread_frame, toll_frame)
 from geo.documents.frames_presence import presence_frame
 from geo.documents.lexicon import CONFLICT_NOUNS, NOW_MARKERS
-from geo.documents.facts import PRESENCE_KINDS
+from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline
 from geo.documents.sentence import Draft, Sentence, domain_of, negated
 
@@ -45,6 +45,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ]),
     ("withdrawal.handover", "withdrawal", "verb", [
         [{"LEMMA": "hand"}, {"IS_ALPHA": True, "OP": "{,6}"}, {"LOWER": "over"}],
+        [{"LEMMA": "hand", "POS": "VERB"}],
         [{"LEMMA": {"IN": ["close", "vacate", "evacuate", "abandon"]}}],
         [{"LEMMA": "lower"}, {"IS_ALPHA": True, "OP": "{,3}"}, {"LEMMA": "flag"}],
     ]),
@@ -77,7 +78,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")],
                                                [{"LEMMA": {"IN": ["reinforce", "land"]}, "POS": "VERB"}]]),
     ("deployment.hold", "deployment", "verb", [
-        [{"LEMMA": {"IN": ["remain", "stay", "keep", "count", "number", "base", "garrison", "station"]},
+        [{"LEMMA": {"IN": ["remain", "stay", "keep", "count", "number", "base", "garrison", "station", "serve",
+                           "grow", "retake", "recapture", "reach", "enter", "liberate"]},
           "POS": {"IN": ["VERB", "AUX"]}}],
     ]),
     ("deployment.launch", "deployment", "verb", [
@@ -196,12 +198,18 @@ def _attach_date(doc, info, draft, domain) -> None:
     """The date phrase nearest the trigger in its domain; the relation to another clause; the tense."""
     start, end = draft.trigger
     words = {doc[k].lower_ for k in domain}
-    draft.now = bool(words & NOW_MARKERS) or doc[start].lower_ in (
+    present = {"is", "are", "'re", "am"} if draft.kind in STATE_KINDS else set()  # "the partnership is …"
+    draft.now = bool(words & (NOW_MARKERS | present)) or doc[start].lower_ in (
         "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
     if draft.date is None:
         found = [d for d in info.dates if d.tok_start in domain]
         own = [d for d in found if not d.reporting]
         found = own or found  # a report's date only when the event has none of its own
+        mine = [d for d in found if d.verb == start and d.kind in ("point", "range")]
+        others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
+        opened = [d for d in found if d.kind == "open"]
+        found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others] \
+            or found
         if found:
             nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
             if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:
@@ -218,6 +226,19 @@ def _attach_date(doc, info, draft, domain) -> None:
                 if nearest.kind in ("point", "range"):
                     draft.tokens.append((nearest.tok_start, nearest.tok_end))
     clause = info.clauses[draft.clause]
+    if draft.date is None:  # "…, when Katiba Macina began attacks": a when-clause shares its main clause's date
+        for k in (draft.clause - 1, draft.clause + 1):
+            if not 0 <= k < len(info.clauses):
+                continue
+            later = info.clauses[max(k, draft.clause)]
+            if doc[later.start].lower_ not in ("when", "as"):
+                continue
+            near = [x for x in info.dates if info.clauses[k].start <= x.tok_start < info.clauses[k].end
+                    and x.kind in ("point", "range") and not x.deadline and not x.reporting]
+            if near:
+                draft.date = near[0]
+                draft.tokens.append((near[0].tok_start, near[0].tok_end))
+                break
     for m in RELATION.finditer(info.span.text):
         span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
         boundary = span.end - 1

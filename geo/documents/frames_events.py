@@ -93,11 +93,16 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
     partners = mentions_at(info, right_of(domain, end)[:8] if form != "verb" or not doc[start].lower_.endswith(
         ("backed", "supported", "assisted", "aided")) else right_of(domain, end)[:7],
         lambda m: m.label == "COMPANY" or (m.label == "ARMED" and m.name not in GENERIC_ARMED))
+    if not partners and info.context.get("company") is not None and any(
+            doc[k].lower_ in ("group", "company", "firm", "mercenaries", "contractor") for k in right_of(domain, end)[:4]):
+        partners = [info.context["company"]]  # "hired the group" after "the Wagner Group"
+        draft.inferred.append("actor:coreference")
     if not partners:
         return []
     partner = partners[0]
     draft.actor, draft.actor_code = partner.name, None
-    draft.tokens.append((partner.start, partner.end))
+    if "actor:coreference" not in draft.inferred:
+        draft.tokens.append((partner.start, partner.end))
     ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role not in ("modifier", "force") \
         or m.label == "DEMONYM" and m.role == "force"  # noqa: E731  ("Malian troops, supported by Wagner")
     left = mentions_at(info, left_of(domain, start), ok)
@@ -173,10 +178,41 @@ def onset_frame(doc, info, draft, form, domain, earlier):
         draft.tokens.append(tokens)
     else:
         country = _nearest_state(info, domain, start, end)
-        if country is not None:
+        named = _named_area(doc, info, right_of(domain, end)[:12])
+        if named is not None:  # "in the Tillabéri region", "around Djibo": the place as written
+            phrase, code, tokens = named
+            draft.place, draft.country = phrase, code or (country.code if country else None)
+            draft.tokens.append(tokens)
+        elif country is not None:
             draft.country, draft.place = country.code, country_names().english.get(country.code)
             draft.tokens.append((country.start, country.end))
     return [draft]
+
+
+_AREA_NOUNS = frozenset({"region", "province", "district", "department", "area", "circle", "cercle"})
+
+
+def _named_area(doc, info, tokens: list[int]):
+    """The first named area among ``tokens``: "the Mopti region", "Soum province", a town ("around Djibo").
+
+    Returns (phrase, country code or None, token range) or None.
+    """
+    for k in tokens:
+        tok = doc[k]
+        if tok.lower_ in _AREA_NOUNS and k > 0 and doc[k - 1].pos_ == "PROPN":
+            first = k - 1
+            while first - 1 >= 0 and doc[first - 1].pos_ == "PROPN" and doc[first - 1].ent_type_ not in (
+                    "COUNTRY", "DEMONYM") and doc[first - 1].lower_ not in ("'s",):
+                first -= 1
+            town = next((m for m in info.mentions if m.start <= first < m.end and m.label == "TOWN"), None)
+            owner = next((m for m in info.mentions if m.end in (first, first - 1) and m.label == "COUNTRY"
+                          and doc[m.end].lower_ in ("'s", "’s")), None)
+            code = town.code if town else owner.code if owner else None
+            return f"{doc[first:k].text} {tok.lower_}", code, (first, k + 1)
+        town = next((m for m in info.mentions if m.start == k and m.label == "TOWN" and m.role == "location"), None)
+        if town is not None:
+            return doc[town.start:town.end].text, town.code, (town.start, town.end)
+    return None
 
 
 def place_phrase(doc, info, tokens: list[int]) -> tuple[str | None, str | None, tuple[int, int], str | None] | None:

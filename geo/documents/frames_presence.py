@@ -15,6 +15,7 @@ from dataclasses import replace
 from geo.documents.arguments import number_token, object_tokens, subject_tokens
 from geo.documents.dates import TIMING
 from geo.documents.facts import PRESENCE_KINDS
+from geo.documents.quantities import ranges_of
 from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
                                    UN_MISSIONS_BY_HOST)
 from geo.documents.sentence import (Draft, Mention, Sentence, coordinated_places, force_noun_after, left_of,
@@ -37,6 +38,10 @@ def presence_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
     if draft.rule in ("withdrawal.end", "suspension.verb"):
         target = _object_of(doc, info, domain, end)
+        if target is None and draft.rule == "withdrawal.end":
+            subject = {t.i for t in subject_tokens(doc, doc[start])}
+            named = [m for m in info.mentions if m.start in subject and m.label in ("MISSION", "UN_MISSION")]
+            target = (named[0].start, named[0].end) if named else None
         if target is None:
             return []
         draft.tokens.append(target)
@@ -93,6 +98,10 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
             companies = [m for m in named if m.label == "COMPANY"]  # "Russian mercenaries from the Wagner Group"
             return companies[:1] or states or named[:1]
         pronoun = any(t.lower_ in PRONOUNS for t in subject)
+        force_noun = any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject)
+        if pronoun and force_noun and form != "noun" and not any(t.lower_ in ("it", "they") for t in subject):
+            previous = _previous_actor(earlier)
+            return [previous] if previous else [ACTOR_FROM_DOCUMENT]  # "its troops are based in Gao"
         if not pronoun and form != "noun" and any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject):
             return [ACTOR_FROM_DOCUMENT]  # "the troops will leave": whose troops, the document pass decides
     left = [m for m in mentions_at(info, left_of(domain, start)[:12], _actor_ok)
@@ -153,7 +162,7 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     _attach_timing(info, draft, domain)
     draft.planned = _planned(doc, domain, start, form, draft.rule)
     hosts = [h for h in hosts if h.code != draft.actor_code]
-    towns = _bases(doc, info, domain)
+    towns = _bases(doc, info, domain, draft)
     if hosts:
         codes = tuple(dict.fromkeys(h.code for h in hosts))
         out = []
@@ -213,11 +222,29 @@ def _region_only(doc, domain) -> bool:
     return False
 
 
-def _bases(doc, info, domain) -> list[Mention]:
-    """Towns and capitals named as places in the trigger's domain ("stationed in Niamey and Ouallam", "left Gao")."""
+def _bases(doc, info, domain, draft) -> list[Mention]:
+    """Towns and capitals named as places of the trigger ("stationed in Niamey and Ouallam", "left Gao",
+    "deployed to Ménaka"): in the trigger's own subtree (not a coordinated verb's), else in its domain."""
     inside = set(domain)
-    return [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
-            and m.role in ("location", "plain") and m.prep not in ("to", "into", "towards", "toward")]
+    away = ("to", "into", "towards", "toward") if draft.kind == "withdrawal" else ()
+    ok = [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
+          and m.role in ("location", "plain") and m.prep not in away and m.prep != "from" or
+          m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal"]
+    tok = doc[draft.trigger[0]]
+    own = {t.i for t in _own_subtree(tok)}
+    if tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
+        ok = [m for m in ok if m.start in own]
+    return ok
+
+
+def _own_subtree(tok) -> list:
+    """``tok`` and its dependents, without coordinated verbs and their dependents."""
+    out = [tok]
+    for child in tok.children:
+        if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX"):
+            continue
+        out += _own_subtree(child)
+    return out
 
 
 def set_actor(draft: Draft, m: Mention) -> None:
@@ -321,6 +348,14 @@ def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:
 
 
 def _attach_size(doc, info, draft, domain) -> None:
+    _attach_number(doc, info, draft, domain)
+    for low, high in ranges_of(info.span, info.quantities):  # "between 11,000 and 13,000": both ends
+        if draft.size in (low.value, high.value) and low.tok_start in set(domain):
+            draft.size_min, draft.size = low.value, high.value
+            draft.tokens += [(low.tok_start, low.tok_end), (high.tok_start, high.tok_end)]
+
+
+def _attach_number(doc, info, draft, domain) -> None:
     """Troop numbers next to a force noun: "300-strong contingent", "roughly 1,500 soldiers"."""
     start = draft.trigger[0]
     best = None

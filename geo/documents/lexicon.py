@@ -107,7 +107,7 @@ MODIFIER_SUFFIXES = frozenset({"backed", "led", "based", "sponsored", "allied", 
 MODALS = frozenset({"will", "would", "'ll", "shall", "must", "should", "could", "might", "may"})
 NEGATIONS = frozenset({"not", "n't", "never", "no", "cannot", "denied", "denies", "deny", "denying", "rejected",
                         "refused", "without"})
-NOW_MARKERS = frozenset({"has", "have", "'ve", "is", "are", "'re", "am", "will", "'ll", "shall", "now",
+NOW_MARKERS = frozenset({"has", "have", "'ve", "will", "'ll", "shall", "now",
                           "currently", "says", "say", "comes", "latest", "today", "must"})
 FUTURE_MARKERS = frozenset({"will", "'ll", "shall", "must", "next", "scheduled"})
 PRONOUNS = frozenset({"it", "its", "they", "their", "them"})

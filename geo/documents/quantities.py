@@ -77,6 +77,22 @@ def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quanti
 
 
 
+_RANGE = re.compile(r"(?i)\b(?:between|from)\s+(?P<a>[\d,.]+)(?:\s+\w+){0,3}?\s+(?:and|to)\s+(?:about\s+|some\s+"
+                    r"|around\s+|roughly\s+|nearly\s+)?(?P<b>[\d,.]+)\b")
+
+
+def ranges_of(sent: Span, quantities: list[Quantity]) -> list[tuple[Quantity, Quantity]]:
+    """Pairs (low, high) of quantities written as a range ("between 11,000 and 13,000", "from 3,000 soldiers in
+    2014 to about 5,100")."""
+    out = []
+    for m in _RANGE.finditer(sent.text):
+        a = next((q for q in quantities if q.start == sent.start_char + m.start("a")), None)
+        b = next((q for q in quantities if q.start <= sent.start_char + m.start("b") < q.end), None)
+        if a is not None and b is not None and a.value and b.value and a.value < b.value:
+            out.append((a, b))
+    return out
+
+
 def quantities_in(text: str) -> list[Quantity]:
     """The quantities of a one-sentence ``text`` (parsed here); for examples and tests."""
     from geo.documents.nlp import pipeline

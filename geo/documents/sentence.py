@@ -130,6 +130,10 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         return "from" if j > sent.start and doc[j - 1].lower_ == "out" else None
     if low in LOCATION_PREPS:
         return low
+    if low in (":", "–", "—"):
+        back = [doc[k].lower_ for k in range(max(sent.start, j - 7), j)]
+        found = [w for w in back if w in LOCATION_PREPS and w != "of"]
+        return found[-1] if found else None
     if low in (",", "and", "or", "&"):
         k = j - 1 if not (low == "and" and doc[j - 1].text == ",") else j - 2
         previous = [p for p in mentions if p.end - 1 == k]
@@ -259,6 +263,8 @@ class Sentence:
     clauses: list[Clause]
     triggers: set[int]  # tokens of presence triggers (a country right after one is its object, not an actor)
     offset: int = 0  # character offset of the parsed piece in the document
+    matches: list = field(default_factory=list)  # (rule, start, end) of the triggers in the sentence
+    context: dict = field(default_factory=dict)  # what earlier sentences leave (the last company named)
     sentence_span: tuple[int, int] | None = None  # [start, end) in the document, without surrounding spaces
 
     def __post_init__(self):
@@ -270,6 +276,7 @@ class Sentence:
     def release(self) -> None:
         """Drop the parse (kept: index, mentions, sentence span): what the document pass needs."""
         self.span, self.dates, self.quantities, self.clauses, self.triggers = None, [], [], [], set()
+        self.matches = []
 
 
 def negated(doc: Doc, domain: list[int], start: int) -> bool:
