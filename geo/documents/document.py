@@ -252,7 +252,8 @@ def _to_fact(document: Document, sentences: list[Sentence], d: Draft) -> Fact:
     return Fact(
         kind=d.kind, country=d.country, document=document.id, rule=d.rule, actor=d.actor, actor_code=d.actor_code,
         mission=d.mission, date=date, date_end=date_end, date_text=date_text, date_precision=precision,
-        date_basis=basis, size=d.size, size_min=d.size_min, magnitude=d.magnitude, bases=tuple(d.bases),
+        date_basis=basis, size=d.size, size_min=d.size_min, magnitude=d.magnitude,
+        bases=tuple(d.bases) or tuple(dict.fromkeys(t for t, code in d.town_candidates if code == d.country)),
         planned=d.planned if d.kind in PRESENCE_KINDS else None, timing=d.timing, timing_offset=d.timing_offset,
         count=d.count, period=d.period, place=d.place, countries=tuple(d.countries), inferred=tuple(d.inferred),
         sentence=document.text[s0:s1], sentence_index=d.sentence_index, sentence_span=(s0, s1), span=(a, b),

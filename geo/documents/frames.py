@@ -208,8 +208,9 @@ def _attach_date(doc, info, draft, domain) -> None:
         mine = [d for d in found if d.verb == start and d.kind in ("point", "range")]
         others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
         opened = [d for d in found if d.kind == "open"]
-        found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others] \
-            or found
+        found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
+        # (5) "stationed … before the coup of July": the date of another event, not of this one
+        found = [d for d in found if not _inside_relative_phrase(doc, d, start)]
         if found:
             nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
             if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:
@@ -270,6 +271,19 @@ def _attach_date(doc, info, draft, domain) -> None:
             draft.relation = (-1, sign * n, m.group("unit"))
             draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
             draft.tokens.append((span.start, span.end))
+
+
+def _inside_relative_phrase(doc, mention, trigger: int) -> bool:
+    """Is the date phrase inside "before/after <event>" (a PP about another event) rather than on the trigger?"""
+    tok = doc[mention.tok_start]
+    for _ in range(5):
+        if tok.i == trigger or tok.head is tok:
+            return False
+        if tok.dep_ == "prep" and tok.lower_ in ("before", "after") and tok.i < mention.tok_start:
+            return any(t.lower_ in ("coup", "attack", "attacks", "departure", "arrival", "election", "summit",
+                                    "withdrawal", "putsch", "massacre", "ambush") for t in tok.subtree)
+        tok = tok.head
+    return False
 
 
 def _attach_place(doc, info, draft, domain) -> None:

@@ -210,6 +210,8 @@ def _named_area(doc, info, tokens: list[int]):
             code = town.code if town else owner.code if owner else None
             return f"{doc[first:k].text} {tok.lower_}", code, (first, k + 1)
         town = next((m for m in info.mentions if m.start == k and m.label == "TOWN" and m.role == "location"), None)
+        if town is not None and town.end < len(doc) and doc[town.end].lower_ in _AREA_NOUNS:
+            return f"{doc[town.start:town.end].text} {doc[town.end].lower_}", town.code, (town.start, town.end + 1)
         if town is not None:
             return doc[town.start:town.end].text, town.code, (town.start, town.end)
     return None

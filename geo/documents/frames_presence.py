@@ -45,6 +45,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         if target is None:
             return []
         draft.tokens.append(target)
+        if any(doc[k].lower_ in ("mandate", "mandates") for k in range(target[0], target[1])):
+            draft.inferred.append("object:mandate")  # the end of a mandate: the departure follows it
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
         return []
     if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch") and not _names_force(
@@ -71,7 +73,7 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             draft.host_dates = {m.code: (dates[0] if dates else no_date(m)) for m, dates in pairs}
     out = []
     for actor in actors:
-        d = replace(draft, tokens=list(draft.tokens), inferred=[])
+        d = replace(draft, tokens=list(draft.tokens), inferred=list(draft.inferred))
         if isinstance(actor, Mention):
             set_actor(d, actor)
             d.tokens.append(actor.evidence)
@@ -102,8 +104,12 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
         if pronoun and force_noun and form != "noun" and not any(t.lower_ in ("it", "they") for t in subject):
             previous = _previous_actor(earlier)
             return [previous] if previous else [ACTOR_FROM_DOCUMENT]  # "its troops are based in Gao"
-        if not pronoun and form != "noun" and any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject):
+        if not pronoun and form != "noun" and force_noun:
             return [ACTOR_FROM_DOCUMENT]  # "the troops will leave": whose troops, the document pass decides
+    elif form != "noun" and not mentions_at(info, left_of(domain, start)[:12], _actor_ok) and any(
+            doc[k].lower_ in FORCE_NOUNS and doc[k].lower_ not in ("presence", "operation", "deployment")
+            for k in left_of(domain, start)[:6]):
+        return [ACTOR_FROM_DOCUMENT]  # no subject parsed, but "… soldiers and police served …"
     left = [m for m in mentions_at(info, left_of(domain, start)[:12], _actor_ok)
             if (m.label != "FORCE" or draft.kind == "deployment") and not _is_object(info, m)]
     if left:
@@ -154,7 +160,12 @@ def _expelled(doc, info, domain, start, end, earlier) -> list:
 def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     """Attach mission, size, timing and planned to ``draft``; one draft per host (explicit or the mission's)."""
     start = draft.trigger[0]
-    mission = _mission(info, domain, start, hosts)
+    tok = doc[start]
+    scope = domain
+    if tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
+        own = {t.i for t in _own_subtree(tok)}
+        scope = [k for k in domain if k in own] or domain
+    mission = _mission(info, scope, start, hosts)
     if mission is not None:
         draft.mission = draft.mission or mission[0]
         draft.tokens.append(mission[1])
@@ -163,6 +174,10 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     draft.planned = _planned(doc, domain, start, form, draft.rule)
     hosts = [h for h in hosts if h.code != draft.actor_code]
     towns = _bases(doc, info, domain, draft)
+    draft.town_candidates = tuple((doc[m.start:m.end].text, m.code) for m in towns)
+    if draft.kind == "withdrawal" and towns and not any(h.label == "COUNTRY" for h in hosts) and (
+            hosts or any(m.role == "plain" for m in towns)):
+        draft.inferred.append("scope:bases")  # "left Ménaka", "closed its bases in Kidal": bases, not the country
     if hosts:
         codes = tuple(dict.fromkeys(h.code for h in hosts))
         out = []
@@ -232,8 +247,10 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
           m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal"]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
-    if tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
-        ok = [m for m in ok if m.start in own]
+    mine = [m for m in ok if m.start in own]
+    if mine or tok.dep_ in ("conj", "relcl", "acl", "advcl") or tok.pos_ == "NOUN" or any(
+            c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
+        return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
 
 
@@ -319,6 +336,16 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
                           lambda m: m.label in ("COUNTRY", "CAPITAL") and m.role in ("plain", "government"))
     if draft.rule in ("withdrawal.verb",) and direct:
         return list_of(info, direct[0], lambda m: m.label in ("COUNTRY", "CAPITAL"))
+    tok = doc[start]
+    if right and (tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children)):
+        own = {t.i for t in _own_subtree(tok)}
+        right = [m for m in right if m.start in own] or right
+    if right and draft.kind == "deployment" and len({m.code for m in right}) > 1 and all(
+            m.label in ("COUNTRY", "TOWN", "CAPITAL") for m in right):
+        own = {t.i for t in _own_subtree(tok)}
+        inside = [m for m in right if m.start in own]
+        if len({m.code for m in inside}) > 1:  # "based in Gao in Mali and in Niamey in Niger": both hosts
+            return list({m.code: m for m in reversed(inside)}.values())[::-1]
     if right:
         first = right[0]
         return [m for m in list_of(info, first, place_ok) if m in right or m.role == "location"]
