@@ -70,6 +70,10 @@ def extract_document(document: Document) -> list[Fact]:
             if companies:
                 context["company"] = companies[-1]  # "the group" in a later sentence
             found = _merge(found)
+            if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
+                    len(sentences_of(doc)) > 1:
+                for d in found:
+                    d.headline = True
             for d in found:
                 d.char_span = _char_span(doc, offset, d.tokens)
             drafts += found
@@ -199,6 +203,10 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
     out: list[Draft] = []
     for d in drafts:
         date, _, _, precision, basis = d.resolved
+        if d.headline and any(o.kind == d.kind and o.actor_key == d.actor_key and not o.headline and o.sentence_index
+                              <= d.sentence_index + 3 and (o.country == d.country or d.country is None)
+                              for o in drafts):
+            continue  # the headline repeats the lead's fact (which has the date and details)
         if d.kind == "coup" and basis not in ("stated", "reported") and (d.count or 1) <= 1:
             if any(o.kind == "coup" and o.country == d.country and o.resolved[4] in ("stated", "reported")
                    for o in drafts):

@@ -180,7 +180,7 @@ def apply_rule(doc: Doc, info: Sentence, rule: str, start: int, end: int, earlie
     kind, form = TRIGGER_KINDS[rule]
     clause_no = next(k for k, c in enumerate(info.clauses) if c.start <= start < c.end)
     domain = domain_of(info.clauses, start)
-    if negated(doc, domain, start):
+    if negated(doc, domain, start) or hypothetical(doc[start]):
         return []
     draft = Draft(kind, rule, info.index, (start, end), clause_no, [(start, end)])
     builder = {"deployment": presence_frame, "withdrawal": presence_frame, "suspension": presence_frame, "coup": coup_frame,
@@ -271,6 +271,28 @@ def _attach_date(doc, info, draft, domain) -> None:
             draft.relation = (-1, sign * n, m.group("unit"))
             draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
             draft.tokens.append((span.start, span.end))
+
+
+#: Verbs that make what they govern hypothetical or denied ("threatened to pull out", "denied hiring Wagner").
+HYPOTHETICAL_VERBS = frozenset({"threaten", "consider", "mull", "weigh", "contemplate", "propose", "debate",
+                                "refuse", "deny", "reject", "doubt", "rule", "discuss", "study", "warn"})
+
+
+def hypothetical(tok) -> bool:
+    """Is the trigger ``tok`` threatened, considered, denied or conditional rather than done or decided?"""
+    governed = ("xcomp", "ccomp", "pcomp", "pobj", "dobj", "advcl")
+    for _ in range(3):
+        if any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in tok.children) or any(
+                c.dep_ == "advcl" and any(g.dep_ == "mark" and g.lower_ in ("if", "unless") for g in c.children)
+                for c in tok.children):
+            return True  # "if attacks continue, Benin would withdraw"
+        if tok.dep_ in governed and tok.head.lemma_ in HYPOTHETICAL_VERBS and (
+                tok.dep_ != "advcl" or any(c.lower_ == "to" and c.dep_ == "aux" for c in tok.children)):
+            return True  # "threatened to pull its troops out"
+        if tok.head is tok or tok.dep_ not in governed + ("prep", "conj"):
+            return False
+        tok = tok.head
+    return False
 
 
 def _inside_relative_phrase(doc, mention, trigger: int) -> bool:

@@ -193,6 +193,9 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
         return out
     if _region_only(doc, domain):  # "across the Sahel", "in West Africa": no one host; none is guessed
         draft.inferred.append("country:region")
+    if any(doc[k].lower_ in ("border", "borders", "frontier", "frontiers") and k + 1 < len(doc)
+           and doc[k + 1].lower_ == "with" for k in domain):
+        draft.inferred.append("country:region")  # "along its borders with Burkina Faso": its own side
     if draft.mission in MISSION_BY_NAME and len(MISSION_BY_NAME[draft.mission].hosts) == 1:
         # a mission with one host (MINUSMA: Mali); a mission of several hosts is never spread over all of them:
         # the document pass gives it the host the document is about

@@ -245,6 +245,7 @@ class Draft:
     resolved: tuple | None = None  # (date, date_end, date_text, precision, basis) once dates are resolved
     char_span: tuple[int, int] | None = None  # evidence [start, end) in the document
     host_dates: dict | None = None  # host code → its own date mention, for coordinated hosts
+    headline: bool = False  # stated in the document's headline (a first line without a full stop)
     town_candidates: tuple = ()  # (town as written, its country) named with the trigger: bases of the final host
 
     @property
