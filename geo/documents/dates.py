@@ -363,6 +363,9 @@ def resolve_dates(drafts: list, sentences: list, published: dt.date) -> None:
         else:
             anchors = [a for a in reversed(drafts[:i]) if a.resolved[0] is not None and a.sentence_index
                        < d.sentence_index][:1]
+        if not anchors and clause >= 0:  # "The assault came a month after …": the event the sentence before dates
+            anchors = [a for a in reversed(drafts[:i]) if a.resolved[0] is not None and a.sentence_index
+                       == d.sentence_index - 1][:1]
         if anchors:
             anchor_date, _, _, precision, _ = anchors[0].resolved
             coarse = {"day": 0, "week": 0, "month": 1, "year": 2}[unit.lower().rstrip("s")]
@@ -387,7 +390,7 @@ def _base_date(d, published: dt.date):
     m = d.date
     if m is not None and m.kind in ("point", "range"):
         end = m.date_end
-        if d.kind in STATE_KINDS and end is None and d.now and m.text.lower().startswith("since"):
+        if d.kind in STATE_KINDS and end is None and m.text.lower().startswith("since"):
             end = published  # "has relied on Wagner since late 2021": from then until at least publication
         return m.date, end, m.text, m.precision, "reported" if m.reporting else "stated"
     if d.period and d.kind == "coup" and d.now:

@@ -199,7 +199,8 @@ def _attach_date(doc, info, draft, domain) -> None:
     start, end = draft.trigger
     words = {doc[k].lower_ for k in domain}
     present = {"is", "are", "'re", "am"} if draft.kind in STATE_KINDS else set()  # "the partnership is …"
-    draft.now = bool(words & (NOW_MARKERS | present)) or doc[start].lower_ in (
+    draft.now = _own_now(doc[start], present) or bool(words & {"now", "currently", "today", "latest", "comes",
+                                                               "says", "say"}) or doc[start].lower_ in (
         "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
     if draft.date is None:
         found = [d for d in info.dates if d.tok_start in domain]
@@ -256,7 +257,10 @@ def _attach_date(doc, info, draft, domain) -> None:
     for m in RELATION.finditer(info.span.text):  # "five months after the coup": the noun is dated from the clause
         span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
         word = doc[span.end - 1]
-        if word.dep_ == "prep" and start in {t.i for t in word.subtree} and start >= span.end:
+        inside = {t.i for t in word.subtree}
+        own = draft.date is not None and draft.date.kind in ("point", "range") and not draft.date.reporting \
+            and draft.date.tok_start in inside  # "after the coup that ousted Bazoum on 26 July": its own date
+        if word.dep_ == "prep" and start in inside and start >= span.end and not own:
             n = parse_count(m.group("n")) or 1
             sign = -1 if m.group("dir").lower() == "after" else 1
             anchors = [x for x in info.dates if x.tok_end <= span.start and x.kind == "point" and not x.deadline]
@@ -276,6 +280,28 @@ def _attach_date(doc, info, draft, domain) -> None:
 #: Verbs that make what they govern hypothetical or denied ("threatened to pull out", "denied hiring Wagner").
 HYPOTHETICAL_VERBS = frozenset({"threaten", "consider", "mull", "weigh", "contemplate", "propose", "debate",
                                 "refuse", "deny", "reject", "doubt", "rule", "discuss", "study", "warn"})
+
+
+def _own_now(tok, present: set) -> bool:
+    """Is the trigger's own verb (or the verb it completes) in the perfect or the future ("has cut short", "will
+    leave", "has become the latest … to draw down")? Another verb's tense in the clause does not count."""
+    for _ in range(4):
+        if any(c.dep_ in ("aux", "auxpass") and c.lower_ in NOW_MARKERS | present for c in tok.children):
+            return True
+        if present and tok.lower_ in present:
+            return True
+        if tok.head is tok:
+            return False
+        if tok.dep_ in ("xcomp", "conj") or tok.pos_ in ("NOUN", "PROPN") and tok.dep_ in (
+                "nsubj", "nsubjpass", "dobj", "attr"):
+            tok = tok.head  # the verb the trigger completes, or of which the trigger noun is an argument
+        elif tok.dep_ == "relcl":  # "an insurgency …, which spilled over": the clause the noun belongs to
+            tok = tok.head
+            while tok.pos_ not in ("VERB", "AUX") and tok.head is not tok:
+                tok = tok.head
+        else:
+            return False
+    return False
 
 
 def hypothetical(tok) -> bool:

@@ -215,7 +215,8 @@ def _crowd_demand(doc, info, start) -> bool:
     tok = doc[start]
     for _ in range(4):
         subject = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
-        if subject:
+        if subject and not any(m.start <= subject[0].i < m.end and m.label in ("COUNTRY", "DEMONYM", "MISSION")
+                               for m in info.mentions) and subject[0].lower_ not in FORCE_NOUNS:
             head = subject[0]
             if head.lower_ in ("thousands", "hundreds", "dozens", "some", "many"):
                 head = next((t for t in head.subtree if t.dep_ == "pobj"), head)
@@ -440,7 +441,7 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
         return True  # ordered, asked or given time to leave: the departure is still to come
     if form == "expel":
         return None if doc[start].lower_ == "expulsion" else False
-    if form == "noun":
+    if form == "noun" or doc[start].pos_ == "NOUN":
         if any(w in ("announced", "announces", "announce", "announcing", "ordered", "demanded") for w in words):
             return True  # "announced the withdrawal of their troops"
         return False if any(w in ("completed", "finished", "complete", "completes") for w in words) else None
