@@ -289,7 +289,8 @@ def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
                 return None
             month = _MONTHS[word.lower().rstrip(".")]
             last = calendar.monthrange(published.year, month)[1]
-            year = _infer_year(month, 1 if future else last, published, future, sentence_year)
+            # the past: the latest such month that has begun by publication; the future: one not yet over
+            year = _infer_year(month, last if future else 1, published, future, sentence_year)
             return point(dt.date(year, month, 1), "month")
         if kind == "y":
             return point(dt.date(int(m.group("year")), 1, 1), "year")

@@ -69,7 +69,7 @@ def extract_document(document: Document) -> list[Fact]:
             companies = [m for m in info.mentions if m.label == "COMPANY"]
             if companies:
                 context["company"] = companies[-1]  # "the group" in a later sentence
-            found = _merge(found)
+            found = _merge(_fold_participles(doc, found))
             if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
                     len(sentences_of(doc)) > 1:
                 for d in found:
@@ -86,6 +86,22 @@ def _char_span(doc: Doc, offset: int, tokens: list[tuple[int, int]]) -> tuple[in
     a = min(doc[s].idx for s, _ in tokens)
     b = max(doc[e - 1].idx + len(doc[e - 1].text) for _, e in tokens)
     return offset + a, offset + b
+
+
+def _fold_participles(doc: Doc, drafts: list[Draft]) -> list[Draft]:
+    """A participle clause of a presence trigger states its consequence, not a second event ("would leave by
+    15 September, ending a partnership"; "left Mali, ending a nine-year presence"): it joins the trigger."""
+    out = []
+    for d in drafts:
+        tok = doc[d.trigger[0]]
+        head = next((o for o in drafts if o is not d and o.kind == d.kind and o.actor_key == d.actor_key
+                     and tok.tag_ == "VBG" and tok.dep_ in ("advcl", "xcomp") and tok.head.i == o.trigger[0]), None)
+        if head is None:
+            out.append(d)
+            continue
+        head.tokens += d.tokens
+        head.mission = head.mission or d.mission
+    return out
 
 
 def _merge(drafts: list[Draft]) -> list[Draft]:
@@ -120,6 +136,9 @@ def _same(a: Draft, b: Draft) -> bool:
         return False
     if a.clause != b.clause and (a.relation or b.relation):
         return False  # "…, a month after he announced the end of X": another event, dated from this one
+    if (a.rule in ("withdrawal.order", "withdrawal.expulsion")) != (b.rule in ("withdrawal.order",
+                                                                             "withdrawal.expulsion")):
+        return False  # the host's order and the force's own decision are two facts
     if a.size and b.size and a.size != b.size:
         return False  # "100 troops were sent …, and some 1,000 were later stationed": two facts
     if a.planned is not None and b.planned is not None and a.planned != b.planned:

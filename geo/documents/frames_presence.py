@@ -191,7 +191,7 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
                                    country=host.code, countries=codes, explicit_host=True, inferred=list(draft.inferred),
                                    bases=tuple(dict.fromkeys(doc[m.start:m.end].text for m in mine))))
         return out
-    if _region_only(doc, domain):  # "across the Sahel", "in West Africa": no one host; none is guessed
+    if _region_only(doc, [t.i for t in _own_phrase(doc[start])]):  # "across the Sahel": no one host is guessed
         draft.inferred.append("country:region")
     if any(doc[k].lower_ in ("border", "borders", "frontier", "frontiers") and k + 1 < len(doc)
            and doc[k + 1].lower_ == "with" for k in domain):
@@ -213,6 +213,8 @@ CROWD_NOUNS = frozenset({"protesters", "protestors", "demonstrators", "crowds", 
 def _crowd_demand(doc, info, start) -> bool:
     """Is the trigger a demand of a crowd (the subject of the nearest verb above it that has one is a crowd)?"""
     tok = doc[start]
+    if any(a.lower_ in CROWD_NOUNS - {"people", "thousands", "hundreds", "some"} for a in tok.ancestors):
+        return True  # "supporters gathered …, some calling for France to leave"
     for _ in range(4):
         subject = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
         if subject and not any(m.start <= subject[0].i < m.end and m.label in ("COUNTRY", "DEMONYM", "MISSION")
@@ -256,6 +258,17 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
             c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
+
+
+def _own_phrase(tok) -> list:
+    """``tok`` and its dependents, without side clauses (relative, adverbial, coordinated verbs)."""
+    out = [tok]
+    for child in tok.children:
+        if child.dep_ in ("relcl", "advcl", "acl", "ccomp", "parataxis") or child.dep_ == "conj" and child.pos_ in (
+                "VERB", "AUX"):
+            continue
+        out += _own_phrase(child)
+    return out
 
 
 def _own_subtree(tok) -> list:

@@ -84,6 +84,7 @@ FORCE_NOUNS = frozenset({
     "contingents", "personnel", "peacekeepers", "peacekeeper", "mercenaries", "mercenary", "instructors",
     "presence", "units", "battalion", "battalions", "servicemen", "trainers", "advisers", "advisors",
     "paratroopers", "legionnaires", "deployment", "detachment", "garrison", "operation", "operations",
+    "reinforcements", "fighters", "marines", "gendarmes", "police",
 })
 GOVERNMENT_NOUNS = frozenset({"government", "governments", "junta", "juntas", "authorities", "regime", "rulers",
                               "leaders", "leadership", "president", "administration", "minister", "ministry"})
@@ -134,6 +135,10 @@ PRESENCE_OBJECTS = FORCE_NOUNS | {"mission", "missions", "mandate", "cooperation
 
 
 
+
+#: Armed forces named for their state ("the Bundeswehr left Gao"): read as that state's forces.
+STATE_FORCES: dict[str, str] = {"Bundeswehr": "DEU", "Légion étrangère": "FRA", "Foreign Legion": "FRA",
+                                "Armée de terre": "FRA", "FAMa": "MLI", "Pentagon": "USA", "AFRICOM": "USA"}
 
 #: Garrison towns, bases and sites of the region that GeoNames' towns (≥ 15,000 people) miss or share with other
 #: countries; recognised as TOWN anywhere (other towns only after a preposition of place).

@@ -26,7 +26,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from geo.documents.lexicon import (AMBIGUOUS_CAPITALS, ARMED_GROUPS, BASE_TOWNS, COMPANIES, GENERIC_ARMED, LOCATION_PREPS,
+from geo.documents.lexicon import (AMBIGUOUS_CAPITALS, ARMED_GROUPS, BASE_TOWNS, STATE_FORCES, COMPANIES, GENERIC_ARMED, LOCATION_PREPS,
                                    MISSIONS, ORGANISATIONS)
 from geo.errors import SpilloverError
 from geo.names import country_names, fold
@@ -201,6 +201,8 @@ def _countries(doc: Doc) -> Doc:
                 label, code = "DEMONYM", names.demonyms[key]
             elif key in names.capitals and key not in AMBIGUOUS_CAPITALS:
                 label, code = "CAPITAL", names.capitals[key]
+            elif key in _state_forces():
+                label, code = "DEMONYM", _state_forces()[key]
             elif key in _base_towns():
                 label, code = "TOWN", _base_towns()[key]
             elif key in towns and i > 0 and doc[i - 1].lower_ in LOCATION_PREPS:
@@ -213,6 +215,11 @@ def _countries(doc: Doc) -> Doc:
             i += 1
     doc.ents = sorted(list(doc.ents) + found, key=lambda s: s.start)
     return doc
+
+
+@lru_cache(maxsize=1)
+def _state_forces() -> dict[str, str]:
+    return {fold(name): code for name, code in STATE_FORCES.items()}
 
 
 @lru_cache(maxsize=1)
