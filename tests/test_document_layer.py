@@ -271,3 +271,15 @@ def test_the_corpus_holds_its_measured_scores(name, folders):
         matched_facts += sum(score.matched_extracted.values())
     recall, precision = MEASURED[name]
     assert matched_keys / keys >= recall and matched_facts / extracted >= precision
+
+
+@pytest.mark.parametrize("module", ["read", "nlp", "lexicon", "dates", "quantities", "arguments", "frames",
+                                    "document", "attributes", "corpus", "__init__"])
+def test_module_docstring_examples_hold(module, monkeypatch):
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(ROOT)
+    name = "geo.documents" if module == "__init__" else f"geo.documents.{module}"
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

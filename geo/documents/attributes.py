@@ -16,7 +16,7 @@ Entry points for the simulation layer::
 
 >>> facts = facts_from_seeds("seeds")
 >>> row = deployment_timeline(facts).query("mission == 'MINUSMA' and actor == 'United Nations'").iloc[0]
->>> row.present_from.date(), row.present_until.date(), row.size_min, row.size
+>>> row.present_from.date(), row.present_until.date(), float(row["size_min"]), float(row["size"])
 (datetime.date(2013, 7, 1), datetime.date(2023, 12, 31), 11000.0, 13000.0)
 
 Attribute columns (:data:`ATTRIBUTE_COLUMNS`; every requested country has a row, 0 or NaN where no fact says

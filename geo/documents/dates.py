@@ -16,7 +16,7 @@ What it decides:
 >>> import datetime as dt
 >>> mentions = date_phrases_in("It will leave by the end of the year.", dt.date(2023, 9, 24))
 >>> mentions[0].date, mentions[0].precision, mentions[0].deadline
-(datetime.date(2023, 12, 31), 'year', True)
+(datetime.date(2023, 12, 31), 'day', True)
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ withdraw, leave, quit, pull out, draw down, hand over, cut short …), which fra
 a trigger is negated or hypothetical (dropped), and the date and place attached to each draft.
 
 >>> [rule for rule, kind, form, _ in TRIGGERS][:3]
-['withdrawal.verb', 'withdrawal.noun', 'withdrawal.end']
+['withdrawal.verb', 'withdrawal.handover', 'withdrawal.noun']
 """
 from __future__ import annotations
 
@@ -37,10 +37,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("withdraw", "withdraws", "withdrew", "withdrawn", "withdrawing", "leave", "leaves", "leaving",
                 "left", "quit", "quits", "quitting", "depart", "departs", "departed", "departing", "exit",
                 "exits", "exited", "exiting", "recall", "recalls", "recalled", "recalling")],
-        [_words(*_PULL), {"IS_ALPHA": True, "OP": "{,3}"}, {"LOWER": "out"}],
+        [_words(*_PULL), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "out"}],
         [_words("draw", "draws", "drew", "drawing", "drawn"), {"LOWER": "down"}],
-        [_words("call", "calls", "called", "calling"), {"IS_ALPHA": True, "OP": "{,3}"}, {"LOWER": "back"}],
-        [_words("bring", "brings", "brought", "bringing"), {"IS_ALPHA": True, "OP": "{,4}"}, {"LOWER": "home"}],
+        [_words("call", "calls", "called", "calling"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "back"}],
+        [_words("bring", "brings", "brought", "bringing"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "home"}],
         [_words("cut", "cuts", "cutting"), {"LOWER": "short"}],
     ]),
     ("withdrawal.handover", "withdrawal", "verb", [
@@ -59,11 +59,15 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ]),
     ("withdrawal.expulsion", "withdrawal", "expel", [
         [_words("expel", "expels", "expelled", "expelling", "expulsion")],
+        [{"LEMMA": {"IN": ["remove", "evict", "oust"]}, "POS": "VERB"}, {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": {"IN": ["troops", "forces",
+                                                                                          "soldiers"]}}],
         [_words("kicked", "kick", "kicks", "threw", "throw", "thrown"), {"LOWER": "out"}],
     ]),
     ("withdrawal.order", "withdrawal", "expel", [
         [_words("ordered", "orders", "order", "asked", "asks", "told", "tells", "demanded", "demands", "gave",
                 "give", "gives"), {"OP": "{,10}"}, _words(*_LEAVE)],
+        [_words("ordered", "orders", "order", "wanted", "want", "wants"), {"IS_PUNCT": False, "OP": "{1,4}"},
+         {"LOWER": "out"}, {"LOWER": "of"}],
     ]),
     ("suspension.verb", "suspension", "verb", [
         [_words("halt", "halts", "halted", "halting", "suspend", "suspends", "suspended", "suspending", "pause",
@@ -128,7 +132,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
                                         {"LOWER": "since"}]]),
     ("spread", "spread", "verb", [
-        [_words("spilled", "spill", "spills", "spilling", "spilt"), {"LOWER": "over"}],
+        [_words("spilled", "spill", "spills", "spilling", "spilt"), {"LOWER": {"IN": ["over", "into", "across"]}}],
         [_words("spillover")],
         [_words("spill"), {"ORTH": "-"}, {"LOWER": "over"}],
         [_words("spread", "spreads", "spreading", "expanded", "expand", "expands", "expanding", "extended",

@@ -1,4 +1,4 @@
-"""Documents: a news text exactly as published, and its metadata (title, source, publication date, language).
+r"""Documents: a news text exactly as published, and its metadata (title, source, publication date, language).
 
 Layout
 ------
