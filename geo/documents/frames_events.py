@@ -99,6 +99,10 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
         draft.inferred.append("actor:coreference")
     if not partners:
         return []
+    subject_side = mentions_at(info, left_of(domain, start)[:8], lambda m: m.label == "ARMED")
+    if subject_side or any(doc[k].lower_ in ("group", "groups", "militants", "jihadists") for k in
+                           left_of(domain, start)[:3]):
+        return []  # "Al-Mourabitoun, a group allied with AQIM": armed groups among themselves
     partner = partners[0]
     draft.actor, draft.actor_code = partner.name, None
     if "actor:coreference" not in draft.inferred:

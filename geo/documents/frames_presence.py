@@ -221,8 +221,13 @@ def _crowd_demand(doc, info, start) -> bool:
                                for m in info.mentions) and subject[0].lower_ not in FORCE_NOUNS:
             head = subject[0]
             if head.lower_ in ("thousands", "hundreds", "dozens", "some", "many"):
-                head = next((t for t in head.subtree if t.dep_ == "pobj"), head)
-                return head.lower_ in CROWD_NOUNS and head.lower_ not in ("thousands", "hundreds", "some")
+                inner = next((t for t in head.subtree if t.dep_ == "pobj"), None)
+                if inner is not None:
+                    return inner.lower_ in CROWD_NOUNS and inner.lower_ not in ("thousands", "hundreds", "some")
+                if tok.head is tok:
+                    return False
+                tok = tok.head  # "some calling for France to leave": whose "some", the clause above says
+                continue
             return head.lower_ in CROWD_NOUNS
         if tok.head is tok:
             break

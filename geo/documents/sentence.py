@@ -161,7 +161,8 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
         nxt = doc[tok.i + 1] if tok.i + 1 < sent.end else None
         low = tok.lower_
         if low in CLAUSE_WORDS:
-            if nxt is None or nxt.is_punct or tok.i in date_starts or nxt.i in date_starts or nxt.like_num:
+            year = nxt is not None and nxt.like_num and len(nxt.text) == 4 and nxt.text[:2] in ("19", "20")
+            if nxt is None or nxt.is_punct or tok.i in date_starts or nxt.i in date_starts or year:
                 continue
             if low == "until" and nxt.lower_ == "further":
                 continue
