@@ -149,6 +149,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("displacement", "displacement", "verb", [
         [_words("displaced", "displacement", "fled", "fleeing", "flee", "flees", "uprooted", "refugees", "idps")],
         [_words("forced"), {"LOWER": "from"}, {"LOWER": "their"}, {"LOWER": "homes"}],
+        [{"LEMMA": {"IN": ["force", "drive", "chase"]}}, {"IS_PUNCT": False, "OP": "{1,6}"}, {"LOWER": "from"},
+         {"LOWER": {"IN": ["their", "his", "her"]}}, {"LOWER": {"IN": ["homes", "home", "villages"]}}],
     ]),
     ("epicentre", "epicentre", "verb", [[_words("epicentre", "epicenter", "épicentre", "hotbed")]]),
 )

@@ -20,9 +20,11 @@ from geo.documents.sentence import Mention, coordinated_places, left_of, list_of
 from geo.names import country_names
 
 # ------------------------------------------------------------------------------------------------ other kinds
-def _nearest_state(info, domain, start, end) -> Mention | None:
-    """The nearest country, demonym, capital or town left of the trigger in its domain, else right of it."""
-    ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role != "modifier"  # noqa: E731
+def _nearest_state(info, domain, start, end, forces: bool = True) -> Mention | None:
+    """The nearest country, demonym, capital or town left of the trigger in its domain, else right of it
+    (without ``forces``, no nationality adjective of a force: "would not allow French troops" is not France)."""
+    ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role != "modifier" and (  # noqa
+        forces or not (m.label == "DEMONYM" and m.role == "force"))
     left = mentions_at(info, left_of(domain, start), ok)
     if left:
         return left[0]
@@ -35,7 +37,7 @@ def coup_frame(doc, info, draft, form, domain, earlier):
     window = [doc[k].lower_ for k in domain if start - 2 <= k <= end + 1]
     if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted") for w in window):
         return []
-    country = _nearest_state(info, domain, start, end)
+    country = _nearest_state(info, domain, start, end, forces=False)
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
