@@ -39,7 +39,8 @@ bases          deployments and withdrawals: the garrison towns named with the fa
 adm1_code      the admin-1 unit of ``place`` or of the single base, or null (filled by the geography layer)
 outcome        true for kinds the model is judged on (epicentre, spread, casualties, displacement): never
                drivers (:data:`OUTCOME_KINDS`)
-inferred       which fields a document-level rule filled, as ``field:how`` (see :mod:`geo.documents.document`)
+inferred       which fields a document-level rule filled, as ``field:how`` (see :mod:`geo.documents.document`);
+               ``date:ambiguous`` flags a date whose year was placed without a verb or anchor to go by
 document       document id, or "manual"
 sentence       the source sentence (exact text), ``sentence_index`` its 0-based number in the document,
                ``sentence_span`` its [start, end] character offsets

@@ -233,6 +233,8 @@ def _attach_date(doc, info, draft, domain) -> None:
                     draft.now = False
                 if nearest.kind in ("point", "range"):
                     draft.tokens.append((nearest.tok_start, nearest.tok_end))
+    if draft.date is not None and draft.date.ambiguous and "date:ambiguous" not in draft.inferred:
+        draft.inferred.append("date:ambiguous")  # a month or day placed in a year without a verb or anchor to go by
     clause = info.clauses[draft.clause]
     if draft.date is None:  # "…, when Katiba Macina began attacks": a when-clause shares its main clause's date
         for k in (draft.clause - 1, draft.clause + 1):
