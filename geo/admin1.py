@@ -146,7 +146,7 @@ def admin1_attributes_layer(facts: list, units: gpd.GeoDataFrame | None = None,
     Columns: ``adm0_a3``, ``adm1_code``, ``name``, ``region``, ``facts`` (number of facts about the unit, by its
     ``adm1_code`` or place phrase; see :func:`fact_units`), ``kinds`` (their kinds, ``|``-separated, sorted),
     ``onset_year`` (earliest documented onset there, NaN if none) and geometry. Facts about a whole country are
-    in the country layer (``geo.attributes.write_attributes_gpkg``), not here.
+    in the country layer (``geo.documents.attributes.write_attributes_gpkg``), not here.
 
     Examples
     --------
@@ -182,7 +182,8 @@ def write_admin1_layer(path: str | os.PathLike, facts: list, units: gpd.GeoDataF
                        codes: tuple[str, ...] | list[str] | None = None) -> Path:
     """Add (or replace) layer ``admin1`` of :func:`admin1_attributes_layer` in the GeoPackage ``path``, atomically.
 
-    Meant for the attributes GeoPackage: call it after ``geo.attributes.write_attributes_gpkg(path, facts)``; the
+    Meant for the attributes GeoPackage: call it after
+    ``geo.documents.attributes.write_attributes_gpkg(path, facts)``; the
     file's other layers are kept. ``path`` may also be a new file.
     """
     import shutil
