@@ -11,7 +11,7 @@ import pytest
 from geo.errors import SpilloverError
 from sim import Scenario
 from sim.cli import main
-from sim.sensitivity import analyze, analyze_path, default_metrics, point_values
+from sim.sweep.sensitivity import analyze, analyze_path, default_metrics, point_values
 from sim.sweep import Metrics, SweepConfig, ishigami_indices, parse_param
 
 PI = repr(math.pi)
