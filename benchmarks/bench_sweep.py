@@ -1,19 +1,24 @@
-"""Benchmark: runs per minute of a 10 km sweep, as single runs, as ensemble batches and on the local process pool.
+"""Benchmark: runs per minute of sweep and calibration batches against the kernel-only rate, in one process.
 
-The same LHS design (``--runs`` parameter sets of the withdrawal scenario over a ``--years`` horizon from 2020, so
-that the 2022 withdrawals fall inside) is run five ways, all in this script, on the same machine:
+The same Latin-hypercube members (``--runs`` parameter sets of the withdrawal scenario over ``--years`` from
+2020, so that the 2022 withdrawals fall inside) are integrated several ways, interleaved over ``--repeats``
+rounds (medians reported):
 
-a. ``runner.run`` in a plain loop: one run at a time, with its files (NetCDF, CSVs), what a shell loop over
-   ``spillover run`` would do minus the interpreter start-up;
-b. a plain loop of single runs without files (``sim.sweep`` with ``--batch 1`` in this process);
-c. ensemble batches in this process (``--batch`` 8 and 16, ``--workers 0``; numba uses every core);
-d. the local process pool (``--workers 2``, one numba thread each), with single runs (``--batch 1``) and with
-   ensembles of 8: the sweep command's default.
+k. kernel only: the members' forcings built beforehand (not timed), then ``sim.model.integrate`` in batches of
+   ``--batch`` with a no-op snapshot callback: the same member count, steps and kernel calls as the batch engine,
+   nothing else. This is the ceiling.
+e. the batch engine with the sweep's metrics (``run_ensemble`` + ``CountryMetrics``): scenarios, forcings,
+   ensemble integration, per-country crossing days and horizon metrics on the fly.
+c. a calibration batch (``run_ensemble`` + ``UnitYearSums``): per-unit (admin-1 where the grid has them, else
+   country), per-year sums of risk and of risk × exposure (population where the grid has it, else 1 per cell).
+s. ``run_sweep`` in this process (``--workers 0``): the engine plus the results store (Parquet parts, resume).
+p. ``run_sweep`` on the local process pool (``--workers``, cores split between them), pool start-up included.
+r. (``--runner``) ``sim.runner.run`` in a plain loop, one run at a time with its files.
 
-Every mode computes the same parameter sets; modes b–d use the sweep code path (metrics, store, parquet) and must
-give identical metrics, which the script checks. The kernel is loaded from numba's cache before timing starts.
+Target (issue 12): the calibration batch at ≥ 70 % of the kernel-only rate. Modes s and p must give identical
+metrics (checked). The kernels are loaded from numba's cache and a warm-up run is made before any timing.
 
-    python benchmarks/bench_sweep.py                 # 10 km, 16 runs, 3 years
+    python benchmarks/bench_sweep.py                 # 10 km, 16 runs, 3 years, 3 rounds
     python benchmarks/bench_sweep.py --cell-km 50    # a quick smoke test
 """
 from __future__ import annotations
@@ -23,10 +28,12 @@ import datetime as dt
 import os
 import platform
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,25 +59,63 @@ def config(cell_km: float, years: int, runs: int):
                        metrics=Metrics(horizons=default_horizons(s)))
 
 
+def calibration_accumulator(base, grid):
+    """Admin-1 units and population where the grid has them (the geography issue), else countries and 1."""
+    from sim.sweep import UnitYearSums
+
+    admin1 = getattr(grid, "admin1_id", None)
+    units = (np.asarray(admin1, dtype=np.int64) - 1) if admin1 is not None else grid.country_id.astype(np.int64) - 1
+    exposure = getattr(grid, "population", None)
+    years = range(base.scenario.start.year, base.scenario.end.year)
+    label = ("admin-1" if admin1 is not None else "country") + (" × population" if exposure is not None else "")
+    return UnitYearSums(units, exposure, years), label
+
+
+def mode_kernel(base, members, grid, inputs, batch: int) -> float:
+    from sim.forcing import build_forcing
+    from sim.model import integrate
+
+    info = base.scenario
+    forcings = [build_forcing(m.scenario(base), grid, inputs) for m in members]
+    t0 = time.perf_counter()
+    for i in range(0, len(forcings), batch):
+        integrate(forcings[i:i + batch], grid, info.start, base.days, info.output_every_days,
+                  lambda *args: None, dtype=base.output.dtype, dt_days=base.numerics.dt_days)
+    return time.perf_counter() - t0
+
+
+def mode_engine(base, members, accumulator, inputs, batch: int) -> float:
+    from sim.sweep import run_ensemble
+
+    t0 = time.perf_counter()
+    result = run_ensemble(base, members, accumulator, inputs=inputs, batch=batch)
+    seconds = time.perf_counter() - t0
+    assert result.ok.all(), result.errors[~result.ok][:3]
+    return seconds
+
+
+def mode_sweep(cfg, work: Path, workers: int, batch: int) -> tuple[float, pd.DataFrame]:
+    from sim.sweep import run_sweep
+
+    out = Path(tempfile.mkdtemp(prefix=f"sweep-w{workers}-", dir=work))
+    t0 = time.perf_counter()
+    outcome = run_sweep(cfg, out, workers=workers, batch=batch, progress=False)
+    seconds = time.perf_counter() - t0
+    assert outcome.failed == 0, outcome.results[outcome.results.status != "ok"]["error"].tolist()
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds, outcome.results
+
+
 def mode_runner(cfg, work: Path) -> float:
     from sim.runner import run
     from sim.sweep import scenario_for
 
     t0 = time.perf_counter()
     for r in cfg.runs(cfg.design()):
-        run(scenario_for(cfg.scenario, r), work / r.run_id)
-    return time.perf_counter() - t0
-
-
-def mode_sweep(cfg, work: Path, workers: int, batch: int) -> tuple[float, pd.DataFrame]:
-    from sim.sweep import run_sweep
-
-    out = work / f"sweep-w{workers}-b{batch}"
-    t0 = time.perf_counter()
-    outcome = run_sweep(cfg, out, workers=workers, batch=batch, progress=False)
+        run(scenario_for(cfg.scenario, r), work / "runner" / r.run_id)
     seconds = time.perf_counter() - t0
-    assert outcome.failed == 0, outcome.results[outcome.results.status != "ok"]["error"].tolist()
-    return seconds, outcome.results
+    shutil.rmtree(work / "runner", ignore_errors=True)
+    return seconds
 
 
 def main() -> None:
@@ -78,18 +123,24 @@ def main() -> None:
     ap.add_argument("--cell-km", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=16)
     ap.add_argument("--years", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--skip-runner", action="store_true", help="skip mode a (the slowest)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--runner", action="store_true", help="also time a plain loop of runner.run (slow)")
     args = ap.parse_args()
 
     import numba
 
     from sim.forcing import scenario_grid
-    from sim.sweep import warm_worker
+    from sim.sweep import CountryMetrics, Member, read_inputs, warm_worker
 
     cfg = config(args.cell_km, args.years, args.runs)
-    grid = scenario_grid(cfg.scenario)
-    warm_worker(None, ("float32",))
+    base = cfg.scenario
+    grid = scenario_grid(base)
+    inputs = read_inputs(base)
+    members = [Member(r.params, r.seed) for r in cfg.runs(cfg.design())]
+    calibration, units = calibration_accumulator(base, grid)
+    warm_worker(None, (base.output.dtype,))
     load0 = os.getloadavg()
     print(f"# sweep benchmark {dt.datetime.now().isoformat(timespec='minutes')}")
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} logical CPUs, numba "
@@ -97,35 +148,46 @@ def main() -> None:
           f"{platform.python_version()}; load average at start {load0[0]:.2f}")
     print(f"grid: {args.cell_km:g} km, {grid.shape[0]} x {grid.shape[1]} cells ({int(grid.mask.sum()):,} modelled), "
           f"{len(grid.codes)} countries; {args.runs} runs (LHS over {len(PARAMS)} parameters) of {args.years} years "
-          f"({cfg.scenario.days} days)")
+          f"({base.days} days, a snapshot every {base.scenario.output_every_days} days), batches of {args.batch}; "
+          f"calibration units: {units}; {args.repeats} rounds, medians")
     work = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
-    rows = []
+    pool = f"p. run_sweep, process pool ({args.workers} workers × {max(1, (os.cpu_count() or 1) // args.workers)} thr)"
+    labels = {"k": "k. kernel only (integrate, no-op callback)", "e": "e. batch engine, sweep metrics",
+              "c": "c. calibration batch (UnitYearSums)", "s": "s. run_sweep in this process (engine + store)",
+              "p": pool, "r": "r. runner.run loop (files)"}
+    times: dict[str, list[float]] = {k: [] for k in labels}
     try:
-        # a warm-up run so that no mode pays for the grid, the documents or the first kernel call
-        mode_sweep(config(args.cell_km, 1, 1), work / "warm", 0, 1)
-        if not args.skip_runner:
-            rows.append(("a. runner.run loop (files)", 1, 1, mode_runner(cfg, work / "runner")))
+        mode_engine(base.replace(**{"scenario.end": "2020-02-01"}), members[:2], CountryMetrics(cfg.metrics),
+                    inputs, args.batch)  # warm-up: grid, documents, first kernel calls
         reference = None
-        pool = f"d. process pool ({args.workers} workers × {max(1, (os.cpu_count() or 1) // args.workers)} thread)"
-        for label, workers, batch in (("b. single runs, no files", 0, 1), ("c. ensemble, one process", 0, 8),
-                                      ("c. ensemble, one process", 0, 16), (pool + ", single runs", args.workers, 1),
-                                      (pool + ", ensembles", args.workers, 8)):
-            seconds, results = mode_sweep(cfg, work, workers, batch)
-            metrics = results.drop(columns=["seconds"])
-            if reference is None:
-                reference = metrics
-            pd.testing.assert_frame_equal(metrics, reference)  # identical results whatever the batching
-            rows.append((label, workers, batch, seconds))
+        for _ in range(args.repeats):
+            times["k"].append(mode_kernel(base, members, grid, inputs, args.batch))
+            times["e"].append(mode_engine(base, members, CountryMetrics(cfg.metrics), inputs, args.batch))
+            times["c"].append(mode_engine(base, members, calibration, inputs, args.batch))
+            for key, workers in (("s", 0), ("p", args.workers)):
+                seconds, results = mode_sweep(cfg, work, workers, args.batch)
+                metrics = results.drop(columns=["seconds"])
+                if reference is None:
+                    reference = metrics
+                pd.testing.assert_frame_equal(metrics, reference)  # identical results whatever the execution
+                times[key].append(seconds)
+        if args.runner:
+            times["r"].append(mode_runner(cfg, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    base = rows[0][3]
+    kernel = statistics.median(times["k"])
     print()
-    print(f"| mode | workers | batch | seconds | runs/min | × {rows[0][0][:2].strip('. ')} |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, workers, batch, seconds in rows:
-        print(f"| {label} | {workers} | {batch} | {seconds:.1f} | {args.runs / seconds * 60:.1f} | "
-              f"{base / seconds:.2f} |")
-    print(f"\nload average at end {os.getloadavg()[0]:.2f}; metrics identical across modes b-d: yes")
+    print("| mode | seconds (median) | runs/min | × kernel-only rate |")
+    print("|---|---:|---:|---:|")
+    for key, label in labels.items():
+        if not times[key]:
+            continue
+        seconds = statistics.median(times[key])
+        print(f"| {label} | {seconds:.2f} | {args.runs / seconds * 60:.1f} | {kernel / seconds:.2f} |")
+    spread = {k: f"{min(v):.2f}–{max(v):.2f}" for k, v in times.items() if v}
+    print(f"\nper-round seconds (min–max): {spread}")
+    print(f"load average at end {os.getloadavg()[0]:.2f}; sweep metrics identical in this process and on the "
+          "pool: yes")
 
 
 if __name__ == "__main__":

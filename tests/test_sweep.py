@@ -226,14 +226,21 @@ def test_store_spec_and_refusal_of_a_different_sweep(reference, tmp_path):
 def test_store_folds_parts_and_keeps_one_row_per_run(reference, tmp_path):
     cfg, ref = reference
     store = ResultStore(tmp_path)
+    store.open(cfg.spec())
     rows = ref.results.head(3).to_dict("records")
     store.write_part(rows_frame(rows[:2], cfg))
     store.write_part(rows_frame(rows[1:], cfg))  # r000001 twice: a retried run
-    (store.parts / ".part-123.tmp.parquet").write_bytes(b"truncated")  # a write killed half-way
+    killed = store.parts / ".part-00000000000000000001-000001-r000000.ab1_cd34.parquet"  # a write killed half-way
+    killed.write_bytes(b"truncated")
+    theirs = [tmp_path / ".results.my-notes.parquet", store.parts / ".part-mine.parquet", tmp_path / "notes.txt"]
+    for path in theirs:
+        path.write_bytes(b"the user's")
     store.clean_temporaries()
+    assert not killed.exists()
+    assert all(p.read_bytes() == b"the user's" for p in theirs)  # never a file the store did not write
     frame = store.consolidate()
     assert list(frame["run_id"]) == ["r000000", "r000001", "r000002"]
-    assert not list(store.parts.glob("*.parquet"))
+    assert not list(store.parts.glob("part-*.parquet"))
     assert len(pd.read_parquet(tmp_path / RESULTS_FILE)) == 3
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -16,7 +18,9 @@ from sim.scenario import Scenario
 from sim.sweep.metrics import Metrics
 from sim.sweep.ishigami import ISHIGAMI_PARAMETERS
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
+#: The largest seed (seeds are stored as int64).
+MAX_SEED = 2**63 - 1
 METHODS = ("grid", "lhs", "sobol", "morris")
 MODELS = ("spillover", "ishigami")
 #: Scenario keys that are not sweep parameters (each run gets its own seed).
@@ -169,6 +173,11 @@ class SweepConfig:
             raise SpilloverError(f"--method grid: {self.n}^{len(self.params)} points is too many; use lhs or sobol")
         if self.method == "morris" and self.levels < 2:
             raise SpilloverError(f"--levels {self.levels}: Morris needs at least 2 levels")
+        last = self.seed + self.point_count() * self.replicates - 1
+        if last > MAX_SEED:
+            raise SpilloverError(f"--seed {self.seed}: run seeds go up to seed + runs − 1 = {last}, above the largest "
+                                 f"seed 2**63 − 1 = {MAX_SEED}; give a seed ≤ "
+                                 f"{max(0, MAX_SEED - self.point_count() * self.replicates + 1)}")
         if self.model == "spillover":
             codes = set(self.scenario.grid.countries)
             missing = [c for c in self.metrics.countries if c not in codes]
@@ -181,6 +190,12 @@ class SweepConfig:
         """SALib's problem dict."""
         return {"num_vars": len(self.params), "names": [p.name for p in self.params],
                 "bounds": [[p.lo, p.hi] for p in self.params]}
+
+    def point_count(self) -> int:
+        """Design points, without building the design."""
+        d = len(self.params)
+        return {"grid": self.n ** d, "lhs": self.n, "morris": self.n * (d + 1),
+                "sobol": self.n * ((2 * d + 2) if self.second_order else (d + 2))}[self.method]
 
     def sampler(self) -> str:
         """The call that makes the design (recorded in sweep.json)."""
@@ -224,9 +239,13 @@ class SweepConfig:
         return RUN_COLUMNS + [p.name for p in self.params] + STATUS_COLUMNS + self.metrics.columns(self.model)
 
     # --------------------------------------------------------------------------------------------- spec
-    def spec(self, design: np.ndarray | None = None) -> dict:
+    def spec(self, design: np.ndarray | None = None, inputs: dict | None = None) -> dict:
+        """What ``sweep.json`` records: everything that determines the results (:data:`SPEC_KEYS`, ``inputs``: the
+        content hashes of :func:`sim.sweep.inputs.input_fingerprints`), the design, versions and a ``sweep_id``."""
         design = self.design() if design is None else design
-        return {
+        spec = {
+            "tool": "sahel-spillover",
+            "kind": "sweep",
             "spec_version": SPEC_VERSION,
             "model": self.model,
             "scenario_file": self.scenario_file,
@@ -250,9 +269,23 @@ class SweepConfig:
             "versions": {"sahel-spillover": _version("sahel-spillover"), "SALib": _version("SALib"),
                          "numpy": _version("numpy"), "numba": _version("numba")},
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "inputs": inputs or {},
         }
+        spec["sweep_id"] = sweep_id(spec)
+        return spec
 
 
 #: Keys of sweep.json that must match for a resume (the rest is informative).
 SPEC_KEYS = ("spec_version", "model", "scenario", "params", "method", "n", "seed", "replicates", "second_order",
-             "levels", "metrics")
+             "levels", "metrics", "inputs")
+
+
+def canonical(value):
+    """``value`` as plain JSON data (tuples as lists, keys sorted): what two specs are compared on."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def sweep_id(spec: dict) -> str:
+    """A short hash of what determines a sweep's results (:data:`SPEC_KEYS`), written into every results file."""
+    data = json.dumps({k: canonical(spec.get(k)) for k in SPEC_KEYS}, sort_keys=True).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
