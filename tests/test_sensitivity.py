@@ -56,10 +56,14 @@ def test_sobol_indices_of_the_ishigami_function_through_the_sweep(scenario_file,
     np.testing.assert_allclose(table["ST"].to_numpy(), exact["ST"], atol=0.05)
     assert ((table["S1_conf"] > 0) & (table["S1_conf"] < 0.15) & (table["ST_conf"] < 0.15)).all()
     capsys.readouterr()
-    assert main(["sensitivity", str(out / "results.parquet"), "--out", str(tmp_path / "fig.png")]) == 0
+    figs = tmp_path / "figs"
+    assert main(["sensitivity", str(out / "results.parquet"), "--out", str(figs / "fig.png")]) == 0
     text = capsys.readouterr().out
     assert "Sobol' indices (1024 base samples" in text and "x3" in text
-    assert (tmp_path / "fig.png").stat().st_size > 10_000
+    assert (figs / "fig.png").stat().st_size > 10_000
+    saved = pd.read_csv(figs / "indices.csv")  # the numbers, beside the figure
+    np.testing.assert_allclose(saved["S1"], table["S1"].to_numpy(), rtol=1e-12)
+    assert saved["runs"].tolist() == [5120] * 3 and saved["description"][0] == "Ishigami function y"
 
 
 def test_morris_on_the_ishigami_function(scenario_file, tmp_path):

@@ -249,16 +249,26 @@ def check_scheduler_address(address: str) -> str:
     return text
 
 
+def require_dask() -> None:
+    """A one-line error naming the install command if ``dask.distributed`` is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise SpilloverError("--scheduler needs dask.distributed, which is not installed: "
+                             "pip install 'sahel-spillover[dask]'")
+
+
 class DaskPool:
     """The workers of a running ``dask.distributed`` scheduler at ``address`` (see the module docstring)."""
 
     def __init__(self, address: str, dtypes: Sequence[str] = ("float32",), log: Callable[[str], None] | None = None,
                  worker_timeout: float = 60.0, connect_timeout: float = 30.0, security: Any = None):
         address = check_scheduler_address(address)
+        require_dask()
         try:
             from distributed import Client
-        except ImportError:
-            raise SpilloverError("--scheduler needs dask.distributed, which is not installed: "
+        except ImportError as exc:
+            raise SpilloverError(f"--scheduler needs dask.distributed, which does not import ({exc}): "
                                  "pip install 'sahel-spillover[dask]'") from None
         self.address, self.worker_timeout = address, float(worker_timeout)
         self.log = log or (lambda msg: None)

@@ -28,7 +28,7 @@ from sim.sweep.batch import (EnsembleBatch, Member, balanced_batch, batch_key, e
                              read_inputs)
 from sim.sweep.design import RunSpec, SweepConfig
 from sim.sweep.metrics import CountryMetrics, Metrics
-from sim.sweep.store import ResultStore, column_dtypes, rows_frame
+from sim.sweep.store import SWEEP_FILE, ResultStore, column_dtypes, rows_frame
 
 #: Seconds between foldings of parts/ into results.parquet while a sweep runs.
 CONSOLIDATE_EVERY_S = 10.0
@@ -148,11 +148,15 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, *, workers: int = 2, 
         raise SpilloverError(f"--workers {workers}: must be ≥ 0 (0 = in this process)")
     if batch < 1:
         raise SpilloverError(f"--batch {batch}: must be ≥ 1")
+    from sim.outdir import output_folder
+    from sim.progress import Progress
+
     store = ResultStore(out)
     t_start = time.perf_counter()
-    store.check_folder()
+    if store.spec_path.is_file():
+        store.read_spec()  # an unreadable sweep.json: say so before anything else
     spec = config.spec(inputs=sweep_inputs(config))
-    with store.lock():
+    with output_folder(store.out, manifest=SWEEP_FILE, kind="sweep", mode="resume"):
         stored = store.open(spec)
         store.clean_temporaries()
         design = np.asarray(stored["design"], dtype=float).reshape(-1, len(config.params))
@@ -167,7 +171,7 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, *, workers: int = 2, 
         if finished:
             log(f"resuming {store.out}: {len(finished)} of {len(runs)} runs stored, {len(todo)} to run")
         inputs = read_inputs(config.scenario) if config.model == "spillover" and todo else None
-        bar = _Bar(len(todo), len(runs), progress)
+        bar = Progress(len(todo), "sweep", unit="runs", enabled=progress and bool(todo))
         if not todo:
             return SweepOutcome(store.out, done, stored, 0, len(finished), time.perf_counter() - t_start)
         owned = executor is None
@@ -194,7 +198,7 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, *, workers: int = 2, 
                             rows = result
                         store.write_part(rows_frame(rows, config))
                         stored_batches += 1
-                        bar.advance(len(rows), sum(r["status"] != "ok" for r in rows))
+                        bar.advance(len(rows))
                         if time.monotonic() - last_fold > CONSOLIDATE_EVERY_S:
                             store.consolidate(columns, dtypes)
                             last_fold = time.monotonic()
@@ -208,41 +212,3 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, *, workers: int = 2, 
                 store.parts.rmdir()  # only if empty
     return SweepOutcome(out=store.out, results=results, spec=stored, ran=bar.done, skipped=len(finished),
                         seconds=time.perf_counter() - t_start)
-
-
-class _Bar:
-    """A rich progress bar over runs with runs/min and time left (or nothing when ``enabled`` is false)."""
-
-    def __init__(self, todo: int, total: int, enabled: bool):
-        self.todo, self.total, self.enabled = todo, total, enabled
-        self.done = 0
-        self.failed = 0
-        self.t0 = time.perf_counter()
-        self._progress = None
-
-    def __enter__(self):
-        if self.enabled and self.todo:
-            from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
-
-            self._progress = Progress(
-                TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[failed]}"), TimeElapsedColumn(),
-                TextColumn("left"), TimeRemainingColumn(), console=Console(stderr=True), speed_estimate_period=600)
-            self._task = self._progress.add_task("sweep", total=self.todo, rate="", failed="")
-            self._progress.start()
-        return self
-
-    def advance(self, n: int, failed: int) -> None:
-        self.done += n
-        self.failed += failed
-        if self._progress is not None:
-            minutes = (time.perf_counter() - self.t0) / 60
-            self._progress.update(self._task, advance=n, rate=f"{self.done / max(minutes, 1e-9):,.1f}/min",
-                                  failed=f"[red]{self.failed} failed[/]" if self.failed else "")
-
-    def __exit__(self, *exc):
-        if self._progress is not None:
-            self._progress.stop()
-        return False

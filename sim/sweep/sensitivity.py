@@ -22,8 +22,9 @@ Missing values are handled explicitly, never passed to SALib:
 from __future__ import annotations
 
 import os
+import textwrap
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -31,9 +32,11 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import SpilloverError
-from sim.sweep import load_sweep
+from sim.sweep.store import load_sweep
 
 SOBOL_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf"]
+#: Most bootstrap resamples accepted (the analysis time grows linearly with them).
+MAX_RESAMPLES = 100_000
 MORRIS_COLUMNS = ["mu_star", "mu_star_conf", "sigma", "mu"]
 
 
@@ -46,6 +49,8 @@ class Sensitivity:
     notes: tuple[str, ...]
     spec: dict
     conf_level: float = 0.95
+    runs: dict = field(default_factory=dict)  # metric -> successful runs the indices use
+    censored: dict = field(default_factory=dict)  # metric -> runs counted as censored (never crossed)
 
     @property
     def metrics(self) -> list[str]:
@@ -71,7 +76,9 @@ def point_values(spec: dict, frame: pd.DataFrame, metric: str) -> tuple[np.ndarr
     censored = 0
     if metric.startswith("cross_days_"):
         missing = values.isna()
-        censored = int(missing.sum())
+        flag = "crossed_" + metric[len("cross_days_"):]
+        never = ~ok[flag].astype("boolean").fillna(False) if flag in ok.columns else missing  # --censor stores them
+        censored = int(never.sum())
         values = values.where(~missing, ok["days"].astype("float64") + 1)
     means = values.groupby(ok["point"]).mean()
     return means.reindex(range(int(spec["points"]))).to_numpy(dtype=float), censored
@@ -103,13 +110,19 @@ def analyze(spec: dict, frame: pd.DataFrame, metrics: Sequence[str] | None = Non
                              f"one used {method!r}")
     if not 0 < conf_level < 1:
         raise SpilloverError(f"--conf {conf_level}: give a level in (0, 1), e.g. 0.95")
+    if not 1 <= num_resamples <= MAX_RESAMPLES:
+        raise SpilloverError(f"--resamples {num_resamples}: give a number of bootstrap resamples in "
+                             f"[1, {MAX_RESAMPLES:,}], e.g. 1000")
     _check_points(spec, frame)
     problem = {"num_vars": int(spec["problem"]["num_vars"]), "names": list(spec["problem"]["names"]),
                "bounds": [list(b) for b in spec["problem"]["bounds"]]}
     metrics = list(metrics) if metrics else default_metrics(spec)
     rows, notes = [], []
+    used, censoring = {}, {}
+    ok_runs = int((frame["status"] == "ok").sum())
     for metric in metrics:
         y, censored = point_values(spec, frame, metric)
+        used[metric], censoring[metric] = ok_runs, censored
         if censored:
             notes.append(f"{metric}: {censored} run(s) never crossed; counted as run length + 1 day (censored)")
         if np.isnan(y).any():
@@ -137,7 +150,7 @@ def analyze(spec: dict, frame: pd.DataFrame, metrics: Sequence[str] | None = Non
         for i, name in enumerate(problem["names"]):
             rows.append({"metric": metric, "parameter": name, **{c: float(np.asarray(res[c])[i]) for c in cols}})
     columns = ["metric", "parameter"] + (SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS)
-    return Sensitivity(method, pd.DataFrame(rows, columns=columns), tuple(notes), spec, conf_level)
+    return Sensitivity(method, pd.DataFrame(rows, columns=columns), tuple(notes), spec, conf_level, used, censoring)
 
 
 def analyze_path(path: str | os.PathLike, metrics: Sequence[str] | None = None, **kwargs) -> Sensitivity:
@@ -147,47 +160,79 @@ def analyze_path(path: str | os.PathLike, metrics: Sequence[str] | None = None, 
 
 
 # ------------------------------------------------------------------------------------------------ output
-def print_table(result: Sensitivity, console=None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def describe_metric(metric: str, spec: dict) -> str:
+    """A metric column in words, e.g. ``cross_days_BFA`` → "days until 10% of Burkina Faso has risk ≥ 0.5".
 
-    console = console or Console()
+    Examples
+    --------
+    >>> spec = {"scenario": {"output": {"threshold": 0.5, "crossing_area_fraction": 0.1},
+    ...                      "scenario": {"end": "2026-01-01"}}, "model": "spillover"}
+    >>> describe_metric("mean_risk_NER_2025-01-01", spec)
+    'mean risk in Niger on 2025-01-01'
+    """
+    if spec.get("model") == "ishigami" and metric == "y":
+        return "Ishigami function y"
+    output = (spec.get("scenario") or {}).get("output", {})
+    threshold, fraction = output.get("threshold", 0.5), output.get("crossing_area_fraction", 0.1)
+    end = (spec.get("scenario") or {}).get("scenario", {}).get("end", "")
+    for prefix, words in (("cross_days_", None), ("mean_risk_", "mean risk in {c}"),
+                          ("area_at_risk_km2_", "area of {c} at risk ≥ {t:g} (km²)")):
+        if not metric.startswith(prefix):
+            continue
+        rest = metric[len(prefix):]
+        code, _, horizon = rest.partition("_")
+        country = _country_name(code)
+        if words is None:
+            return f"days until {fraction:.0%} of {country} has risk ≥ {threshold:g}"
+        when = f"at the end ({end})" if horizon == "end" else f"on {horizon}"
+        return f"{words.format(c=country, t=threshold)} {when}"
+    return metric
+
+
+def _country_name(code: str) -> str:
+    try:
+        from geo.shapes import load_country_names
+
+        names = load_country_names()
+        row = names[names["ADM0_A3"] == code]
+        return str(row["NAME"].iloc[0]) if len(row) else code
+    except Exception:  # names are a nicety: the code will do
+        return code
+
+
+def table_title(result: Sensitivity) -> str:
+    """What the indices table shows, with the design size."""
     spec = result.spec
     if result.method == "sobol":
-        title = (f"Sobol' indices ({spec['n']} base samples, {spec['points']} points × {spec['replicates']} "
-                 f"replicate(s)); ± = confidence half-width")
-        heads = ["S1", "± S1", "ST", "± ST"]
-        cols = SOBOL_COLUMNS
-    else:
-        title = (f"Morris elementary effects ({spec['n']} trajectories, {spec['levels']} levels, "
-                 f"{spec['replicates']} replicate(s)); ± = confidence half-width of μ*")
-        heads = ["μ*", "± μ*", "σ", "μ"]
-        cols = MORRIS_COLUMNS
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric", no_wrap=True)
-    table.add_column("parameter", no_wrap=True)
-    for h in heads:
-        table.add_column(h, justify="right")
-    previous = None
-    for row in result.table.itertuples(index=False):
-        if previous is not None and row.metric != previous:
-            table.add_section()
-        table.add_row(row.metric if row.metric != previous else "", row.parameter,
-                      *(_num(getattr(row, c)) for c in cols))
-        previous = row.metric
-    console.print(table)
-    for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
+        return (f"Sobol' indices ({spec['n']} base samples, {spec['points']} points × {spec['replicates']} "
+                f"replicate(s)); *_conf = {result.conf_level:.0%} confidence half-width")
+    return (f"Morris elementary effects ({spec['n']} trajectories, {spec['levels']} levels, {spec['replicates']} "
+            f"replicate(s)); mu_star_conf = {result.conf_level:.0%} confidence half-width of mu_star")
 
 
-def _num(x: float) -> str:
-    if not np.isfinite(x):
-        return "nan"
-    return f"{x:.3f}" if abs(x) < 1000 else f"{x:,.0f}"
+def indices_frame(result: Sensitivity) -> pd.DataFrame:
+    """The indices with each metric in words, its runs and censored runs: what ``indices.csv`` holds."""
+    frame = result.table.copy()
+    frame.insert(1, "description", [describe_metric(m, result.spec) for m in frame["metric"]])
+    frame["runs"] = [result.runs.get(m) for m in frame["metric"]]
+    frame["censored_runs"] = [result.censored.get(m, 0) for m in frame["metric"]]
+    frame["conf_level"] = result.conf_level
+    return frame
+
+
+def _panel_title(result: Sensitivity, metric: str) -> str:
+    words = describe_metric(metric, result.spec)
+    n = result.runs.get(metric)
+    line = f"N = {n:,} runs" if n is not None else ""
+    censored = result.censored.get(metric, 0)
+    if censored:
+        line += f"; {censored:,} never crossed (censored at run length + 1 day)"
+    return textwrap.fill(words.replace("≥ ", "≥\u00a0"), 52) + ("\n" + line if line else "")
 
 
 def plot(result: Sensitivity, path: str | os.PathLike, formats: tuple[str, ...] = ("png",)) -> list[Path]:
-    """One panel per metric: horizontal bars per parameter (S1 and ST, or μ* and σ) with confidence error bars."""
+    """One panel per metric: horizontal bars per parameter (S1 and ST, or μ* and σ) with confidence error bars;
+    each panel titled with the metric in words, the number of runs and how many were censored."""
     import matplotlib.pyplot as plt
 
     from sim.plotting.style import apply_style, save_figure
@@ -199,14 +244,16 @@ def plot(result: Sensitivity, path: str | os.PathLike, formats: tuple[str, ...] 
     names = list(dict.fromkeys(result.table["parameter"]))
     ncols = min(3, len(metrics))
     nrows = -(-len(metrics) // ncols)
-    height = max(1.6, 0.35 * len(names) + 0.9)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 1.2, height * nrows), squeeze=False,
+    height = max(1.9, 0.35 * len(names) + 1.3)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.9 * ncols + 1.6, height * nrows + 0.6), squeeze=False,
                              sharey=True)
     if result.method == "sobol":
-        bars = [("S1", "S1_conf", "first order S1", "#1b4f9c"), ("ST", "ST_conf", "total ST", "#c0392b")]
-        xlabel = "Sobol' index"
+        bars = [("S1", "S1_conf", "first order S1 (the parameter alone)", "#1b4f9c"),
+                ("ST", "ST_conf", "total ST (with its interactions)", "#c0392b")]
+        xlabel = "Sobol' index (share of the metric's variance)"
     else:
-        bars = [("mu_star", "mu_star_conf", "μ* (mean |effect|)", "#1b4f9c"), ("sigma", None, "σ", "#c0392b")]
+        bars = [("mu_star", "mu_star_conf", "μ* (mean |elementary effect|)", "#1b4f9c"),
+                ("sigma", None, "σ (spread of the effects)", "#c0392b")]
         xlabel = "elementary effect (metric units)"
     y = np.arange(len(names))
     h = 0.38
@@ -217,18 +264,22 @@ def plot(result: Sensitivity, path: str | os.PathLike, formats: tuple[str, ...] 
             ax.barh(y + (j - 0.5) * h, sub[col].to_numpy(), height=h, xerr=err, color=colour, label=label,
                     error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
         ax.axvline(0, color="#333333", lw=0.6)
-        ax.set_title(metric, fontsize=8)
-        ax.set_xlabel(xlabel)
+        ax.set_title(_panel_title(result, metric), fontsize=8, loc="left")
+        ax.set_xlabel(xlabel, fontsize=8)
         ax.set_yticks(y, names)
-        ax.invert_yaxis()
+        ax.set_ylim(len(names) - 0.5, -0.5)  # first parameter on top (the axis is shared: never invert twice)
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
     spec = result.spec
     subject = ("the Ishigami test function" if spec.get("model") == "ishigami"
                else f"scenario {spec['scenario']['scenario']['name']!r}")
-    fig.suptitle(f"{'Sobol' if result.method == 'sobol' else 'Morris'} sensitivity of {subject} "
-                 f"({spec['runs']} runs); error bars: {result.conf_level:.0%} confidence intervals", fontsize=9)
-    fig.tight_layout()
+    design = (f"{spec['n']} base samples" if result.method == "sobol"
+              else f"{spec['n']} trajectories on {spec['levels']} levels")
+    name = "Sobol'" if result.method == "sobol" else "Morris"
+    fig.suptitle(f"{name} sensitivity of {subject}: "
+                 f"{spec['runs']:,} runs ({design}, {spec['replicates']} replicate(s) per point); "
+                 f"error bars: {result.conf_level:.0%} confidence intervals", fontsize=9)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=8)
     return save_figure(fig, path, formats)

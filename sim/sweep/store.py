@@ -13,10 +13,11 @@ Each finished batch is written atomically to ``parts/`` and the parts are folded
 (atomically, then deleted) every few seconds and at the end, so a kill at any moment loses at most the batches in
 flight and never leaves a truncated file.
 
-What the store refuses (one-line :class:`~geo.errors.SpilloverError`, nothing touched):
+:func:`sim.sweep.run.run_sweep` opens the folder with :func:`sim.outdir.output_folder` (``mode="resume"``): an
+exclusive lock for the whole sweep, and a folder that is neither new, nor empty, nor a sweep folder is refused,
+naming what is there (the store never writes into, or deletes from, a folder of someone else's files). What the
+store itself refuses (one-line :class:`~geo.errors.SpilloverError`, nothing touched):
 
-- a folder that is neither new, nor empty, nor a sweep folder (it names what is there): the store never writes
-  into, or deletes from, a folder of someone else's files;
 - a resume with any difference in what determines the results: options, resolved scenario, or the content of an
   input file (documents, overrides, shapes, initial state, the scenario file and what it extends), each
   difference named;
@@ -36,8 +37,6 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Iterator
-
 import numpy as np
 import pandas as pd
 
@@ -51,7 +50,6 @@ from sim.sweep.metrics import Metrics
 SWEEP_FILE = "sweep.json"
 RESULTS_FILE = "results.parquet"
 PARTS_DIR = "parts"
-LOCK_FILE = ".lock"
 #: Parquet metadata key holding the sweep id.
 ID_KEY = b"sahel_spillover.sweep_id"
 #: What must be in a readable sweep.json.
@@ -81,38 +79,6 @@ class ResultStore:
         self.spec_path = self.out / SWEEP_FILE
         self.spec: dict | None = None  # the stored spec, once opened or read
         self._seq = 0
-
-    # ------------------------------------------------------------------------------------------- the folder
-    def check_folder(self) -> None:
-        """Refuse a path that is a file, or a non-empty folder that is not a sweep folder (naming what is there)."""
-        if self.out.exists() and not self.out.is_dir():
-            raise SpilloverError(f"--out {self.out} is a file; give a folder for sweep.json and results.parquet")
-        if not self.out.is_dir() or self.spec_path.exists():
-            return
-        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in self.out.iterdir()
-                         if p.name != LOCK_FILE and not (p.name == PARTS_DIR and p.is_dir() and not any(p.iterdir())))
-        if entries:
-            shown = ", ".join(entries[:5]) + (f", … ({len(entries)} entries)" if len(entries) > 5 else "")
-            raise SpilloverError(f"--out {self.out} is not empty and is not a sweep folder (no {SWEEP_FILE}; it holds "
-                                 f"{shown}); nothing was changed: give a new or empty folder")
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Exclusive use of the folder (released by the OS if the process dies), after :meth:`check_folder`."""
-        import fcntl
-
-        self.check_folder()
-        self.out.mkdir(parents=True, exist_ok=True)
-        with open(self.out / LOCK_FILE, "a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise SpilloverError(f"{self.out} is in use by another sweep process; wait for it or use another "
-                                     "--out folder") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
 
     # --------------------------------------------------------------------------------------------- the spec
     def read_spec(self) -> dict | None:
