@@ -9,8 +9,8 @@ k. kernel only: the members' forcings built beforehand (not timed), then ``sim.m
    nothing else. This is the ceiling.
 e. the batch engine with the sweep's metrics (``run_ensemble`` + ``CountryMetrics``): scenarios, forcings,
    ensemble integration, per-country crossing days and horizon metrics on the fly.
-c. a calibration batch (``run_ensemble`` + ``UnitYearSums``): per-unit (admin-1 where the grid has them, else
-   country), per-year sums of risk and of risk × exposure (population where the grid has it, else 1 per cell).
+c. a calibration batch (``run_ensemble`` + ``UnitYearSums``): per admin-1 unit and year, sums of risk and of
+   risk × exposure (population where the grid has it, else 1 per cell).
 s. ``run_sweep`` in this process (``--workers 0``): the engine plus the results store (Parquet parts, resume).
 p. ``run_sweep`` on the local process pool (``--workers``, cores split between them), pool start-up included.
 r. (``--runner``) ``sim.runner.run`` in a plain loop, one run at a time with its files.
@@ -60,15 +60,21 @@ def config(cell_km: float, years: int, runs: int):
 
 
 def calibration_accumulator(base, grid):
-    """Admin-1 units and population where the grid has them (the geography issue), else countries and 1."""
+    """Per admin-1 unit (Natural Earth, rasterised on the grid by cell centre) and year; exposure: the grid's
+    population where it has one, else 1 per cell (the reduction does the same work either way)."""
+    import rasterio.features
+
+    from geo.admin1 import load_admin1
     from sim.sweep import UnitYearSums
 
-    admin1 = getattr(grid, "admin1_id", None)
-    units = (np.asarray(admin1, dtype=np.int64) - 1) if admin1 is not None else grid.country_id.astype(np.int64) - 1
+    units = load_admin1(codes=list(grid.codes)).to_crs(grid.crs)
+    ids = rasterio.features.rasterize(((g, i) for i, g in enumerate(units.geometry)), out_shape=grid.shape,
+                                      transform=grid.transform, fill=-1, dtype="int32").astype(np.int64)
+    ids[~grid.mask] = -1
     exposure = getattr(grid, "population", None)
     years = range(base.scenario.start.year, base.scenario.end.year)
-    label = ("admin-1" if admin1 is not None else "country") + (" × population" if exposure is not None else "")
-    return UnitYearSums(units, exposure, years), label
+    label = f"{len(units)} admin-1 units" + (" × population" if exposure is not None else "")
+    return UnitYearSums(ids, exposure, years, n_units=len(units)), label
 
 
 def mode_kernel(base, members, grid, inputs, batch: int) -> float:

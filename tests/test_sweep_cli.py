@@ -311,13 +311,19 @@ def test_seeds_near_the_largest_are_stored_exactly(tmp_path):
     assert (pd.read_parquet(tmp_path / "s" / "results.parquet")["seed"] > 0).all()
 
 
-def test_sensitivity_refuses_zero_resamples(scenario_file, tmp_path, capsys):
+def test_sensitivity_refuses_zero_resamples_and_prints_strict_json(scenario_file, tmp_path, capsys):
     out = tmp_path / "s"
     assert main(["sweep", str(scenario_file), *PARAMS, "--method", "sobol", "--n", "4", "--workers", "0",
                  "--out", str(out), "--quiet"]) == 0
     assert main(["sensitivity", str(out), "--resamples", "0"]) == 2
     assert "--resamples 0: give a number of bootstrap resamples in [1, 100,000]" in one_line_error(
         capsys.readouterr().err)
+    capsys.readouterr()
+    assert main(["sensitivity", str(out), "--resamples", "50", "--json", "--quiet"]) == 0
+    rows = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"bare {c} in JSON"))
+    assert {"metric", "description", "parameter", "S1", "S1_conf", "ST", "ST_conf", "runs"} <= set(rows[0])
+    saved = pd.read_csv(out / "indices.csv")
+    assert len(saved) == len(rows) and saved["metric"].tolist() == [r["metric"] for r in rows]
 
 
 # ------------------------------------------------------------------------------------------------ dask
@@ -380,3 +386,47 @@ def test_the_local_pool_needs_no_dask(scenario_file, tmp_path):
                         capture_output=True, text=True, env=env, timeout=120)
     assert rc.returncode == 2
     assert "pip install 'sahel-spillover[dask]'" in one_line_error(rc.stderr)
+
+
+def _certificates(folder: Path) -> dict[str, Path]:
+    """A private CA and one certificate for 127.0.0.1 signed by it (openssl)."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=sweep-test-ca")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "host.key", "-out", "host.csr", "-subj", "/CN=127.0.0.1")
+    (folder / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "host.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "host.pem", "-days", "2", "-extfile", "ext.cnf")
+    return {"ca": folder / "ca.pem", "cert": folder / "host.pem", "key": folder / "host.key"}
+
+
+def test_a_sweep_over_tls_as_the_readme_shows(scenario_file, tmp_path):
+    """The README's TLS recipe end to end: a scheduler and worker that require TLS with certificates of a private
+    CA; the sweep command (another process) configured by the DASK_DISTRIBUTED__COMM__TLS__* variables."""
+    distributed = pytest.importorskip("distributed")
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make certificates")
+    certs = _certificates(tmp_path)
+    security = distributed.Security(tls_ca_file=str(certs["ca"]), tls_scheduler_cert=str(certs["cert"]),
+                                    tls_scheduler_key=str(certs["key"]), tls_worker_cert=str(certs["cert"]),
+                                    tls_worker_key=str(certs["key"]), tls_client_cert=str(certs["cert"]),
+                                    tls_client_key=str(certs["key"]), require_encryption=True)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, protocol="tls",
+                                  host="127.0.0.1", security=security, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        env = {**os.environ, "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(certs["ca"]),
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(certs["cert"]),
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(certs["key"]),
+               "DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "true"}
+        argv = [sys.executable, "-m", "sim.cli", *sweep_argv(scenario_file, tmp_path / "s", "--scheduler", address,
+                                                              "--batch", "2")]
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        plain = subprocess.run([sys.executable, "-m", "sim.cli", *sweep_argv(
+            scenario_file, tmp_path / "p", "--scheduler", address.replace("tls://", "tcp://"),
+            "--worker-timeout", "5")], capture_output=True, text=True, timeout=300)
+    assert len(pd.read_parquet(tmp_path / "s" / "results.parquet")) == 4
+    assert plain.returncode == 2 and "cannot connect" in one_line_error(plain.stderr)  # no certificate, no entry

@@ -47,7 +47,8 @@ def sweep_command(
         help="address of a trusted Dask scheduler, e.g. tls://10.0.0.5:8786, to run the batches on its workers "
         "(needs pip install 'sahel-spillover[dask]'; see the README on TLS)", metavar="ADDRESS")] = None,
     worker_timeout: Annotated[float, typer.Option(
-        help="with --scheduler: give up after this many seconds without a live worker")] = 60.0,
+        help="with --scheduler: give up after this many seconds without a live worker (or, up to 30 s, "
+        "without reaching the scheduler)")] = 60.0,
     retry_failed: Annotated[bool, typer.Option(help="when resuming, rerun runs recorded as failed")] = False,
     allow_failures: Annotated[bool, typer.Option(
         help="exit 0 even if some runs failed (they are recorded with their error)")] = False,

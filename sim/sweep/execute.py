@@ -352,7 +352,8 @@ def executor_for(workers: int, scheduler: str | None = None, dtypes: Sequence[st
     if workers < 0:
         raise SpilloverError(f"--workers {workers}: must be ≥ 0 (0 = in this process)")
     if scheduler:
-        return DaskPool(scheduler, dtypes, log, worker_timeout=worker_timeout)
+        return DaskPool(scheduler, dtypes, log, worker_timeout=worker_timeout,
+                        connect_timeout=min(30.0, worker_timeout))
     if workers == 0:
         return Inline()
     return LocalPool(workers, dtypes, log)
