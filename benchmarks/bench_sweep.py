@@ -15,7 +15,9 @@ s. ``run_sweep`` in this process (``--workers 0``): the engine plus the results 
 p. ``run_sweep`` on the local process pool (``--workers``, cores split between them), pool start-up included.
 r. (``--runner``) ``sim.runner.run`` in a plain loop, one run at a time with its files.
 
-Target (issue 12): the calibration batch at ≥ 70 % of the kernel-only rate. Modes s and p must give identical
+Target (issue 12): the calibration batch at ≥ 70 % of the kernel-only rate. Wall times on a shared machine swing
+with other jobs' load, so the script also reports this process's CPU time (every thread of it; not the pool's
+workers), which other jobs disturb much less. Modes s and p must give identical
 metrics (checked). The kernels are loaded from numba's cache and a warm-up run is made before any timing.
 
     python benchmarks/bench_sweep.py                 # 10 km, 16 runs, 3 years, 3 rounds
@@ -83,45 +85,45 @@ def mode_kernel(base, members, grid, inputs, batch: int) -> float:
 
     info = base.scenario
     forcings = [build_forcing(m.scenario(base), grid, inputs) for m in members]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(0, len(forcings), batch):
         integrate(forcings[i:i + batch], grid, info.start, base.days, info.output_every_days,
                   lambda *args: None, dtype=base.output.dtype, dt_days=base.numerics.dt_days)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def mode_engine(base, members, accumulator, inputs, batch: int) -> float:
     from sim.sweep import run_ensemble
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = run_ensemble(base, members, accumulator, inputs=inputs, batch=batch)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert result.ok.all(), result.errors[~result.ok][:3]
-    return seconds
+    return seconds, cpu
 
 
-def mode_sweep(cfg, work: Path, workers: int, batch: int) -> tuple[float, pd.DataFrame]:
+def mode_sweep(cfg, work: Path, workers: int, batch: int) -> tuple[float, float, pd.DataFrame]:
     from sim.sweep import run_sweep
 
     out = Path(tempfile.mkdtemp(prefix=f"sweep-w{workers}-", dir=work))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     outcome = run_sweep(cfg, out, workers=workers, batch=batch, progress=False)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, (time.process_time() - c0 if workers == 0 else float("nan"))
     assert outcome.failed == 0, outcome.results[outcome.results.status != "ok"]["error"].tolist()
     shutil.rmtree(out, ignore_errors=True)
-    return seconds, outcome.results
+    return seconds, cpu, outcome.results
 
 
 def mode_runner(cfg, work: Path) -> float:
     from sim.runner import run
     from sim.sweep import scenario_for
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for r in cfg.runs(cfg.design()):
         run(scenario_for(cfg.scenario, r), work / "runner" / r.run_id)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     shutil.rmtree(work / "runner", ignore_errors=True)
-    return seconds
+    return seconds, cpu
 
 
 def main() -> None:
@@ -161,35 +163,41 @@ def main() -> None:
     labels = {"k": "k. kernel only (integrate, no-op callback)", "e": "e. batch engine, sweep metrics",
               "c": "c. calibration batch (UnitYearSums)", "s": "s. run_sweep in this process (engine + store)",
               "p": pool, "r": "r. runner.run loop (files)"}
-    times: dict[str, list[float]] = {k: [] for k in labels}
+    times: dict[str, list[float]] = {k: [] for k in labels}  # wall seconds
+    cpus: dict[str, list[float]] = {k: [] for k in labels}  # this process's CPU seconds (all its threads)
     try:
         mode_engine(base.replace(**{"scenario.end": "2020-02-01"}), members[:2], CountryMetrics(cfg.metrics),
                     inputs, args.batch)  # warm-up: grid, documents, first kernel calls
         reference = None
+        def record(key, seconds, cpu):
+            times[key].append(seconds)
+            cpus[key].append(cpu)
+
         for _ in range(args.repeats):
-            times["k"].append(mode_kernel(base, members, grid, inputs, args.batch))
-            times["e"].append(mode_engine(base, members, CountryMetrics(cfg.metrics), inputs, args.batch))
-            times["c"].append(mode_engine(base, members, calibration, inputs, args.batch))
+            record("k", *mode_kernel(base, members, grid, inputs, args.batch))
+            record("e", *mode_engine(base, members, CountryMetrics(cfg.metrics), inputs, args.batch))
+            record("c", *mode_engine(base, members, calibration, inputs, args.batch))
             for key, workers in (("s", 0), ("p", args.workers)):
-                seconds, results = mode_sweep(cfg, work, workers, args.batch)
+                seconds, cpu, results = mode_sweep(cfg, work, workers, args.batch)
                 metrics = results.drop(columns=["seconds"])
                 if reference is None:
                     reference = metrics
                 pd.testing.assert_frame_equal(metrics, reference)  # identical results whatever the execution
-                times[key].append(seconds)
+                record(key, seconds, cpu)
         if args.runner:
-            times["r"].append(mode_runner(cfg, work))
+            record("r", *mode_runner(cfg, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    kernel = statistics.median(times["k"])
+    kernel, kernel_cpu = statistics.median(times["k"]), statistics.median(cpus["k"])
     print()
-    print("| mode | seconds (median) | runs/min | × kernel-only rate |")
-    print("|---|---:|---:|---:|")
+    print("| mode | wall s (median) | runs/min | × kernel-only rate | CPU s (median) | × kernel-only, CPU |")
+    print("|---|---:|---:|---:|---:|---:|")
     for key, label in labels.items():
         if not times[key]:
             continue
-        seconds = statistics.median(times[key])
-        print(f"| {label} | {seconds:.2f} | {args.runs / seconds * 60:.1f} | {kernel / seconds:.2f} |")
+        seconds, cpu = statistics.median(times[key]), statistics.median(cpus[key])
+        cpu_cells = f"{cpu:.2f} | {kernel_cpu / cpu:.2f}" if cpu == cpu else "– | –"
+        print(f"| {label} | {seconds:.2f} | {args.runs / seconds * 60:.1f} | {kernel / seconds:.2f} | {cpu_cells} |")
     spread = {k: f"{min(v):.2f}–{max(v):.2f}" for k, v in times.items() if v}
     print(f"\nper-round seconds (min–max): {spread}")
     print(f"load average at end {os.getloadavg()[0]:.2f}; sweep metrics identical in this process and on the "

@@ -48,7 +48,11 @@ def country_units(grid) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------ reductions
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_unit_sums_agree_with_numpy_in_both_member_layouts(dtype):
+@pytest.mark.parametrize("parallel_min", [0, 1 << 40], ids=["parallel", "serial"])
+def test_unit_sums_agree_with_numpy_in_both_member_layouts(dtype, parallel_min, monkeypatch):
+    import sim.sweep.reduce as reduce
+
+    monkeypatch.setattr(reduce, "PARALLEL_MIN", parallel_min)
     rng = np.random.default_rng(3)
     ids = rng.integers(-1, 5, size=(23, 31))
     weight = rng.uniform(0, 100, size=(23, 31))

@@ -31,7 +31,6 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-import numpy as np
 
 from geo.errors import SpilloverError
 
@@ -59,21 +58,18 @@ def warm_worker(threads: int | None = None, dtypes: Sequence[str] = ("float32",)
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     from sim.scenario import Scenario
     from sim.sweep.batch import Member, NoMetrics, integrate_batch, EnsembleBatch
-    from sim.sweep.reduce import UnitIndex, unit_sums
+    from sim.sweep import reduce
 
     tiny = Scenario().replace(**{
         "grid.cell_km": 200.0, "grid.countries": ["MLI", "BFA"], "scenario.start": "2020-01-01",
         "scenario.end": "2020-01-03", "scenario.output_every_days": 1, "documents.seeds": "",
         "initial.from_documents": False, "initial.places": ["northern Mali"], "output.geotiff_days": []})
-    index = UnitIndex.from_raster(np.array([[0, 1]]))
     for name in dtypes:
         base = tiny.replace(**{"output.dtype": name})
         result = integrate_batch(EnsembleBatch(base, (Member(), Member()), (0, 1), NoMetrics()))
         if not result.ok.all():
             raise RuntimeError(f"warming the kernels failed: {result.errors[0]}")
-        u = np.zeros((2, 1, 2), np.dtype(name))
-        unit_sums(u, index)  # members one after the other
-        unit_sums(np.zeros((1, 2, 2), np.dtype(name)).transpose(2, 0, 1), index)  # members side by side
+        reduce.warm(name)
     return {"pid": os.getpid(), "threads": numba.get_num_threads(), "seconds": time.perf_counter() - t0,
             "dask_imported": "dask" in sys.modules or "distributed" in sys.modules}
 

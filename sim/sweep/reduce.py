@@ -15,7 +15,7 @@ depend on its batch), and equal to ``np.bincount(ids, weights=u[j].ravel())`` (w
 snapshot costs one pass over the counted cells of each member and no Python work per cell. The numba function
 reads ``u`` with any strides: members side by side in memory (``u.strides[0]`` smallest, as a kernel that keeps
 members in the innermost loop produces) are read cell by cell, all members at once; members one after the other
-are read member by member (in parallel over members). Both orders add each member's cells in the same sequence,
+are read member by member (in parallel over members when there are enough of them). Both orders add each member's cells in the same sequence,
 so they agree exactly. :func:`unit_sums_numpy` is the reference the tests compare it with.
 """
 from __future__ import annotations
@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
+
+#: Fewest state values (members × counted cells) read in parallel threads.
+PARALLEL_MIN = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,10 @@ def unit_sums(u: np.ndarray, index: UnitIndex, threshold: np.ndarray | float = n
     if m and len(index.cells):
         if u2.strides[0] < u2.strides[1]:  # members side by side: one pass over the cells, all members at once
             _sums_cells_outer(u2, index.cells, index.unit, index.weight, thr, total, weighted, above)
-        else:
+        elif m > 1 and m * len(index.cells) >= PARALLEL_MIN:
             _sums_members_outer(u2, index.cells, index.unit, index.weight, thr, total, weighted, above)
+        else:
+            _sums_members_serial(u2, index.cells, index.unit, index.weight, thr, total, weighted, above)
     return total, weighted, above
 
 
@@ -120,6 +125,17 @@ def unit_sums_numpy(u: np.ndarray, index: UnitIndex, threshold: np.ndarray | flo
         out[1][j] = np.bincount(index.unit, weights=values * index.weight, minlength=index.n_units)
         out[2][j] = np.bincount(index.unit, weights=(raw >= thr[j]).astype(np.float64), minlength=index.n_units)
     return out[0], out[1], out[2]
+
+
+def warm(dtype="float32") -> None:
+    """Load (or compile) every variant of the reduction for states of ``dtype`` (worker start-up)."""
+    index = UnitIndex.from_raster(np.array([[0, 1]]))
+    u = np.zeros((2, 2), np.dtype(dtype))
+    out = [np.zeros((2, 2)) for _ in range(3)]
+    thr = np.zeros(2, np.dtype(dtype))
+    for loop in (_sums_cells_outer, _sums_members_serial, _sums_members_outer):
+        loop(u, index.cells, index.unit, index.weight, thr, *out)
+    _sums_cells_outer(np.asfortranarray(u), index.cells, index.unit, index.weight, thr, *out)  # members side by side
 
 
 def _members_by_cell(u: np.ndarray, index: UnitIndex) -> np.ndarray:
@@ -145,8 +161,7 @@ def _sums_cells_outer(u, cells, unit, weight, thr, total, weighted, above):  # p
                 above[j, k] += 1.0
 
 
-@njit(parallel=True, cache=True)
-def _sums_members_outer(u, cells, unit, weight, thr, total, weighted, above):  # pragma: no cover - compiled
+def _members_outer(u, cells, unit, weight, thr, total, weighted, above):  # pragma: no cover - compiled
     m = u.shape[0]
     for j in prange(m):
         t = thr[j]
@@ -158,3 +173,9 @@ def _sums_members_outer(u, cells, unit, weight, thr, total, weighted, above):  #
             weighted[j, k] += v * weight[i]
             if raw >= t:
                 above[j, k] += 1.0
+
+
+#: The same loop on one thread (below :data:`PARALLEL_MIN` values waking threads costs more than the work) and
+#: in parallel over members.
+_sums_members_serial = njit(cache=True)(_members_outer)
+_sums_members_outer = njit(parallel=True, cache=True)(_members_outer)
