@@ -156,7 +156,7 @@ def _dry_run(config, workers: int, batch: int, scheduler: str | None, fmt: str) 
     say(f"{config.method} design: {config.point_count()} points × {config.replicates} replicate(s) = {len(runs):,} "
         f"runs in {len(batches)} batch(es) of ≤ {batch}; sampler: {config.sampler()}")
     emit_table(design_preview(config, 5), fmt, title=f"first {min(5, len(runs))} of {len(runs):,} runs")
-    guess = estimate(config, pool=bool(workers) and not scheduler)
+    guess = estimate(config, batch=batch, pool=bool(workers) and not scheduler)
     say(guess.describe())
     if guess.long:
         warn(f"this sweep would run for about {duration(guess.seconds)} on this machine ({len(runs):,} runs); use "

@@ -1,8 +1,9 @@
 """Planning a sweep before running it (``spillover sweep ... --dry-run``): the first design rows and a time
 estimate from a short timed run on this machine.
 
-The estimate times a few runs of the design spread over it (the first, the last and some between: their rates,
-and so their sub-steps per day, differ) through the same batch engine and metrics as the sweep, twice: over
+The estimate times one batch of the sweep's size (runs spread over the design, the first and the last among them:
+their rates, and so their sub-steps per day, differ; a member of a batch of 16 costs several times less than one
+of a batch of 3) through the same batch engine and metrics as the sweep, over
 ``short`` and over ``long`` days (the best of ``repeats`` timings each). A straight line through the two gives each run's fixed cost (scenario, forcing)
 and its cost per simulated day, so::
 
@@ -48,8 +49,9 @@ class Estimate:
 
     def describe(self) -> str:
         return (f"estimate: {self.runs:,} runs of {self.days:,} days ≈ {duration(self.seconds)} on this machine "
-                f"(timed {self.sampled} run(s) of the design over {self.sample_days[0]} and {self.sample_days[1]} "
-                f"days: {self.fixed_s:.2f} s per run + {self.per_day_s * 1e3:.2f} ms per simulated day)")
+                f"(timed a batch of {self.sampled} run(s) of the design over {self.sample_days[0]} and "
+                f"{self.sample_days[1]} days: {self.fixed_s:.2f} s per run + {self.per_day_s * 1e3:.2f} ms per "
+                "simulated day)")
 
 
 def duration(seconds: float) -> str:
@@ -83,9 +85,9 @@ def design_preview(config: SweepConfig, rows: int = 5) -> pd.DataFrame:
                         columns=["run_id", "point", "replicate", *(p.name for p in config.params), "seed"])
 
 
-def estimate(config: SweepConfig, *, sampled: int = 3, short: int = 15, long: int = 120, repeats: int = 2,
+def estimate(config: SweepConfig, *, batch: int = 16, short: int = 15, long: int = 120, repeats: int = 2,
              pool: bool = False, inputs=None) -> Estimate:
-    """Time ``sampled`` runs of the design over ``short`` and ``long`` days (see the module docstring).
+    """Time a batch of ``batch`` runs of the design over ``short`` and ``long`` days (see the module docstring).
 
     ``pool``: add the start-up of a local worker pool. The Ishigami test model is timed as a whole.
     """
@@ -102,7 +104,7 @@ def estimate(config: SweepConfig, *, sampled: int = 3, short: int = 15, long: in
         evaluate([r.params for r in runs])
         return Estimate(total, 0, (time.perf_counter() - t0) / total, 0.0, total, (0, 0),
                         time.perf_counter() - t0)
-    pick = sorted(set(np.linspace(0, total - 1, min(sampled, total)).round().astype(int).tolist()))
+    pick = sorted(set(np.linspace(0, total - 1, max(1, min(batch, total))).round().astype(int).tolist()))
     members = tuple(Member(runs[i].params, runs[i].seed) for i in pick)
     info = config.scenario.scenario
     days = config.scenario.days
