@@ -9,8 +9,8 @@ k. kernel only: the members' forcings built beforehand (not timed), then ``sim.m
    nothing else. This is the ceiling.
 e. the batch engine with the sweep's metrics (``run_ensemble`` + ``CountryMetrics``): scenarios, forcings,
    ensemble integration, per-country crossing days and horizon metrics on the fly.
-c. a calibration batch (``run_ensemble`` + ``UnitYearSums``): per admin-1 unit and year, sums of risk and of
-   risk × exposure (population where the grid has it, else 1 per cell).
+c. a calibration batch (``run_ensemble`` + ``UnitYearSums.admin1``): per admin-1 unit and year, sums of risk and
+   of risk × population (``geo.population``).
 s. ``run_sweep`` in this process (``--workers 0``): the engine plus the results store (Parquet parts, resume).
 p. ``run_sweep`` on the local process pool (``--workers``, cores split between them), pool start-up included.
 r. (``--runner``) ``sim.runner.run`` in a plain loop, one run at a time with its files.
@@ -21,6 +21,7 @@ workers), which other jobs disturb much less. Modes s and p must give identical
 metrics (checked). The kernels are loaded from numba's cache and a warm-up run is made before any timing.
 
     python benchmarks/bench_sweep.py                 # 10 km, 16 runs, 3 years, 3 rounds
+    python benchmarks/bench_sweep.py --threads 1     # one thread, CPU time of the thread: ratios on a busy machine
     python benchmarks/bench_sweep.py --cell-km 50    # a quick smoke test
 """
 from __future__ import annotations
@@ -35,10 +36,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+#: CPU clock: the process's (every thread), or with --threads 1 the calling thread's alone (time the scheduler gave
+#: other processes is not counted, so the ratios hold on a loaded machine).
+_CPU = {"clock": time.process_time}
+
+
+def _cpu() -> float:
+    return _CPU["clock"]()
 PARAMS = ("growth.base_rate_per_year=0.5:2", "diffusion.kappa_km2_per_year=1000:5000",
           "suppression.exit_shift_days=-365:365", "suppression.troops_effect_per_year=0:1")
 
@@ -62,21 +69,13 @@ def config(cell_km: float, years: int, runs: int):
 
 
 def calibration_accumulator(base, grid):
-    """Per admin-1 unit (Natural Earth, rasterised on the grid by cell centre) and year; exposure: the grid's
-    population where it has one, else 1 per cell (the reduction does the same work either way)."""
-    import rasterio.features
-
-    from geo.admin1 import load_admin1
+    """Per admin-1 unit of the grid and calendar year, with the population surface as exposure."""
+    from geo.population import population_surface
     from sim.sweep import UnitYearSums
 
-    units = load_admin1(codes=list(grid.codes)).to_crs(grid.crs)
-    ids = rasterio.features.rasterize(((g, i) for i, g in enumerate(units.geometry)), out_shape=grid.shape,
-                                      transform=grid.transform, fill=-1, dtype="int32").astype(np.int64)
-    ids[~grid.mask] = -1
-    exposure = getattr(grid, "population", None)
     years = range(base.scenario.start.year, base.scenario.end.year)
-    label = f"{len(units)} admin-1 units" + (" × population" if exposure is not None else "")
-    return UnitYearSums(ids, exposure, years, n_units=len(units)), label
+    sums = UnitYearSums.admin1(grid, years, exposure=population_surface(grid).people)
+    return sums, f"{sums.index.n_units} admin-1 units × population"
 
 
 def mode_kernel(base, members, grid, inputs, batch: int) -> float:
@@ -85,19 +84,19 @@ def mode_kernel(base, members, grid, inputs, batch: int) -> float:
 
     info = base.scenario
     forcings = [build_forcing(m.scenario(base), grid, inputs) for m in members]
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu()
     for i in range(0, len(forcings), batch):
         integrate(forcings[i:i + batch], grid, info.start, base.days, info.output_every_days,
                   lambda *args: None, dtype=base.output.dtype, dt_days=base.numerics.dt_days)
-    return time.perf_counter() - t0, time.process_time() - c0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
 def mode_engine(base, members, accumulator, inputs, batch: int) -> float:
     from sim.sweep import run_ensemble
 
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu()
     result = run_ensemble(base, members, accumulator, inputs=inputs, batch=batch)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     assert result.ok.all(), result.errors[~result.ok][:3]
     return seconds, cpu
 
@@ -106,9 +105,9 @@ def mode_sweep(cfg, work: Path, workers: int, batch: int) -> tuple[float, float,
     from sim.sweep import run_sweep
 
     out = Path(tempfile.mkdtemp(prefix=f"sweep-w{workers}-", dir=work))
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu()
     outcome = run_sweep(cfg, out, workers=workers, batch=batch, progress=False)
-    seconds, cpu = time.perf_counter() - t0, (time.process_time() - c0 if workers == 0 else float("nan"))
+    seconds, cpu = time.perf_counter() - t0, (_cpu() - c0 if workers == 0 else float("nan"))
     assert outcome.failed == 0, outcome.results[outcome.results.status != "ok"]["error"].tolist()
     shutil.rmtree(out, ignore_errors=True)
     return seconds, cpu, outcome.results
@@ -118,10 +117,10 @@ def mode_runner(cfg, work: Path) -> float:
     from sim.runner import run
     from sim.sweep import scenario_for
 
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu()
     for r in cfg.runs(cfg.design()):
         run(scenario_for(cfg.scenario, r), work / "runner" / r.run_id)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     shutil.rmtree(work / "runner", ignore_errors=True)
     return seconds, cpu
 
@@ -135,9 +134,16 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--runner", action="store_true", help="also time a plain loop of runner.run (slow)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="numba threads in this process (1: CPU time of the calling thread, robust to load)")
     args = ap.parse_args()
 
     import numba
+
+    if args.threads:
+        numba.set_num_threads(args.threads)
+        if args.threads == 1:
+            _CPU["clock"] = time.thread_time
 
     from sim.forcing import scenario_grid
     from sim.sweep import CountryMetrics, Member, read_inputs, warm_worker
@@ -148,7 +154,7 @@ def main() -> None:
     inputs = read_inputs(base)
     members = [Member(r.params, r.seed) for r in cfg.runs(cfg.design())]
     calibration, units = calibration_accumulator(base, grid)
-    warm_worker(None, (base.output.dtype,))
+    warm_worker(args.threads, (base.output.dtype,))
     load0 = os.getloadavg()
     print(f"# sweep benchmark {dt.datetime.now().isoformat(timespec='minutes')}")
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} logical CPUs, numba "
@@ -157,7 +163,8 @@ def main() -> None:
     print(f"grid: {args.cell_km:g} km, {grid.shape[0]} x {grid.shape[1]} cells ({int(grid.mask.sum()):,} modelled), "
           f"{len(grid.codes)} countries; {args.runs} runs (LHS over {len(PARAMS)} parameters) of {args.years} years "
           f"({base.days} days, a snapshot every {base.scenario.output_every_days} days), batches of {args.batch}; "
-          f"calibration units: {units}; {args.repeats} rounds, medians")
+          f"calibration units: {units}; {args.repeats} rounds, medians; CPU clock: "
+          f"{'this thread (numba on 1 thread)' if _CPU['clock'] is time.thread_time else 'the whole process'}")
     work = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     pool = f"p. run_sweep, process pool ({args.workers} workers × {max(1, (os.cpu_count() or 1) // args.workers)} thr)"
     labels = {"k": "k. kernel only (integrate, no-op callback)", "e": "e. batch engine, sweep metrics",

@@ -186,3 +186,18 @@ def test_unit_year_sums_checks_its_inputs(reference):
         UnitYearSums(country_units(grid))
     res = run_ensemble(base, members()[:1], UnitYearSums(np.zeros((3, 3), int), years=YEARS))
     assert not res.ok[0] and "build the raster on the scenario's grid" in res.errors[0]
+
+
+def test_admin1_sums_add_up_to_the_country_sums(reference):
+    """Every modelled cell of a country lies in one of its admin-1 units, so per-unit sums add up to the country's."""
+    base, grid, exposure, *_ = reference
+    two = members()[:2]
+    units = run_ensemble(base, two, UnitYearSums.admin1(grid, YEARS, exposure))
+    countries = run_ensemble(base, two, UnitYearSums.countries(grid, YEARS, exposure))
+    acc = UnitYearSums.admin1(grid, YEARS)
+    assert acc.labels == tuple(grid.admin1_codes) and acc.index.n_units == len(grid.admin1_codes) > 20
+    owner = np.array([grid.codes.index(c) for c in grid.admin1_country])
+    for name in ("u_sum", "u_exposure_sum"):
+        per_unit, per_country = units.values[name], countries.values[name]
+        for i, code in enumerate(grid.codes):
+            np.testing.assert_allclose(per_unit[:, owner == i].sum(axis=1), per_country[:, i], rtol=1e-12)

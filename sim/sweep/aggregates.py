@@ -46,15 +46,43 @@ class UnitYearSums:
 
     index: UnitIndex
     years: tuple[int, ...]
+    labels: tuple[str, ...]  # what each unit is (e.g. adm1_code), "" where not given
 
-    def __init__(self, unit_id: np.ndarray, exposure: np.ndarray | None = None, years=(), n_units: int | None = None):
+    def __init__(self, unit_id: np.ndarray, exposure: np.ndarray | None = None, years=(), n_units: int | None = None,
+                 labels=()):
         years = tuple(int(y) for y in years)
         if not years:
             raise ValueError("UnitYearSums: give the calendar years to report, e.g. years=range(2012, 2020)")
         if len(set(years)) != len(years):
             raise ValueError(f"UnitYearSums: each year once, got {years}")
-        object.__setattr__(self, "index", UnitIndex.from_raster(unit_id, exposure, n_units))
+        index = UnitIndex.from_raster(unit_id, exposure, n_units)
+        labels = tuple(str(x) for x in labels)
+        if labels and len(labels) != index.n_units:
+            raise ValueError(f"UnitYearSums: {len(labels)} labels for {index.n_units} units")
+        object.__setattr__(self, "index", index)
         object.__setattr__(self, "years", years)
+        object.__setattr__(self, "labels", labels or ("",) * index.n_units)
+
+    @classmethod
+    def admin1(cls, grid, years, exposure: np.ndarray | None = None) -> "UnitYearSums":
+        """Per admin-1 unit of ``grid`` (unit ``k`` is ``grid.admin1_codes[k]``, Natural Earth ``adm1_code``).
+
+        ``exposure``: e.g. ``geo.population.population_surface(grid).people`` (people per cell).
+
+        Examples
+        --------
+        >>> sums = UnitYearSums.admin1(scenario_grid(base), range(2012, 2020))  # doctest: +SKIP
+        >>> sums.labels[:2]  # doctest: +SKIP
+        ('BFA-...', 'BFA-...')
+        """
+        ids = np.asarray(grid.admin1_id).astype(np.int64) - 1  # 0 (outside) becomes -1
+        return cls(ids, exposure, years, n_units=len(grid.admin1_codes), labels=grid.admin1_codes)
+
+    @classmethod
+    def countries(cls, grid, years, exposure: np.ndarray | None = None) -> "UnitYearSums":
+        """Per modelled country of ``grid`` (unit ``k`` is ``grid.codes[k]``, ADM0_A3)."""
+        ids = np.asarray(grid.country_id).astype(np.int64) - 1
+        return cls(ids, exposure, years, n_units=len(grid.codes), labels=grid.codes)
 
     def begin(self, context) -> "_YearAccumulation":
         if tuple(context.grid.shape) != self.index.shape:
