@@ -30,16 +30,19 @@ likelihood against observed events needs). Failed members get NaN rows (False fo
 
 Example (calibration: 64 parameter sets, yearly risk × population per admin-1 unit, on a local pool)::
 
+    from geo.population import population_surface
     from sim import Scenario
+    from sim.forcing import scenario_grid
     from sim.sweep import LocalPool, Member, UnitYearSums, run_ensemble
 
     base = Scenario.load("scenarios/withdrawal.toml")
+    grid = scenario_grid(base)
     members = [Member({"growth.base_rate_per_year": r, "diffusion.kappa_km2_per_year": k}, seed=i)
                for i, (r, k) in enumerate(samples)]
-    acc = UnitYearSums(unit_id=admin1_raster, exposure=population, years=range(2012, 2020))
+    acc = UnitYearSums.admin1(grid, range(2012, 2020), exposure=population_surface(grid).people)
     with LocalPool(workers=2) as pool:             # long-lived, warmed workers; reuse it across generations
         result = run_ensemble(base, members, acc, executor=pool)
-    result.values["u_exposure_sum"]                # (64, units, 8) float64; NaN rows where result.ok is False
+    result.values["u_exposure_sum"]                # (64, 343, 8) float64; NaN rows where result.ok is False
     result.errors[~result.ok]                      # why
 
 Without ``executor`` the batches run in this process (numba uses every core).
