@@ -225,13 +225,17 @@ def test_resume_refuses_changed_documents_and_initial_state(tmp_path):
                       (parse_param("growth.base_rate_per_year=1:3"),), method="lhs", n=4)
     store = ResultStore(tmp_path / "s")
     store.open(cfg.spec(inputs=sweep_inputs(cfg)))
+    (seeds / "notes.xlsx").write_bytes(b"not a document: the document layer skips it")
+    ResultStore(tmp_path / "s").open(cfg.spec(inputs=sweep_inputs(cfg)))  # nothing the model reads changed
     (seeds / "a.txt").write_text("French troops left Mali in August 2022, the last on the 15th.")
     (seeds / "b.txt").write_text("new")
+    (seeds / "b.meta.toml").write_text("published = 2022-11-14\n")
     state.write_bytes(b"other")
     with pytest.raises(SpilloverError) as info:
         ResultStore(tmp_path / "s").open(cfg.spec(inputs=sweep_inputs(cfg)))
     text = str(info.value)
     assert "documents: a.txt changed (sha256" in text and "documents: b.txt is new" in text
+    assert "documents: b.meta.toml is new" in text and "notes.xlsx" not in text
     assert f"initial state: {state} changed" in text
 
 

@@ -5,7 +5,8 @@
 ``scenario``
     the scenario file the sweep was started from and every file it ``extends`` (in that order);
 ``documents``
-    every file under ``documents.seeds`` (paths relative to it) and ``documents.overrides``;
+    the documents under ``documents.seeds`` and their metadata sidecars, as the document layer reads them (paths
+    relative to it; other files there are not read, so they do not count), and ``documents.overrides``;
 ``shapes``
     the committed geography the grid is built from (every file in ``shapes/``);
 ``initial_state``
@@ -52,6 +53,22 @@ def scenario_chain(path: str | Path) -> list[Path]:
     return chain
 
 
+def document_files(seeds: Path) -> list[Path]:
+    """What the document layer reads from ``documents.seeds``: its documents (``geo.documents.read``: ``*.txt`` and
+    ``*.md``, not recursing) and their metadata sidecars (which carry the publication dates)."""
+    from geo.documents.read import is_document_file, sidecar_path
+
+    documents = sorted(p for p in seeds.iterdir() if p.is_file() and is_document_file(p)) if seeds.is_dir() \
+        else [seeds]
+    files = []
+    for doc in documents:
+        files.append(doc)
+        meta = sidecar_path(doc)
+        if meta.is_file():
+            files.append(meta)
+    return files
+
+
 def input_fingerprints(scenario: Scenario, scenario_file: str | Path | None = None) -> dict[str, list[dict]]:
     """``{group: [{"file": name, "sha256": hex}, ...]}`` for every input of ``scenario`` (see the docstring).
 
@@ -68,7 +85,7 @@ def input_fingerprints(scenario: Scenario, scenario_file: str | Path | None = No
         out["scenario"] = [{"file": str(p), "sha256": sha256_file(p)} for p in scenario_chain(scenario_file)]
     seeds = scenario.resolve_path(scenario.documents.seeds)
     if seeds is not None and seeds.exists():
-        files = sorted(p for p in seeds.rglob("*") if p.is_file()) if seeds.is_dir() else [seeds]
+        files = document_files(seeds)
         out["documents"] = [{"file": str(p.relative_to(seeds) if seeds.is_dir() else p), "sha256": sha256_file(p)}
                             for p in files]
     overrides = scenario.resolve_path(scenario.documents.overrides)
