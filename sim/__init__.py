@@ -3,7 +3,11 @@
 Scenario scripts use the same API as the command line::
 
     from sim import Scenario, run
-    result = run(Scenario.load("scenarios/withdrawal.toml"), out="runs/withdrawal")
+    s = Scenario.load("scenarios/withdrawal.toml")
+    result = run(s)                          # the result as data: result.dataset (xarray), .series, .crossings
+    run(s, out="runs/withdrawal")            # the same, and a run folder (risk.nc, countries.csv, ...)
+
+:func:`run_ensemble` runs several scenarios on one grid in one kernel pass. ``help(sim.run)`` shows the options.
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
@@ -12,15 +16,20 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-_EXPORTS = {"Scenario": "sim.scenario", "run": "sim.runner", "RunResult": "sim.runner"}
+_EXPORTS = {"Scenario": "sim.scenario", "run": "sim.runner", "run_ensemble": "sim.runner", "RunResult": "sim.runner"}
 
 __all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str):
-    """``Scenario``, ``run`` and ``RunResult`` are imported on first use: the CLI's help stays fast."""
+    """``Scenario``, ``run``, ``run_ensemble`` and ``RunResult`` are imported on first use: ``import sim`` and the
+    CLI's help stay fast."""
     if name in _EXPORTS:
         import importlib
 
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -256,7 +256,7 @@ class OutputFolder:
         """Write the manifest (last), then drop the journal: the folder is now a complete output."""
         from geo.atomic import atomic_path
 
-        outputs = list(self.written)
+        outputs = [n for n in self.written if (self.path / n).exists()]  # a fallback may skip a journalled name
         if self.mode in ("add", "resume") and self.previous:
             outputs = list(dict.fromkeys([*self.previous.get("outputs", []), *outputs]))
         data = {"tool": TOOL, "kind": self.kind, **(extra or {}), "outputs": outputs}

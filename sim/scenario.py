@@ -10,14 +10,29 @@ A scenario file has these tables (every key optional; defaults below; units are 
     [suppression] troops_effect_per_year, contingent sizes, exit_shift_days, forces_stay
     [initial]     risk, places (phrases such as "northern Mali"), from_documents, noise, state
     [output]      threshold, crossing_area_fraction, geotiff_days, dtype
-    [numerics]    dt_days (0 = automatic sub-stepping), device ("cpu" or "cuda")
+    [numerics]    dt_days (0 = automatic sub-stepping), device ("cpu" or "cuda"), max_substeps_per_day, max_cells,
+                  max_memory_gb (work limits)
+
+``scenario.end`` is inclusive: it is the date of the run's last state (a snapshot is always written on it), and
+every date from ``start`` to ``end`` may be asked for (GeoTIFFs, maps, metrics; the rule for a date D is the last
+snapshot at or before D, see :mod:`sim.output`).
 
 A file may start with ``extends = "other.toml"`` (relative to itself) to take every value from that scenario and
-change only what it lists.
+change only what it lists. Paths (``documents.seeds``, ``documents.overrides``, ``initial.state``) are resolved
+against the folder of the file that wrote them, also through ``extends``; :meth:`Scenario.to_toml` with
+``relative_to`` writes them relative to another folder (a run folder's ``scenario.toml`` reruns as is).
 
 Loading rejects unknown keys (listing the valid ones), wrong types and out-of-range values with a message naming
-the file and the dotted key. Relative paths are resolved against the scenario file's folder. Every numeric key is
-a sweep parameter (``Scenario.numeric_parameters``), addressed by its dotted path, e.g. ``growth.weight_coups``.
+the file and the dotted key. Every numeric key is a sweep parameter (``Scenario.numeric_parameters``), addressed by
+its dotted path, e.g. ``growth.weight_coups``; a table entry is addressed with one more part, e.g.
+``suppression.contingent_sizes.Barkhane``.
+
+Examples
+--------
+>>> s = Scenario.load("scenarios/withdrawal.toml")  # doctest: +SKIP
+>>> s.replace(**{"suppression.contingent_sizes.Barkhane": 3000}).suppression.contingent_sizes["Barkhane"]
+... # doctest: +SKIP
+3000
 """
 from __future__ import annotations
 
@@ -40,12 +55,16 @@ DEVICES = ("cpu", "cuda")
 
 
 def _p(default, doc: str, units: str = "", lo: float | None = None, hi: float | None = None,
-       lo_open: bool = False):
-    """A scenario field: default, documentation, units and an allowed range [lo, hi] (lo exclusive if lo_open)."""
+       lo_open: bool = False, sweep: bool = True):
+    """A scenario field: default, documentation, units and an allowed range [lo, hi] (lo exclusive if lo_open).
+
+    ``sweep=False`` keeps a numeric key out of :meth:`Scenario.numeric_parameters` (work limits are no model
+    parameters).
+    """
     factory = None
     if isinstance(default, (list, dict)):
         factory, default = (lambda d=default: type(d)(d)), dataclasses.MISSING
-    meta = {"doc": doc, "units": units, "lo": lo, "hi": hi, "lo_open": lo_open}
+    meta = {"doc": doc, "units": units, "lo": lo, "hi": hi, "lo_open": lo_open, "sweep": sweep}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -56,14 +75,14 @@ class ScenarioInfo:
     name: str = _p("unnamed", "scenario name, used in titles and file metadata")
     description: str = _p("", "one-line description")
     start: dt.date = _p(dt.date(2012, 1, 1), "first simulated day (the documented onset of the insurgency)")
-    end: dt.date = _p(dt.date(2027, 1, 1), "last simulated day (exclusive)")
-    output_every_days: int = _p(30, "days between saved snapshots", "days", lo=1)
-    seed: int = _p(0, "random seed (initial noise; sweeps give each replicate its own)", lo=0)
+    end: dt.date = _p(dt.date(2027, 1, 1), "date of the last state (inclusive: a snapshot is written on it)")
+    output_every_days: int = _p(30, "days between saved snapshots", "days", lo=1, hi=36525)
+    seed: int = _p(0, "random seed (initial noise; sweeps give each replicate its own)", lo=0, hi=2**63 - 1)
 
 
 @dataclass(frozen=True)
 class GridConfig:
-    cell_km: float = _p(10.0, "grid cell side", "km", lo=0.0, lo_open=True)
+    cell_km: float = _p(10.0, "grid cell side", "km", lo=0.0, hi=1000.0, lo_open=True)
     countries: list = _p(list(REGION), "ADM0_A3 codes of the modelled countries")
     crs: str = _p("", "equal-area projected CRS (PROJ string or EPSG); empty = Albers fitted to the Sahel")
 
@@ -77,14 +96,15 @@ class DocumentsConfig:
 @dataclass(frozen=True)
 class DiffusionConfig:
     kappa_km2_per_year: float = _p(
-        2500.0, "base diffusivity of risk; Fisher-KPP front speed is 2*sqrt(r*kappa)", "km²/year", lo=0.0)
+        2500.0, "base diffusivity of risk; Fisher-KPP front speed is 2*sqrt(r*kappa)", "km²/year", lo=0.0,
+        hi=1e6)
     permeability: dict = _p({}, 'border permeability per country pair, e.g. "MLI-BFA" = 0.5 (default 1; 0 closes)')
 
 
 @dataclass(frozen=True)
 class GrowthConfig:
     base_rate_per_year: float = _p(1.0, "logistic growth rate r0 of risk where no attribute applies", "1/year",
-                                   lo=0.0)
+                                   lo=0.0, hi=365.0)
     weight_coups: float = _p(0.15, "relative increase of r per documented coup", "per coup", lo=-1.0, hi=10.0)
     weight_armed_partner: float = _p(
         0.25, "relative increase of r where the government partners with an armed group or foreign military "
@@ -103,9 +123,10 @@ class GrowthConfig:
 class SuppressionConfig:
     troops_effect_per_year: float = _p(
         0.25, "suppression rate sigma per 1,000 foreign troops present in a country", "1/year per 1000 troops",
-        lo=0.0)
+        lo=0.0, hi=100.0)
     default_contingent_size: float = _p(
-        500.0, "troops assumed for a contingent whose size no document or size table states", "troops", lo=0.0)
+        500.0, "troops assumed for a contingent whose size no document or size table states", "troops", lo=0.0,
+        hi=1e6)
     contingent_sizes: dict = _p(
         {}, 'assumed troops by actor or mission where the documents state none, e.g. Barkhane = 5000 (a '
         'mission across several hosts is split evenly between them)')
@@ -140,6 +161,12 @@ class NumericsConfig:
                              "(a larger step is refused, never run)", "days", lo=0.0, hi=1.0)
     device: str = _p("cpu", 'where the kernel runs: "cpu" (numba) or "cuda" (numba.cuda on an NVIDIA GPU; needs '
                             "the [cuda] extra)")
+    max_substeps_per_day: int = _p(1000, "refuse a run whose stability limit needs more explicit sub-steps per day",
+                                   "steps/day", lo=1, sweep=False)
+    max_cells: int = _p(50_000_000, "refuse a grid with more cells (the whole region at 1 km has 22.8 million)",
+                        "cells", lo=1, sweep=False)
+    max_memory_gb: float = _p(8.0, "refuse a run whose estimated memory is larger", "GB", lo=0.0, lo_open=True,
+                              sweep=False)
 
 
 SECTIONS: dict[str, type] = {
@@ -224,9 +251,9 @@ class Scenario:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 100:
                 raise SpilloverError(f"{source}: growth.country_factor.{key} = {value!r}; valid: a number in [0, 100]")
         for key, value in self.suppression.contingent_sizes.items():
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1e6:
                 raise SpilloverError(
-                    f"{source}: suppression.contingent_sizes.{key} = {value!r}; valid: a troop count ≥ 0")
+                    f"{source}: suppression.contingent_sizes.{key} = {value!r}; valid: a troop count ≥ 0 and ≤ 1e6")
         if self.output.dtype not in ("float32", "float64"):
             raise SpilloverError(f"{source}: output.dtype = {self.output.dtype!r}; valid: 'float32' or 'float64'")
         if self.numerics.device not in DEVICES:
@@ -238,40 +265,84 @@ class Scenario:
             except ValueError:
                 raise SpilloverError(f"{source}: output.geotiff_days entry {day!r} is not an ISO date "
                                      "(YYYY-MM-DD)") from None
-            if not info.start <= when < info.end:
+            if not info.start <= when <= info.end:
                 raise SpilloverError(f"{source}: output.geotiff_days entry {day} is outside the run "
-                                     f"[{info.start}, {info.end})")
+                                     f"[{info.start}, {info.end}] (scenario.start to scenario.end, inclusive)")
         if not all(isinstance(p, str) and p.strip() for p in self.initial.places):
             raise SpilloverError(f"{source}: initial.places must be a list of place phrases such as "
                                  "'northern Mali'")
+        if self.grid.crs:
+            _check_crs(self.grid.crs, source)
 
     # ------------------------------------------------------------------------------------------- utilities
-    def to_dict(self) -> dict:
-        """The resolved scenario as a nested dict of TOML-able values."""
+    def to_dict(self, relative_to: str | Path | None = None) -> dict:
+        """The resolved scenario as a nested dict of TOML-able values.
+
+        With ``relative_to`` (a folder), the path keys (:data:`PATH_KEYS`) are written relative to that folder,
+        so that a file saved there reads the same inputs.
+        """
         out = {}
         for name in SECTIONS:
             section = getattr(self, name)
             out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
+        if relative_to is not None:
+            for section, key in PATH_KEYS:
+                resolved = self.resolve_path(out[section][key])
+                if resolved is not None:
+                    out[section][key] = _relative(resolved, Path(relative_to))
         return out
 
-    def to_toml(self) -> str:
-        return tomli_w.dumps(self.to_dict())
+    def to_toml(self, relative_to: str | Path | None = None) -> str:
+        """The resolved scenario as TOML; with ``relative_to``, its paths are rewritten relative to that folder.
+
+        Examples
+        --------
+        >>> print(Scenario().to_toml().splitlines()[0])
+        [scenario]
+        """
+        return tomli_w.dumps(self.to_dict(relative_to))
 
     def replace(self, **dotted: Any) -> "Scenario":
-        """A copy with some values changed by dotted key, validated again: ``s.replace(**{"growth.weight_coups": 0})``."""
+        """A copy with some values changed by dotted key, validated again.
+
+        Parameters
+        ----------
+        **dotted
+            ``"section.key"`` = value, or ``"section.table.entry"`` = value for an entry of a table-valued key
+            (``suppression.contingent_sizes``, ``growth.country_factor``, ``diffusion.permeability``).
+
+        Returns
+        -------
+        Scenario
+            The changed, validated copy (the original is unchanged).
+
+        Examples
+        --------
+        >>> s = Scenario()
+        >>> s.replace(**{"growth.weight_coups": 0.5}).growth.weight_coups
+        0.5
+        >>> s.replace(**{"suppression.contingent_sizes.Barkhane": 3000}).suppression.contingent_sizes
+        {'Barkhane': 3000}
+        """
         data = self.to_dict()
         for key, value in dotted.items():
-            section, _, name = key.partition(".")
-            if section not in data or name not in data[section]:
-                raise SpilloverError(f"unknown scenario key {key!r}; valid keys: {sorted(self.numeric_parameters())}")
-            data[section][name] = value
+            section, name, entry = _split_key(key, data)
+            if entry is None:
+                data[section][name] = value
+            else:
+                data[section][name] = {**data[section][name], entry: value}
         return Scenario.from_dict(data, source=f"scenario {self.scenario.name!r}", base_dir=self.base_dir)
 
     def get(self, dotted: str) -> Any:
-        section, _, name = dotted.partition(".")
-        if section not in SECTIONS or not hasattr(getattr(self, section), name):
-            raise SpilloverError(f"unknown scenario key {dotted!r}; valid keys: {sorted(self.numeric_parameters())}")
-        return getattr(getattr(self, section), name)
+        """The value of a dotted key (``"growth.weight_coups"``, ``"suppression.contingent_sizes.Barkhane"``)."""
+        section, name, entry = _split_key(dotted, self.to_dict())
+        value = getattr(getattr(self, section), name)
+        if entry is None:
+            return value
+        if entry not in value:
+            raise SpilloverError(f"scenario key {dotted!r}: {section}.{name} has no entry {entry!r}; it has "
+                                 f"{sorted(value)}")
+        return value[entry]
 
     @staticmethod
     def numeric_parameters() -> dict[str, dict]:
@@ -280,7 +351,7 @@ class Scenario:
         for name, section_cls in SECTIONS.items():
             hints = get_type_hints(section_cls)
             for f in fields(section_cls):
-                if hints[f.name] in (int, float):
+                if hints[f.name] in (int, float) and f.metadata.get("sweep", True):
                     out[f"{name}.{f.name}"] = {"default": f.default, "type": hints[f.name].__name__, **f.metadata}
         return out
 
@@ -293,10 +364,57 @@ class Scenario:
 
     @property
     def days(self) -> int:
+        """Days from ``scenario.start`` to ``scenario.end`` (the last state is on ``end``)."""
         return (self.scenario.end - self.scenario.start).days
 
 
-def _read_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+#: (section, key) of every scenario value that is a path (resolved against the file that wrote it).
+PATH_KEYS = (("documents", "seeds"), ("documents", "overrides"), ("initial", "state"))
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` (both made absolute), as a POSIX string."""
+    import os
+
+    return Path(os.path.relpath(Path(path).resolve(), Path(folder).resolve())).as_posix()
+
+
+def _split_key(key: str, data: dict) -> tuple[str, str, str | None]:
+    """(section, key, table entry or None) of a dotted key, or a SpilloverError listing valid keys."""
+    parts = str(key).split(".", 2)
+    section, name = parts[0], parts[1] if len(parts) > 1 else ""
+    if section not in data or name not in data[section]:
+        valid = sorted(f"{s}.{k}" for s, keys in data.items() for k in keys)
+        raise SpilloverError(f"unknown scenario key {key!r}; valid keys: {valid}")
+    entry = parts[2] if len(parts) == 3 else None
+    if entry is not None and not isinstance(data[section][name], dict):
+        raise SpilloverError(f"scenario key {key!r}: {section}.{name} is not a table, so it has no entries; use "
+                             f"{section}.{name}")
+    if entry == "":
+        raise SpilloverError(f"scenario key {key!r}: empty table entry; e.g. suppression.contingent_sizes.Barkhane")
+    return section, name, entry
+
+
+def _check_crs(value: str, source: str) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_user_input(value)
+    except (CRSError, TypeError, ValueError) as exc:
+        raise SpilloverError(f"{source}: grid.crs = {value!r} is not a CRS pyproj understands "
+                             f"({' '.join(str(exc).split())[:160]}); valid: a PROJ string, 'EPSG:NNNN' or WKT of an "
+                             "equal-area projected CRS in metres, or empty for the default Albers") from None
+    if not crs.is_projected:
+        raise SpilloverError(f"{source}: grid.crs = {value!r} is not projected; valid: an equal-area projected CRS "
+                             "in metres (e.g. '+proj=aea ...' or 'EPSG:6933'), or empty for the default")
+    units = {a.unit_name for a in crs.axis_info}
+    if units - {"metre"}:
+        raise SpilloverError(f"{source}: grid.crs = {value!r} has axis units {sorted(units)}; valid: a projected "
+                             "CRS in metres")
+
+
+def _read_with_extends(path: Path, seen: tuple[Path, ...] = (), top: Path | None = None) -> dict:
     """Read a scenario TOML; a top-level ``extends = "other.toml"`` starts from that file (deep-merged)."""
     if path.resolve() in seen:
         raise SpilloverError(f"{path}: 'extends' loops back to itself ({' -> '.join(map(str, seen))})")
@@ -304,6 +422,8 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpilloverError(f"{path}: not valid TOML: {exc}") from exc
+    if top is not None:
+        _anchor_paths(data, path, top)
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
@@ -312,7 +432,18 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     base_path = path.parent / base_name
     if not base_path.is_file():
         raise SpilloverError(f"{path}: extends = {base_name!r}, but {base_path} does not exist")
-    return _merge(_read_with_extends(base_path, seen + (path.resolve(),)), data)
+    return _merge(_read_with_extends(base_path, seen + (path.resolve(),), top or path.resolve().parent), data)
+
+
+def _anchor_paths(data: dict, path: Path, top: Path) -> None:
+    """Rewrite the relative paths of ``path`` (a file reached through ``extends``), which are relative to its own
+    folder, relative to ``top``, the folder of the scenario file being loaded (the scenario's ``base_dir``)."""
+    folder = path.resolve().parent
+    for section, key in PATH_KEYS:
+        table = data.get(section)
+        if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
+            if not Path(table[key]).is_absolute():
+                table[key] = _relative(folder / table[key], top)
 
 
 def _merge(base: dict, over: dict) -> dict:

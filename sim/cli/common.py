@@ -17,12 +17,9 @@ through :func:`emit_table` with ``--format table|json|csv``.
 """
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import errno
 import io
-import json
-import math
 import os
 import shutil
 import signal
@@ -32,6 +29,7 @@ from typing import Annotated, Any
 import typer
 
 from geo.errors import SpilloverError
+from sim.strict_json import dumps_strict, json_value
 
 EXIT_OK, EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -210,42 +208,6 @@ def choose_format(fmt: Format | str = Format.table, as_json: bool = False, as_cs
 
 
 # --------------------------------------------------------------------------------------------- tables
-def json_value(value: Any) -> Any:
-    """A value as strict JSON: None for NaN/NaT/inf, ISO strings for dates, plain Python numbers."""
-    import numpy as np
-
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, dt.datetime) or type(value).__name__ == "Timestamp":
-        if value != value:  # NaT
-            return None
-        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if type(value).__name__ in ("NaTType", "NAType"):
-        return None
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else json_value(value.astype("datetime64[us]").item())
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [json_value(v) for v in value]
-    return value
-
-
-def dumps_strict(data: Any, **kwargs) -> str:
-    """``json.dumps`` that never writes NaN or Infinity (they become null) and writes dates as ISO strings."""
-    return json.dumps(json_value(data), allow_nan=False, ensure_ascii=False, **kwargs)
-
-
 def _cell(value: Any) -> str:
     value = json_value(value)
     if value is None:

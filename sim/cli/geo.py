@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from sim.cli.common import CsvFlag, FormatOption, JsonFlag, Format, choose_format, emit_table, say
+from geo.errors import SpilloverError
+from sim.cli.common import CsvFlag, Format, FormatOption, JsonFlag, choose_format, emit_table, say
 
 shapes_app = typer.Typer(help="The Natural Earth countries and admin-1 units in shapes/.", no_args_is_help=True,
                          rich_markup_mode=None)
@@ -78,13 +79,21 @@ def region_map(
         "figures/region.png"),
     cell_km: Annotated[float, typer.Option(help="cell side in km", metavar="KM")] = 10.0,
     formats: Annotated[str, typer.Option(help="comma-separated: png, svg, pdf", metavar="LIST")] = "png",
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files of these names")] = False,
 ) -> None:
     """Draw the region map: countries on the equal-area grid with names and capitals."""
     from geo import build_grid, load_countries
+    from sim.cli.figures import _formats
     from sim.plotting.region import plot_region
 
+    chosen = _formats(formats)
+    targets = [out.with_suffix(f".{f}") for f in dict.fromkeys(("png",) + chosen)]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not force:
+        raise SpilloverError(f"--out: {', '.join(existing)} exists; pass --force to overwrite it, or choose another "
+                             "--out (nothing was changed)")
     table = load_countries()
-    written = plot_region(build_grid(table, cell_km=cell_km), table, out, tuple(formats.split(",")))
+    written = plot_region(build_grid(table, cell_km=cell_km), table, out, chosen)
     for path in written:
         say(f"wrote {path}")
 

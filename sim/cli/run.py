@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sim.cli.common import (CsvFlag, Format, FormatOption, JsonFlag, QuietOption, VerboseOption, choose_format,
-                            emit_table, say, set_verbosity, verbosity)
+                            emit_table, interrupted, say, set_verbosity, verbosity)
 
 
 def run_scenario(
@@ -16,7 +16,10 @@ def run_scenario(
     out: Annotated[Path, typer.Option(
         help="run folder to write (risk.nc, countries.csv, crossings.csv, run.json)", metavar="DIR")],
     geotiff: Annotated[Optional[list[str]], typer.Option(
-        help="also write a GeoTIFF snapshot at this ISO date (repeatable)", metavar="YYYY-MM-DD")] = None,
+        help="also write a GeoTIFF of the last snapshot at or before this ISO date (repeatable)",
+        metavar="YYYY-MM-DD")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace a previous run in --out (a folder of other files is never touched)")] = False,
     fmt: FormatOption = Format.table,
     as_json: JsonFlag = False,
     as_csv: CsvFlag = False,
@@ -32,7 +35,10 @@ def run_scenario(
     loaded = Scenario.load(scenario)
     if geotiff:
         loaded = loaded.replace(**{"output.geotiff_days": list(loaded.output.geotiff_days) + list(geotiff)})
-    result = run(loaded, out, progress=verbosity() >= 1, log=say)
+    try:
+        result = run(loaded, out, force=force, progress=verbosity() >= 1, log=say)
+    except KeyboardInterrupt:
+        raise interrupted(f"interrupted: nothing was stored; the partial run in {out} was removed") from None
     say(f"wrote {result.out}/ in {result.seconds:.1f} s")
     print_crossings(result.crossings, fmt)
 
@@ -44,9 +50,11 @@ def print_crossings(frame, fmt: str = "table") -> None:
         return
     title = "first date with ≥ {:.0%} of the country's area at risk ≥ {:g}".format(
         frame["crossing_area_fraction"].iloc[0], frame["threshold"].iloc[0])
-    view = frame[["country", "first_crossing"]].rename(columns={"first_crossing": "first crossing"})
-    view = view.assign(**{"first crossing": [v or "never" for v in view["first crossing"]]})
-    emit_table(view, "table", title=title)
+    shown = []
+    for when, at_start in zip(frame["first_crossing"], frame["at_start"]):
+        text = "never" if when is None or when != when else str(when)[:10]
+        shown.append(f"{text} (at the start)" if at_start else text)
+    emit_table(frame[["country"]].assign(**{"first crossing": shown}), "table", title=title)
 
 
 def demo(
@@ -59,17 +67,26 @@ def demo(
     the withdrawal run's figures and the comparison withdrawal against stay into figures/."""
     import time
 
-    from sim.cli.geo import population_map, region_map
-    from sim.plotting.run_figures import compare_runs, run_figures
+    from geo import build_grid, load_countries
+    from geo.population import population_surface
+    from sim.plotting.population import plot_population
+    from sim.plotting.region import plot_region
+    from sim.plotting.run_figures import _claim, compare_runs, figure_folder, run_figures
 
     t0 = time.perf_counter()
-    region_map(out=figures / "region.png")
-    population_map(out=figures / "population.png")
-    for name in ("withdrawal", "stay"):
-        run_scenario(scenarios / f"{name}.toml", out=runs / name, geotiff=None)
+    with figure_folder(figures, force=True) as folder:  # demo regenerates the figures it wrote before
+        table = load_countries()
+        grid = build_grid(table, cell_km=10.0)
+        written = plot_region(grid, table, _claim(folder, figures / "region.png"))
+        written += plot_population(grid, population_surface(grid), table, _claim(folder, figures / "population.png"))
+        for path in written:
+            say(f"wrote {path}")
+        folder.commit({"figures_of": ["the region", "the population surface"]})
+    for name in ("withdrawal", "stay"):  # demo regenerates its own outputs: a previous demo run is replaced
+        run_scenario(scenarios / f"{name}.toml", out=runs / name, geotiff=None, force=True)
     t1 = time.perf_counter()
-    written = run_figures(runs / "withdrawal", figures, log=say)
-    written += compare_runs(runs / "stay", runs / "withdrawal", figures, name="withdrawal_stay", log=say)
+    written = run_figures(runs / "withdrawal", figures, log=say, force=True)
+    written += compare_runs(runs / "stay", runs / "withdrawal", figures, name="withdrawal_stay", log=say, force=True)
     t2 = time.perf_counter()
     say(f"wrote {len(written)} figure files into {figures}/ in {t2 - t1:.0f} s "
         f"(runs and region map: {t1 - t0:.0f} s; total {t2 - t0:.0f} s)")

@@ -107,7 +107,8 @@ class RunData:
     @cached_property
     def grid(self) -> Grid:
         """The run's grid, rebuilt from risk.nc (no re-rasterizing)."""
-        crs_var = self.ds["crs"].attrs
+        mapping = "spatial_ref" if "spatial_ref" in self.ds.variables else "crs"  # "crs": runs before 0.2
+        crs_var = self.ds[mapping].attrs
         wkt = crs_var.get("crs_wkt") or crs_var.get("spatial_ref")
         crs = CRS.from_wkt(wkt) if wkt else CRS.from_user_input(self.manifest["grid"]["crs"])
         x, y = self.ds["x"].values, self.ds["y"].values
@@ -120,7 +121,7 @@ class RunData:
         admin1 = {}
         if "admin1_id" in self.ds:  # runs written before admin-1 ids have none
             var = self.ds["admin1_id"]
-            admin1 = dict(admin1_id=np.asarray(var.values), admin1_codes=tuple(var.attrs["adm1_codes"].split()),
+            admin1 = dict(admin1_id=np.asarray(var.values).astype(np.uint16), admin1_codes=tuple(var.attrs["adm1_codes"].split()),
                           admin1_country=tuple(var.attrs["adm0_a3"].split()))
         return Grid(crs=crs, transform=transform, shape=(len(y), len(x)), cell_km=cell_km, codes=codes,
                     country_id=np.asarray(cid.values), **admin1)
