@@ -25,7 +25,8 @@ Python API behind it opens the folder with :func:`output_folder`. The rules:
    ``.<stem>.*<suffix>``) are ever deleted; any other file in the folder is left as it is.
 6. **Clean up.** On an error or interrupt inside the ``with`` block every file written in this session is removed
    (and the folder itself, if this session created it and it is empty again); the next start after a SIGKILL
-   removes what the journal names, with the temporary files.
+   removes what the journal names, with the temporary files; such an interrupted output is replaced without
+   ``force`` (it was incomplete), and files of others in it stay.
 
 API
 ---
@@ -122,6 +123,7 @@ class OutputFolder:
         self._created = False
         self._committed = False
         self._lock_fd: int | None = None
+        self.interrupted = False  #: the folder held the journal of a killed write (cleaned on opening)
 
     # ------------------------------------------------------------------------------------------ opening
     def _open(self) -> None:
@@ -179,6 +181,7 @@ class OutputFolder:
         """
         if not (self.path / JOURNAL_FILE).exists():
             return
+        self.interrupted = True  # an output of ours that a killed process left: ours to replace
         manifest = read_manifest(self.path / self.manifest)
         listed = set(manifest.get("outputs", [])) | {self.manifest} if manifest else set()
         for name in _journal_names(self.path):
@@ -198,7 +201,7 @@ class OutputFolder:
                                  f"a {self.kind}; choose another folder")
         if manifest is None:
             others = self._others(set())
-            if others:
+            if others and not self.interrupted:
                 shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
                 raise SpilloverError(f"{self.flag} {self.path} is not empty and is not an output of spillover (it "
                                      f"holds {shown}); choose an empty or new folder (nothing was changed)")
