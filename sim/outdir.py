@@ -54,6 +54,8 @@ TOOL = "sahel-spillover"
 LOCK_FILE = ".spillover.lock"
 JOURNAL_FILE = ".spillover-journal.json"
 _OWN = (LOCK_FILE, JOURNAL_FILE)
+#: The manifests of the outputs this tool writes (a run, a figure folder, a sweep).
+KNOWN_MANIFESTS = ("run.json", "figures.json", "sweep.json")
 
 
 def read_manifest(path: Path) -> dict | None:
@@ -200,6 +202,11 @@ class OutputFolder:
             raise SpilloverError(f"{self.flag} {self.path} holds a {manifest.get('kind')} output of spillover, not "
                                  f"a {self.kind}; choose another folder")
         if manifest is None:
+            for name in KNOWN_MANIFESTS:
+                other = read_manifest(self.path / name) if name != self.manifest else None
+                if other is not None:
+                    raise SpilloverError(f"{self.flag} {self.path} holds a {other.get('kind', name)} output of "
+                                         f"spillover ({name}), not a {self.kind}; choose another folder")
             others = self._others(set())
             if others and not self.interrupted:
                 shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
@@ -291,7 +298,10 @@ class OutputFolder:
             if name == self.manifest or self.mode == "resume" or (self.mode == "add" and name in previous):
                 continue
             _remove(self.path / name)
-        _remove(self.path / JOURNAL_FILE)
+        if self.mode == "replace" and self.previous is not None:
+            self._write_journal([])  # the previous output is gone: keep the folder recognisable as ours
+        else:
+            _remove(self.path / JOURNAL_FILE)
         self._unlock()
         if self._created:
             with contextlib.suppress(OSError):

@@ -493,8 +493,9 @@ def _coerce(value, kind, f, where: str):
         lo, hi = meta.get("lo"), meta.get("hi")
         too_low = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
         if too_low or (hi is not None and value > hi):
-            lo_s = "" if lo is None else (f"> {lo:g}" if meta.get("lo_open") else f"≥ {lo:g}")
-            hi_s = "" if hi is None else f"≤ {hi:g}"
+            shown = (lambda v: f"{v:,}") if kind is int else (lambda v: f"{v:g}")
+            lo_s = "" if lo is None else (f"> {shown(lo)}" if meta.get("lo_open") else f"≥ {shown(lo)}")
+            hi_s = "" if hi is None else f"≤ {shown(hi)}"
             rng = " and ".join(s for s in (lo_s, hi_s) if s)
             raise SpilloverError(f"{where} = {value!r} is out of range; valid: {rng}{units}")
         return value
