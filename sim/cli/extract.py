@@ -1,7 +1,9 @@
 """``spillover extract``: documents → facts, as JSON lines or a readable summary (registered in :mod:`sim.cli`).
 
 Every input is read and checked before anything is written, and every file is written atomically, so a bad input
-leaves no half-written output. With ``--json`` standard output carries only the JSON lines; messages go to stderr.
+leaves no half-written output; an existing output file is replaced only with ``--force``. With ``--json`` (or
+``--format json``) standard output carries only the JSON lines, with ``--format csv`` only the facts table;
+messages go to stderr.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-err = Console(stderr=True)
+from geo.errors import SpilloverError
+from sim.cli.common import Format, FormatOption, QuietOption, VerboseOption, choose_format, emit_table, say, \
+    set_verbosity
 
 
 def extract_command(
@@ -28,6 +32,10 @@ def extract_command(
         help="also write the per-country attributes on the country polygons (GeoPackage layer 'attributes')")] = None,
     figure: Annotated[Optional[Path], typer.Option(
         help="also draw the attribute map beside the deployment timeline (PNG), e.g. figures/documents.png")] = None,
+    fmt: FormatOption = Format.table,
+    force: Annotated[bool, typer.Option("--force", help="replace existing --table/--gpkg/--figure files")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Extract dated facts (deployments, withdrawals, coups, protests, onset, spread, …) from news documents."""
     from geo.documents.attributes import deployment_timeline, extract_facts, load_documents, write_attributes_gpkg
@@ -37,40 +45,50 @@ def extract_command(
 
     from geo.documents.nlp import pipeline_info
 
+    set_verbosity(quiet, verbose)
+    fmt = choose_format(fmt, as_json=json_lines)
+    existing = [str(p) for p in (table, gpkg, figure) if p is not None and p.exists()]
+    if existing and not force:
+        raise SpilloverError(f"{', '.join(existing)} exists; pass --force to replace it, or choose another file "
+                             "(nothing was changed)")
     when = parse_date(published, "--published") if published is not None else None
     notes: list[str] = []
     documents = load_documents(paths, published=when, notes=notes)
     for note in notes:
-        err.print(note, markup=False, highlight=False)
+        say(note)
     facts = extract_facts(documents, overrides=overrides)  # every input error is raised here, before any write
     countries = load_countries() if (gpkg or figure) else None
     if figure:
         from sim.plotting.documents import plot_documents
 
         for path in plot_documents(facts, countries, figure):
-            err.print(f"wrote {path}")
+            say(f"wrote {path}")
     if table:
         write_facts_table(table, facts)
-        err.print(f"wrote {table} ({len(facts)} facts)")
+        say(f"wrote {table} ({len(facts)} facts)")
     if gpkg:
         write_attributes_gpkg(gpkg, facts, countries)
-        err.print(f"wrote {gpkg} (layer 'attributes', {len(countries)} countries)")
+        say(f"wrote {gpkg} (layer 'attributes', {len(countries)} countries)")
     info = pipeline_info()
-    if json_lines:  # the pipeline is named in every fact ("pipeline"); stderr says it once
-        err.print(f"pipeline {info['package']} (spaCy {info['spacy']}, weights sha256 {info['weights_sha256'][:12]}…)",
-                  markup=False, highlight=False)
+    pipeline = f"pipeline {info['package']} (spaCy {info['spacy']}, weights sha256 {info['weights_sha256'][:12]}…)"
+    if fmt == "json":  # the pipeline is named in every fact ("pipeline"); stderr says it once
+        say(pipeline)
         if facts:
             typer.echo(to_json_lines(facts))
         return
-    Console().print(f"pipeline {info['package']}, spaCy {info['spacy']}, weights sha256 "
-                    f"{info['weights_sha256'][:12]}…", highlight=False, markup=False)
+    if fmt == "csv":
+        from geo.documents.facts import facts_table
+
+        say(pipeline)
+        emit_table(facts_table(facts), "csv")
+        return
+    Console().print(pipeline, highlight=False, markup=False)
     _summary(documents, facts, deployment_timeline(facts))
 
 
 def _summary(documents, facts, timeline) -> None:
     """Readable terminal summary: per document, each sentence with its facts; the timeline; the attributes."""
     from rich.markup import escape
-    from rich.table import Table
 
     from geo.documents.attributes import country_attributes
 
@@ -91,29 +109,27 @@ def _summary(documents, facts, timeline) -> None:
         for f in manual:
             out.print(f"    [bold]{f.kind:<12}[/] {f.country or '-':<4} {escape(_describe(f))}", highlight=False)
     if not timeline.empty:
-        chart = Table(title="foreign forces per host (deployment timeline)", title_justify="left")
-        for column in ("host", "actor", "mission", "from", "until", "ended by", "troops"):
-            chart.add_column(column)
+        import pandas as pd
+
+        rows = []
         for row in timeline.itertuples(index=False):
             cut = {"month": 7, "year": 4}.get(row.until_precision, 10)
             until = "still present" if _missing(row.present_until) else (
                 f"{row.present_until.date().isoformat()[:cut]}{' (announced)' if row.planned else ''}")
             start = "before" if _missing(row.present_from) else row.present_from.date().isoformat()
-            chart.add_row(row.host, row.actor or "", row.mission or "", start, until, row.ended_by or "",
-                          "" if _missing(row.size) else f"{row.size:,.0f}")
-        out.print(chart)
+            rows.append({"host": row.host, "actor": row.actor or "", "mission": row.mission or "", "from": start,
+                         "until": until, "ended by": row.ended_by or "",
+                         "troops": "" if _missing(row.size) else f"{row.size:,.0f}"})
+        out.print()
+        emit_table(pd.DataFrame(rows), "table", title="foreign forces per host (deployment timeline)")
     codes = list(dict.fromkeys(f.country for f in facts if f.country))
     if codes:
         attributes = country_attributes(facts, codes)
         headers = {"armed_partner": "partner", "onset_year": "onset", "spread_into": "spread",
                    "casualties_log10": "killed 10^", "displaced_log10": "displ. 10^"}
-        view = Table(title="per-country attributes", title_justify="left")
-        view.add_column("country")
-        for column in attributes.columns:
-            view.add_column(headers.get(column, column), justify="right")
-        for code, row in attributes.iterrows():
-            view.add_row(code, *("" if _missing(v) else f"{v:g}" for v in row))
-        out.print(view)
+        out.print()
+        emit_table(attributes.rename(columns=headers).rename_axis("country").reset_index(), "table",
+                   title="per-country attributes")
 
 
 def _describe(f) -> str:

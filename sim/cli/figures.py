@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 import typer
 
 from geo.errors import SpilloverError
-from sim.cli.common import CsvFlag, Format, FormatOption, JsonFlag, choose_format, emit_table, interrupted, say
+from sim.cli.common import (CsvFlag, Format, FormatOption, JsonFlag, QuietOption, VerboseOption, choose_format,
+                            emit_table, interrupted, say, set_verbosity)
 
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="replace figures spillover wrote before in --out (other files are never touched)")]
@@ -54,11 +55,14 @@ def figures_command(
     fmt: FormatOption = Format.table,
     as_json: JsonFlag = False,
     as_csv: CsvFlag = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write a run's figures: risk maps, country time series, admin-1 choropleth, animation (and the documents
     figure)."""
     from sim.plotting.run_figures import run_figures
 
+    set_verbosity(quiet, verbose)
     fmt = choose_format(fmt, as_json, as_csv)
     if animation not in ("gif", "mp4", "none"):
         raise SpilloverError(f"--animation {animation!r}; valid: gif, mp4, none")
@@ -87,10 +91,13 @@ def compare_command(
     fmt: FormatOption = Format.table,
     as_json: JsonFlag = False,
     as_csv: CsvFlag = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Compare two runs: the difference map B − A and each country's threshold-crossing date in A and B."""
     from sim.plotting.run_figures import compare_runs
 
+    set_verbosity(quiet, verbose)
     fmt = choose_format(fmt, as_json, as_csv)
     t0 = time.perf_counter()
     try:

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from geo.errors import SpilloverError
-from sim.cli.common import CsvFlag, Format, FormatOption, JsonFlag, choose_format, emit_table, say
+from sim.cli.common import (CsvFlag, Format, FormatOption, JsonFlag, QuietOption, VerboseOption, choose_format,
+                            emit_table, say, set_verbosity)
 
 shapes_app = typer.Typer(help="The Natural Earth countries and admin-1 units in shapes/.", no_args_is_help=True,
                          rich_markup_mode=None)
@@ -80,8 +81,11 @@ def region_map(
     cell_km: Annotated[float, typer.Option(help="cell side in km", metavar="KM")] = 10.0,
     formats: Annotated[str, typer.Option(help="comma-separated: png, svg, pdf", metavar="LIST")] = "png",
     force: Annotated[bool, typer.Option("--force", help="overwrite existing files of these names")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Draw the region map: countries on the equal-area grid with names and capitals."""
+    set_verbosity(quiet, verbose)
     from geo import build_grid, load_countries
     from sim.cli.figures import _formats
     from sim.plotting.region import plot_region

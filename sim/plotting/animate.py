@@ -22,7 +22,7 @@ from geo.atomic import atomic_path
 from geo.errors import SpilloverError
 from sim.plotting.maps import (FOOTER_STYLE, RunData, countries_for, display_field, draw_risk, opened,
                                scenario_title)
-from sim.plotting.style import RISK_CMAP, RISK_LABEL, apply_style
+from sim.plotting.style import CAVEAT, RISK_CMAP, RISK_LABEL, apply_style
 
 #: Frame size in pixels is FRAME_INCHES × FRAME_DPI (small enough for a README, large enough for a slide).
 FRAME_INCHES = (8.0, 6.1)
@@ -111,7 +111,7 @@ def _frames(data: RunData, indices: list[int]):
     tax.tick_params(axis="x", labelsize=7, length=2, pad=1)
     for side in ("top", "right", "left"):
         tax.spines[side].set_visible(False)
-    fig.text(0.01, 0.01, data.footer(), **{**FOOTER_STYLE, "fontsize": 5.5})
+    fig.text(0.01, 0.01, f"{CAVEAT}\n{data.footer()}", linespacing=1.4, **{**FOOTER_STYLE, "fontsize": 5.5})
     try:
         for index in indices:
             if index != indices[0]:

@@ -1,7 +1,11 @@
 """The base map every map figure shares: the equal-area extent, admin-1 and country borders, names, capitals,
 graticule and scale bar, drawn in the grid's projected coordinates (km from the projection centre).
 
-Admin-1 borders (:mod:`geo.admin1`) are drawn thin and light under the country borders."""
+Admin-1 borders (:mod:`geo.admin1`) are drawn thin and light under the country borders. The graticule's labels sit
+outside the frame, as tick labels where the meridians cross its bottom edge and the parallels its left edge
+(``graticule_labels`` chooses the sides, so small multiples label only their outer panels), and the view extends
+:data:`MARGIN` beyond the grid so that nothing at its edge (Dakar) is cut.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -19,6 +23,10 @@ from geo.names import capital_of
 from sim.plotting.style import ADMIN1_COLOUR, BORDER_COLOUR, FOCUS
 
 
+#: Share of the grid's width and height left blank around it, so markers and labels at its edges are not clipped.
+MARGIN = 0.025
+
+
 def extent(grid: Grid) -> tuple[float, float, float, float]:
     """(left, right, bottom, top) of the grid in metres, for ``imshow(extent=...)``."""
     xmin, ymin, xmax, ymax = grid.bounds
@@ -27,17 +35,19 @@ def extent(grid: Grid) -> tuple[float, float, float, float]:
 
 def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True, capitals: bool = True,
                  graticule: bool = True, scale_bar: bool = True, label_codes: tuple[str, ...] | None = None,
-                 capital_labels: bool = True, text_scale: float = 1.0, admin1: bool = True) -> None:
+                 capital_labels: bool = True, text_scale: float = 1.0, admin1: bool = True,
+                 graticule_labels: tuple[str, ...] = ("left", "bottom")) -> None:
     """Draw borders (and names, capitals, graticule, scale bar) of ``countries`` on ``ax`` in the grid CRS.
 
     ``label_codes`` limits names and capitals to those countries; ``capital_labels=False`` marks capitals without
     naming them and ``text_scale`` scales every label (both for small panels); ``admin1`` draws the admin-1
-    borders of those countries thinly under the country borders.
+    borders of those countries thinly under the country borders; ``graticule_labels`` are the sides of the frame
+    that get longitude/latitude labels (outside the frame).
     """
     projected = countries.to_crs(grid.crs)
     xmin, ymin, xmax, ymax = grid.bounds
-    if graticule:
-        _draw_graticule(ax, grid)
+    mx, my = MARGIN * (xmax - xmin), MARGIN * (ymax - ymin)
+    ticks = _draw_graticule(ax, grid, (xmin - mx, ymin - my, xmax + mx, ymax + my)) if graticule else ([], [])
     if admin1:
         lines = admin1_lines(grid.crs.to_wkt(), tuple(countries.index))
         if lines:
@@ -76,11 +86,15 @@ def draw_basemap(ax, grid: Grid, countries: gpd.GeoDataFrame, names: bool = True
                             bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.55))
     if scale_bar:
         _draw_scale_bar(ax, grid)
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, ymax)
+    ax.set_xlim(xmin - mx, xmax + mx)
+    ax.set_ylim(ymin - my, ymax + my)
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    (xs, xlabels), (ys, ylabels) = ticks if graticule else (([], []), ([], []))
+    bottom, left = "bottom" in graticule_labels, "left" in graticule_labels
+    ax.set_xticks(xs if bottom else [], xlabels if bottom else [])
+    ax.set_yticks(ys if left else [], ylabels if left else [])
+    ax.tick_params(length=2, width=0.4, pad=1.5, labelsize=6 * max(text_scale, 0.8), colors="#777777",
+                   labelcolor="#666666")
     ax.set_xlabel("")
     ax.set_ylabel("")
     for side in ("top", "right", "bottom", "left"):
@@ -109,29 +123,34 @@ def _lines(boundaries: gpd.GeoSeries) -> list[np.ndarray]:
     return [shapely.get_coordinates(part) for part in parts if not part.is_empty]
 
 
-def _draw_graticule(ax, grid: Grid, step: float = 5.0) -> None:
+def _draw_graticule(ax, grid: Grid, view: tuple[float, float, float, float], step: float = 5.0):
+    """Meridians and parallels every ``step`` degrees; returns ((x ticks, labels), (y ticks, labels)) where they
+    cross the bottom and left edges of ``view`` (xmin, ymin, xmax, ymax)."""
     lon, lat = grid.lonlat(np.array([0, 0, grid.shape[0] - 1, grid.shape[0] - 1]),
                            np.array([0, grid.shape[1] - 1, 0, grid.shape[1] - 1]))
     to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
     lon0, lon1 = np.floor(min(lon) / step - 1) * step, np.ceil(max(lon) / step + 1) * step
     lat0, lat1 = np.floor(min(lat) / step - 1) * step, np.ceil(max(lat) / step + 1) * step
-    xmin, ymin, xmax, ymax = grid.bounds
+    xmin, ymin, xmax, ymax = view
+    xticks: tuple[list, list] = ([], [])
+    yticks: tuple[list, list] = ([], [])
     for lo in np.arange(lon0, lon1 + step, step):
-        lats = np.linspace(lat0, lat1, 50)
+        lats = np.linspace(lat0, lat1, 200)
         x, y = to_xy.transform(np.full_like(lats, lo), lats)
         ax.plot(x, y, color="#bbbbbb", lw=0.4, ls=":", zorder=1)
         k = np.argmin(np.abs(np.asarray(y) - ymin))
         if xmin < x[k] < xmax:
-            ax.text(x[k], ymin, f"{abs(lo):g}°{'E' if lo >= 0 else 'W'}", fontsize=6, color="#777777",
-                    ha="center", va="bottom", zorder=2)
+            xticks[0].append(float(x[k]))
+            xticks[1].append(f"{abs(lo):g}°{'E' if lo > 0 else 'W' if lo < 0 else ''}")
     for la in np.arange(lat0, lat1 + step, step):
-        lons = np.linspace(lon0, lon1, 80)
+        lons = np.linspace(lon0, lon1, 200)
         x, y = to_xy.transform(lons, np.full_like(lons, la))
         ax.plot(x, y, color="#bbbbbb", lw=0.4, ls=":", zorder=1)
         k = np.argmin(np.abs(np.asarray(x) - xmin))
         if ymin < y[k] < ymax:
-            ax.text(xmin, y[k], f" {abs(la):g}°{'N' if la >= 0 else 'S'}", fontsize=6, color="#777777",
-                    ha="left", va="center", zorder=2)
+            yticks[0].append(float(y[k]))
+            yticks[1].append(f"{abs(la):g}°{'N' if la > 0 else 'S' if la < 0 else ''}")
+    return xticks, yticks
 
 
 def _draw_scale_bar(ax, grid: Grid) -> None:

@@ -19,7 +19,7 @@ from sim.plotting.maps import (FOOTER_STYLE, RunData, countries_for, display_fie
                                save)
 from sim.plotting.basemap import draw_basemap
 from sim.plotting.series import country_names
-from sim.plotting.style import DIFF_CMAP, FOCUS, FOCUS_COLOURS, RISK_CMAP, RISK_LABEL, apply_style
+from sim.plotting.style import CAVEAT, DIFF_CMAP, FOCUS, FOCUS_COLOURS, RISK_CMAP, RISK_LABEL, apply_style
 
 DIFF_LABEL = "risk difference (B − A)"
 CROSSINGS_COMPARE_FILE = "crossings_compare.csv"
@@ -95,10 +95,10 @@ def plot_difference_map(run_a, run_b, out: str | os.PathLike, date=None,
         ny, nx = grid.shape
         aspect = ny / nx
         big_w, small_w = 7.6, 3.6
-        height = max(big_w * aspect, 2 * small_w * aspect + 0.5) + 1.6
+        height = max(big_w * aspect, 2 * small_w * aspect + 0.5) + 1.9
         fig = plt.figure(figsize=(big_w + small_w + 0.3, height))
         gs = fig.add_gridspec(2, 2, width_ratios=[small_w, big_w], left=0.01, right=0.99, wspace=0.04, hspace=0.18,
-                              top=1 - 0.75 / height, bottom=0.85 / height)
+                              top=1 - 0.75 / height, bottom=1.15 / height)
         ax_a, ax_b, ax_d = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[:, 1])
         image = None
         for ax, data, values, index, label, tag in ((ax_a, a, ra, ia, name_a, "A"), (ax_b, b, rb, ib, name_b, "B")):
@@ -118,7 +118,7 @@ def plot_difference_map(run_a, run_b, out: str | os.PathLike, date=None,
         identical = bool(np.nanmax(np.abs(diff)) == 0) if np.isfinite(diff).any() else True
         note = " — identical: zero everywhere" if identical else ""
         ax_d.set_title(f"B − A: “{name_b}” minus “{name_a}”, {when.isoformat()}{note}", fontsize=10)
-        dbar = fig.colorbar(shown, ax=ax_d, orientation="horizontal", fraction=0.045, pad=0.02, aspect=40,
+        dbar = fig.colorbar(shown, ax=ax_d, orientation="horizontal", fraction=0.045, pad=0.05, aspect=40,
                             extend="neither")
         dbar.set_label(f"{DIFF_LABEL}: red = higher risk in “{name_b}”, blue = lower")
         fig.suptitle(f"Scenario comparison on {when.isoformat()}: “{name_b}” against “{name_a}”", fontsize=12,
@@ -129,7 +129,8 @@ def plot_difference_map(run_a, run_b, out: str | os.PathLike, date=None,
 
 def _footer(fig, a: RunData, b: RunData) -> None:
     created = str(a.manifest.get("created", ""))[:10]
-    fig.text(0.01, 0.003, f"B: {b.footer()} · A: scenario {a.name}, run {created}", **FOOTER_STYLE)
+    fig.text(0.01, 0.003, f"{CAVEAT}\nB: {b.footer()} · A: scenario {a.name}, run {created}", linespacing=1.4,
+             **FOOTER_STYLE)
 
 
 def crossing_table(run_a, run_b) -> pd.DataFrame:
@@ -170,7 +171,9 @@ def plot_crossing_table(run_a, run_b, out: str | os.PathLike, formats: tuple[str
         hidden = len(table) - len(shown)
         end_a, end_b = a.dates[-1].isoformat(), b.dates[-1].isoformat()
 
-        def cell(value: str, end: str) -> str:
+        def cell(value: str, end: str, first: str) -> str:
+            if value and value == first:
+                return f"at the start ({value})"
             return value if value else f"not by {end}"
 
         def days(value) -> str:
@@ -180,7 +183,8 @@ def plot_crossing_table(run_a, run_b, out: str | os.PathLike, formats: tuple[str
                 return "same date"
             return f"{value:+,d}".replace("-", "−") + f" ({'later' if value > 0 else 'earlier'} in {name_b})"
 
-        body = [[row.name, cell(row.first_crossing_a, end_a), cell(row.first_crossing_b, end_b),
+        first_a, first_b = a.dates[0].isoformat(), b.dates[0].isoformat()
+        body = [[row.name, cell(row.first_crossing_a, end_a, first_a), cell(row.first_crossing_b, end_b, first_b),
                  days(row.difference_days)] for row in shown.itertuples(index=False)]
         header = ["country", f"A: {name_a}", f"B: {name_b}", "B − A (days)"]
         row_in, title_in, notes_in = 0.3, 0.5, 0.75
@@ -206,7 +210,8 @@ def plot_crossing_table(run_a, run_b, out: str | os.PathLike, formats: tuple[str
         fig.text(0.01, 1 - 0.12 / height, f"First date each country crosses the risk threshold: “{name_a}” (A) and "
                  f"“{name_b}” (B)", fontsize=10, va="top")
         lines = [f"Crossing: the first snapshot with ≥ {a.crossing_fraction:.0%} of the country's area at risk "
-                 f"≥ {a.threshold:g} (from each run's crossings.csv)."]
+                 f"≥ {a.threshold:g} (from each run's crossings.csv); \"at the start\": the initial state already "
+                 "meets it (no crossing)."]
         if (a.threshold, a.crossing_fraction) != (b.threshold, b.crossing_fraction):
             lines.append(f"Note: B uses threshold {b.threshold:g} and {b.crossing_fraction:.0%} of the area.")
         if hidden:

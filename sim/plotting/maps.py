@@ -30,7 +30,7 @@ from geo.grid import Grid
 from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, MANIFEST_FILE, RISK_FILE, SERIES_FILE, check_run_dir,
                         country_crossings)
 from sim.plotting.basemap import draw_basemap, extent
-from sim.plotting.style import FOCUS, RISK_CMAP, RISK_LABEL, apply_style, save_figure
+from sim.plotting.style import CAVEAT, FOCUS, RISK_CMAP, RISK_LABEL, apply_style, save_figure
 
 #: PNG palette size of the figures (raster maps shrink several times; see style.save_figure)
 PNG_COLOURS = 256
@@ -309,7 +309,9 @@ def countries_for(data: RunData):
 
 
 def add_footer(fig, data: RunData, extra: str = "") -> None:
-    fig.text(0.01, 0.003, data.footer() + (f" · {extra}" if extra else ""), **FOOTER_STYLE)
+    """The caveat (risk is an abstract index) above one line of provenance, at the bottom left."""
+    fig.text(0.01, 0.003, f"{CAVEAT}\n" + data.footer() + (f" · {extra}" if extra else ""), linespacing=1.4,
+             **FOOTER_STYLE)
 
 
 def save(fig, data: RunData, out, formats, colour_maps: tuple[str, ...] = (RISK_CMAP,)) -> list[Path]:
@@ -358,14 +360,17 @@ def plot_risk_maps(run, out: str | os.PathLike, dates=None, formats: tuple[str, 
         ny, nx = data.grid.shape
         panel_w = 4.6
         panel_h = panel_w * ny / nx + 0.3  # + the panel title
-        top_in, bottom_in = 0.5, 1.15  # suptitle; colour bar, its label and the footer
+        top_in, bottom_in, left_in = 0.5, 1.35, 0.35  # suptitle; graticule labels, colour bar, footer; labels
         height = panel_h * nrows + top_in + bottom_in
-        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, height), squeeze=False)
+        width = panel_w * ncols + left_in
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
         withdrawal = data.withdrawal_date()
         image = None
-        for ax, (index, wanted) in zip(axes.flat, chosen):
+        for k, (ax, (index, wanted)) in enumerate(zip(axes.flat, chosen)):
+            row, col = divmod(k, ncols)
+            sides = (("left",) if col == 0 else ()) + (("bottom",) if row == nrows - 1 or k + ncols >= n else ())
             image = draw_risk(ax, data, data.snapshot(index), countries, focus_labels=True, capitals=False,
-                              scale_bar=ax is axes.flat[0])
+                              scale_bar=ax is axes.flat[0], graticule_labels=sides)
             shown = data.dates[index]
             note = " (withdrawal)" if wanted == withdrawal else ""
             ax.set_title(f"{shown.isoformat()}{note}", fontweight="bold", pad=3)
@@ -373,9 +378,9 @@ def plot_risk_maps(run, out: str | os.PathLike, dates=None, formats: tuple[str, 
             ax.set_visible(False)
         fig.suptitle(f"Insurgency risk, {scenario_title(data)}", fontsize=12, x=0.01, y=1 - 0.12 / height,
                      ha="left", va="top")
-        fig.subplots_adjust(left=0.005, right=0.995, top=1 - top_in / height, bottom=bottom_in / height,
-                            wspace=0.03, hspace=0.3 / panel_h)
-        cax = fig.add_axes([0.3, 0.68 / height, 0.4, 0.13 / height])
+        fig.subplots_adjust(left=left_in / width, right=0.995, top=1 - top_in / height, bottom=bottom_in / height,
+                            wspace=0.03, hspace=0.45 / panel_h)
+        cax = fig.add_axes([0.3, 0.72 / height, 0.4, 0.13 / height])
         bar = fig.colorbar(image, cax=cax, orientation="horizontal")
         bar.set_label(RISK_LABEL, labelpad=2)
         add_footer(fig, data, f"each panel: the snapshot at or before its date; {data.grid.cell_km:g} km cells, "

@@ -18,7 +18,10 @@ from geo.errors import SpilloverError  # noqa: E402
 
 RISK_CMAP = "inferno_r"
 DIFF_CMAP = "RdBu_r"
-RISK_LABEL = "insurgency risk u (0–1, dimensionless)"
+RISK_LABEL = "insurgency risk u: an abstract index from 0 (none) to 1 (saturated)"
+#: On every figure of risk: what the number is not.
+CAVEAT = ("Risk is an abstract index of a transparent scenario model: not a forecast, a probability or a count of "
+          "events.")
 #: Mali, Burkina Faso and Niger are highlighted in every chart; others are drawn faint.
 FOCUS = ("MLI", "BFA", "NER")
 FOCUS_COLOURS = {"MLI": "#1b4f9c", "BFA": "#c0392b", "NER": "#2e8b57"}
