@@ -121,24 +121,31 @@ def _document_inputs_cached(seeds: str, overrides: str, codes: tuple[str, ...]) 
     if not seeds:  # a scenario without documents: no attributes, no forces, onsets from initial.places only
         timeline = pd.DataFrame(columns=["actor", "mission", "host", "present_from", "present_until", "size"])
         return DocumentInputs(pd.DataFrame(index=list(codes)), timeline, (), ())
-    from geo.documents.attributes import country_attributes, deployment_timeline, facts_from_seeds, onset_places
-
     if not Path(seeds).exists():
         raise SpilloverError(f"documents.seeds: {seeds} does not exist; point it at a folder of documents "
                              "such as seeds/")
-    from geo.documents.nlp import pipeline_info
     from geo.documents.read import load_documents, sidecar_path
+    from sim import cache
 
     documents = load_documents(seeds)
-    facts = facts_from_seeds(seeds, overrides=overrides or None)
     files = [p for d in documents for p in (d.path, sidecar_path(d.path)) if p.is_file()]
-    return DocumentInputs(
+    entry = cache.key(files, Path(overrides) if overrides else None, codes)
+    hit = cache.load(entry)
+    if hit is not None:
+        return hit
+    from geo.documents.attributes import country_attributes, deployment_timeline, facts_from_seeds, onset_places
+    from geo.documents.nlp import pipeline_info
+
+    facts = facts_from_seeds(seeds, overrides=overrides or None)
+    inputs = DocumentInputs(
         attributes=country_attributes(facts, list(codes)),
         timeline=deployment_timeline(facts),
         onsets=tuple(onset_places(facts)),
         documents=tuple(_fingerprints(files, Path(overrides) if overrides else None))
         + ({"pipeline": pipeline_info()},),
     )
+    cache.store(entry, inputs)
+    return inputs
 
 
 def _fingerprints(files: list[Path], overrides: Path | None) -> list[dict]:

@@ -164,7 +164,14 @@ def metadata_attrs(scenario, prov: dict) -> dict:
 
 # -------------------------------------------------------------------------------------------------- dates
 def snapshot_index(dates, when: dt.date) -> int:
-    """Index of the last snapshot at or before ``when`` (-1 if ``when`` is before the first)."""
+    """Index of the last snapshot at or before ``when`` (-1 if ``when`` is before the first): the date rule.
+
+    Examples
+    --------
+    >>> days = [dt.date(2012, 1, 1), dt.date(2012, 1, 31), dt.date(2012, 3, 1)]
+    >>> snapshot_index(days, dt.date(2012, 2, 15)), snapshot_index(days, dt.date(2012, 3, 1))
+    (1, 2)
+    """
     stamps = np.array([np.datetime64(d, "D") for d in dates])
     return int(np.searchsorted(stamps, np.datetime64(when, "D"), side="right") - 1)
 
@@ -339,7 +346,14 @@ def read_manifest(path: str | os.PathLike) -> dict:
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
-    """The run folder, after checking it holds a complete run; else a clear error."""
+    """The run folder, after checking it holds a complete run (manifest and every output it lists); else a clear
+    :class:`~geo.errors.SpilloverError` (an interrupted run is never taken for a complete one).
+
+    Examples
+    --------
+    >>> check_run_dir("runs/withdrawal")  # doctest: +SKIP
+    PosixPath('runs/withdrawal')
+    """
     path = Path(path)
     if not path.is_dir():
         raise SpilloverError(f"run folder {path} does not exist; make one with `spillover run SCENARIO --out DIR`")

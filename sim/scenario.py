@@ -200,7 +200,29 @@ class Scenario:
     # ----------------------------------------------------------------------------------------------- loading
     @classmethod
     def load(cls, path: str | Path) -> "Scenario":
-        """Read and validate a scenario TOML file."""
+        """Read and validate a scenario TOML file (following ``extends``).
+
+        Parameters
+        ----------
+        path : str or Path
+            The TOML file; relative paths in it are resolved against its folder.
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        geo.errors.SpilloverError
+            A missing file, bad TOML, an unknown table or key, a wrong type or a value out of range (the message
+            names the file, the dotted key and what is valid).
+
+        Examples
+        --------
+        >>> s = Scenario.load("scenarios/withdrawal.toml")  # doctest: +SKIP
+        >>> s.scenario.start, s.grid.cell_km  # doctest: +SKIP
+        (datetime.date(2012, 1, 1), 10.0)
+        """
         path = Path(path)
         if not path.is_file():
             raise SpilloverError(f"scenario file {path} does not exist; see scenarios/ for examples")
@@ -208,7 +230,13 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "<dict>", base_dir: str = ".") -> "Scenario":
-        """Validate a nested dict (as read from TOML) into a Scenario."""
+        """Validate a nested dict (as read from TOML) into a Scenario.
+
+        Examples
+        --------
+        >>> Scenario.from_dict({"grid": {"cell_km": 50.0}}).grid.cell_km
+        50.0
+        """
         if not isinstance(data, dict):
             raise SpilloverError(f"{source}: a scenario is a table of tables, got {type(data).__name__}")
         unknown = sorted(set(data) - set(SECTIONS))

@@ -34,3 +34,11 @@ def g5_grid_10km(countries):
 def region_grid_20km(countries):
     """The whole region (REGION, in that order) on the default equal-area grid at 20 km cells."""
     return build_grid(countries, cell_km=20.0, codes=list(REGION))
+
+
+def pytest_configure(config):
+    """A private document cache (sim.cache) for this test session; subprocesses inherit it."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("SPILLOVER_CACHE", tempfile.mkdtemp(prefix="spillover-cache-"))
