@@ -279,3 +279,25 @@ def test_the_saved_scenario_reruns_as_is_from_anywhere(tmp_path, monkeypatch):
     assert again.resolve_path(again.initial.state).resolve() == (tmp_path / "first" / RISK_FILE).resolve()
     assert 'state = "../../first/risk.nc"' in (tmp_path / "runs" / "second" / "scenario.toml").read_text()
     assert main(["run", str(tmp_path / "runs" / "second" / "scenario.toml"), "--out", "third", "-q"]) == 0
+
+
+def test_long_work_is_announced_with_an_estimate(monkeypatch):
+    import sim.budget
+
+    monkeypatch.setattr(sim.budget, "ANNOUNCE_SECONDS", 0.0)
+    lines = []
+    result = run(small(**{"output.geotiff_days": []}), log=lines.append)
+    estimate = [line for line in lines if line.startswith("estimate: ")]
+    assert len(estimate) == 1 and "1 member(s), 1 sub-step(s)/day × 1,096 days" in estimate[0]
+    assert result.estimate.shape[0] >= result.dataset.sizes["y"] and result.estimate.shape[1] >= result.dataset.sizes["x"]
+    assert result.estimate.cells <= 1.3 * result.dataset.sizes["y"] * result.dataset.sizes["x"]  # close, from bounds
+
+
+def test_import_sim_loads_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, sim; heavy = {'numpy', 'pandas', 'numba', 'geopandas', 'xarray', 'spacy', 'netCDF4', "
+            "'rasterio', 'matplotlib'}; print(sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
