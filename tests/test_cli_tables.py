@@ -36,7 +36,9 @@ def test_run_prints_crossings_as_json_csv_or_a_table(scenario_file, tmp_path, ca
     assert main(["run", str(scenario_file), "--out", str(tmp_path / "b"), "--format", "csv", "-q"]) == 0
     captured = capsys.readouterr()
     frame = pd.read_csv(io.StringIO(captured.out), keep_default_na=False)
-    assert list(frame.columns) == ["country", "first_crossing", "at_start", "threshold", "crossing_area_fraction"]
+    assert list(frame.columns) == ["level", "unit", "name", "country", "first_crossing", "at_start", "threshold",
+                                   "crossing_area_fraction"]
+    assert set(frame["level"]) == {"country"}  # the admin-1 rows are in crossings.csv
     assert frame["first_crossing"].tolist()[1] == "" and captured.err == ""
     assert main(["run", str(scenario_file), "--out", str(tmp_path / "c"), "-q"]) == 0
     out = capsys.readouterr().out
