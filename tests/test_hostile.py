@@ -189,6 +189,8 @@ CASES = [
     ("map-formats-bad", {}, ["map", "--out", "{d}/out/r.png", "--formats", "bmp"], 2, ["--formats", "png"]),
     ("map-overwrite", {"r.png": "mine"}, ["map", "--out", "{d}/r.png", "--cell-km", "100"], 2,
      ["exists", "--force"]),
+    ("population-overwrite", {"p.png": "mine"}, ["population", "--out", "{d}/p.png", "--cell-km", "100"], 2,
+     ["exists", "--force"]),
     ("figures-no-run", {}, ["figures", "{d}/nope", "--out", "{d}/out"], 2, ["does not exist"]),
     ("figures-not-a-run", {"r/x.txt": "x"}, ["figures", "{d}/r", "--out", "{d}/out"], 2, ["not a complete run"]),
     ("figures-bad-manifest", {"r/risk.nc": "x", "r/countries.csv": "x", "r/run.json": "{NaN"},

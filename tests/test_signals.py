@@ -98,7 +98,7 @@ def test_sigkill_during_a_forced_rerun_never_leaves_a_mixed_folder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert _consistent_or_interrupted(out) == "complete"
     leftovers = sorted(p.name for p in out.iterdir())
-    assert leftovers == sorted(["countries.csv", "crossings.csv", "notes.txt", "risk.nc", "run.json",
+    assert leftovers == sorted(["admin1.csv", "countries.csv", "crossings.csv", "notes.txt", "risk.nc", "run.json",
                                 "scenario.toml"])
 
 

