@@ -57,7 +57,8 @@ def test_extract_formats_and_outputs_never_overwritten(tmp_path, capsys):
     assert len(facts) > 10 and {"kind", "country", "date"} <= set(facts.columns)
     assert main(["extract", str(SEEDS)]) == 0
     table = capsys.readouterr().out
-    assert "per-country attributes" in table and "killed 10^" in table and "…" not in table
+    tables = table[table.index("foreign forces per host"):]  # the timeline and attribute tables, never cut
+    assert "per-country attributes" in tables and "killed 10^" in tables and "…" not in tables
     mine = tmp_path / "facts.csv"
     mine.write_text("my table")
     assert main(["extract", str(SEEDS), "--table", str(mine), "--json"]) == 2
