@@ -11,9 +11,22 @@ evaluation corpus of ``tests/fixtures/documents``.
 """
 from __future__ import annotations
 
-from geo.documents.document import extract_document, extract_facts
-from geo.documents.facts import FIELDS, KINDS, Fact, apply_overrides, read_overrides
-from geo.documents.read import Document, load_documents, read_document
+import importlib
 
-__all__ = ["Document", "Fact", "FIELDS", "KINDS", "apply_overrides", "extract_document", "extract_facts",
-           "load_documents", "read_document", "read_overrides"]
+#: Names importable from the package, each from its module; imported on first use, so that reading documents
+#: (geo.documents.read) or the cache of what they give (sim.cache) does not import spaCy.
+_EXPORTS = {"extract_document": "document", "extract_facts": "document", "FIELDS": "facts", "KINDS": "facts",
+            "Fact": "facts", "apply_overrides": "facts", "read_overrides": "facts", "Document": "read",
+            "load_documents": "read", "read_document": "read"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"geo.documents.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'geo.documents' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])
