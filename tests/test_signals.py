@@ -27,9 +27,16 @@ def _scenario(tmp_path: Path, name: str = "long", **changes) -> Path:
     return path
 
 
+def _default_sigint() -> None:
+    """Give the child the default SIGINT disposition: a shell starting the suite in the background ignores SIGINT,
+    and a child that inherits SIG_IGN never sees Ctrl-C (Python then installs no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(scenario: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(scenario), "--out", str(out), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                            preexec_fn=_default_sigint)
 
 
 def _wait_for_progress(proc: subprocess.Popen, lines: int = 1, timeout: float = 120.0) -> list[str]:

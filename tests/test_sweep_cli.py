@@ -97,11 +97,18 @@ def _parts(out: Path) -> int:
     return len(list((out / "parts").glob("part-*.parquet"))) if (out / "parts").exists() else 0
 
 
+def _default_sigint() -> None:
+    """Give the child the default SIGINT disposition: a shell starting the suite in the background ignores SIGINT,
+    and a child that inherits SIG_IGN never sees Ctrl-C (Python then installs no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _spawn_sweep(scenario_file, out, workers: int) -> subprocess.Popen:
     argv = [sys.executable, "-m", "sim.cli", "sweep", str(scenario_file), *PARAMS, "--method", "lhs", "--n", "12",
             "--batch", "1", "--workers", str(workers), "--out", str(out)]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "SPILLOVER_PROGRESS_SECONDS": "3600"})
+                            env={**os.environ, "SPILLOVER_PROGRESS_SECONDS": "3600"},
+                            preexec_fn=_default_sigint)
 
 
 def _wait_for_parts(proc, out, parts: int, timeout: float = 180) -> None:
