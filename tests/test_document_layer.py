@@ -257,10 +257,12 @@ def test_seed_drivers_and_onsets(seed_facts):
 
 # ------------------------------------------------------------------------------------------------ corpus
 #: Strict recall and precision measured by benchmarks/bench_extract.py (results_extract.md): a floor.
-MEASURED = {"dev": (0.78, 0.849), "heldout": (0.383, 0.608)}
+#: The former held-out set (18 documents) was folded into dev; the floor is the two earlier sets' counts combined
+#: (dev 79/101 keys, 79/93 facts; held-out 28/73, 28/46 -> 107/174 recall, 107/139 precision), same rules.
+MEASURED = {"dev": (0.614, 0.769)}
 
 
-@pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("heldout", [FIXTURES / "heldout"])])
+@pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"])])
 def test_the_corpus_holds_its_measured_scores(name, folders):
     keys = extracted = matched_keys = matched_facts = 0
     for folder in folders:

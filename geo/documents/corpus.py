@@ -6,7 +6,7 @@ What it decides: whether an extracted fact is *strictly right* against a key fac
 states (``planned``, ``date_end``, ``place``, ``bases``). Key and extracted facts are matched one to one, per
 document; recall = matched key facts / key facts, precision = matched extracted facts / extracted facts.
 
->>> keys = read_key("tests/fixtures/documents/heldout/chad_tri_border.key.toml")
+>>> keys = read_key("tests/fixtures/documents/dev/chad_tri_border.key.toml")
 >>> keys[0]["kind"], keys[0]["size"]
 ('withdrawal', 600)
 """
