@@ -35,6 +35,9 @@ SETS = {"dev": [FIXTURES, FIXTURES / "dev"], "fresh": [FIXTURES / "fresh"]}
 def scores() -> dict:
     out = {}
     for name, folders in SETS.items():
+        folders = [f for f in folders if f.is_dir()]
+        if not folders:
+            continue
         parts = [score_folder(folder, extract_document) for folder in folders]
         total = parts[0]
         for extra in parts[1:]:
