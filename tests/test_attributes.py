@@ -151,6 +151,8 @@ def test_cli_plain_file_with_published_and_outputs(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Tchad has recalled" in captured.out and "deployment timeline" in captured.out
     assert len(pd.read_csv(table)) == 4 and gpd.read_file(gpkg, layer=LAYER).shape[0] > 5
+    admin1 = gpd.read_file(gpkg, layer="admin1")  # the same facts on the admin-1 units, beside the countries'
+    assert len(admin1) > 300 and "adm1_code" in admin1.columns
 
 
 def test_cli_errors_name_the_file_and_write_nothing(tmp_path, capsys):

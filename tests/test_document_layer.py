@@ -285,3 +285,16 @@ def test_module_docstring_examples_hold(module, monkeypatch):
     name = "geo.documents" if module == "__init__" else f"geo.documents.{module}"
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_facts_with_a_place_or_a_single_base_carry_its_admin1_unit():
+    # Natural Earth codes: Mopti MLI-2809, Gao MLI-2690 (Ménaka lies inside it), Tillabéri NER-4859.
+    text = ("BAMAKO, 3 May 2019 - Jihadist violence that began in the Mopti region in 2015 has spread to Tillabéri "
+            "region in Niger. In 2014 France based 1 000 soldiers in Ménaka. Other troops were sent to Gao, "
+            "Timbuktu and Kidal.")
+    facts = facts_of(text, D(2019, 5, 3))
+    codes = {(f.kind, f.place or ",".join(f.bases)): f.adm1_code for f in facts}
+    assert codes.get(("onset", "Mopti region")) == "MLI-2809", codes
+    assert codes.get(("deployment", "Ménaka")) == "MLI-2690", codes
+    several = [c for (kind, where), c in codes.items() if "Timbuktu" in where]
+    assert several in ([], [None]), codes  # a fact based in three units names none of them

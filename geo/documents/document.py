@@ -271,16 +271,31 @@ def _sentence_country(info: Sentence, d: Draft) -> str | None:
 
 
 
+def _adm1_code(place: str | None, bases: tuple[str, ...], country: str | None) -> str | None:
+    """The admin-1 unit of the fact's place, else of its single base (:func:`geo.names.adm1_code`), or None.
+
+    A place covering several units ("eastern Mali") gives none; its single base town, if any, then decides.
+    """
+    from geo.names import adm1_code
+
+    for phrase in (place, bases[0] if len(bases) == 1 else None):
+        code = adm1_code(phrase, context=country) if phrase else None
+        if code:
+            return code
+    return None
+
+
 def _to_fact(document: Document, sentences: list[Sentence], d: Draft) -> Fact:
     info = sentences[d.sentence_index]
     s0, s1 = info.sentence_span
     a, b = d.char_span
     date, date_end, date_text, precision, basis = d.resolved
+    bases = tuple(d.bases) or tuple(dict.fromkeys(t for t, code in d.town_candidates if code == d.country))
     return Fact(
         kind=d.kind, country=d.country, document=document.id, rule=d.rule, actor=d.actor, actor_code=d.actor_code,
         mission=d.mission, date=date, date_end=date_end, date_text=date_text, date_precision=precision,
         date_basis=basis, size=d.size, size_min=d.size_min, magnitude=d.magnitude,
-        bases=tuple(d.bases) or tuple(dict.fromkeys(t for t, code in d.town_candidates if code == d.country)),
+        bases=bases, adm1_code=_adm1_code(d.place, bases, d.country),
         planned=d.planned if d.kind in PRESENCE_KINDS else None, timing=d.timing, timing_offset=d.timing_offset,
         count=d.count, period=d.period, place=d.place, countries=tuple(d.countries), inferred=tuple(d.inferred),
         sentence=document.text[s0:s1], sentence_index=d.sentence_index, sentence_span=(s0, s1), span=(a, b),

@@ -29,7 +29,8 @@ def extract_command(
         help="TOML file of manual facts: [[add]], [[correct]], [[reject]]")] = None,
     table: Annotated[Optional[Path], typer.Option(help="also write the facts table (CSV), e.g. facts.csv")] = None,
     gpkg: Annotated[Optional[Path], typer.Option(
-        help="also write the per-country attributes on the country polygons (GeoPackage layer 'attributes')")] = None,
+        help="also write the attributes on the country polygons (GeoPackage layer 'attributes') and on the "
+             "admin-1 units (layer 'admin1')")] = None,
     figure: Annotated[Optional[Path], typer.Option(
         help="also draw the attribute map beside the deployment timeline (PNG), e.g. figures/documents.png")] = None,
     fmt: FormatOption = Format.table,
@@ -67,8 +68,11 @@ def extract_command(
         write_facts_table(table, facts)
         say(f"wrote {table} ({len(facts)} facts)")
     if gpkg:
+        from geo.admin1 import write_admin1_layer
+
         write_attributes_gpkg(gpkg, facts, countries)
-        say(f"wrote {gpkg} (layer 'attributes', {len(countries)} countries)")
+        write_admin1_layer(gpkg, facts)
+        say(f"wrote {gpkg} (layers 'attributes', {len(countries)} countries, and 'admin1')")
     info = pipeline_info()
     pipeline = f"pipeline {info['package']} (spaCy {info['spacy']}, weights sha256 {info['weights_sha256'][:12]}…)"
     if fmt == "json":  # the pipeline is named in every fact ("pipeline"); stderr says it once
