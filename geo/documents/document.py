@@ -270,7 +270,6 @@ def _sentence_country(info: Sentence, d: Draft) -> str | None:
 
 
 
-
 def _adm1_code(place: str | None, bases: tuple[str, ...], country: str | None) -> str | None:
     """The admin-1 unit of the fact's place, else of its single base (:func:`geo.names.adm1_code`), or None.
 
