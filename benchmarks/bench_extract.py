@@ -1,8 +1,8 @@
 """Benchmark of the document layer: strict recall and precision on the evaluation corpus, and extraction time.
 
 Prints, for the development set (``tests/fixtures/documents/dev`` and the four documents above it) and the
-fresh set (``tests/fixtures/documents/fresh``, written before the extractor was run on it), strict recall and precision per fact kind and
-overall (strict: every field of the key right; see ``tests/fixtures/CORPUS.md`` and :mod:`geo.documents.corpus`),
+fresh set (``tests/fixtures/documents/fresh``, written before the extractor was run on it), strict recall and
+precision per fact kind and overall (strict: every field of the key right; see ``tests/fixtures/CORPUS.md`` and :mod:`geo.documents.corpus`),
 then the misses and the wrong facts of each set.
 
 ``--timing`` also measures extraction time per document after the pipeline has loaded (median of 3 over the
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
         print_table(name, score)
     if args.errors:
         print_errors("dev", result["dev"])
-    if args.fresh_errors:
+    if args.fresh_errors and "fresh" in result:
         print_errors("fresh", result["fresh"])
     if args.timing:
         timings()
