@@ -87,7 +87,9 @@ class Progress:
         else:
             left = spent / share - spent if share > 0 else float("nan")
             text += f" after {spent:.1f} s, about {left:.0f} s left" if left == left else f" after {spent:.1f} s"
-        print(text, file=self._out(), flush=True)
+        out = self._out()
+        out.write(text + "\n")  # one write: a signal cannot land between the text and its newline
+        out.flush()
 
     def __exit__(self, kind, exc, tb) -> bool:
         if not self.enabled:

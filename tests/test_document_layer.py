@@ -260,10 +260,13 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: The former held-out set (18 documents) was folded into dev; the floor is the two earlier sets' counts combined
 #: (dev 79/101 keys, 79/93 facts; held-out 28/73, 28/46 -> 107/174 recall, 107/139 precision), same rules.
 #: The fresh batch (6 documents, 13 key facts), scored once: 9/13 keys, 9/13 facts.
-MEASURED = {"dev": (0.614, 0.769), "fresh": (0.692, 0.692)}
+#: The blind batch (20 documents, 98 key facts, written by a helper that never saw the extractor; see
+#: tests/fixtures/BLIND_SET.md), scored once on 2026-12-02 before any rule change: 43/98 keys, 43/69 facts.
+MEASURED = {"dev": (0.614, 0.769), "fresh": (0.692, 0.692), "blind": (0.438, 0.623)}
 
 
-@pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"])])
+@pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),
+                                           ("blind", [FIXTURES / "blind"])])
 def test_the_corpus_holds_its_measured_scores(name, folders):
     keys = extracted = matched_keys = matched_facts = 0
     for folder in folders:
