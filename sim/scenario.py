@@ -103,12 +103,12 @@ class DiffusionConfig:
 
 @dataclass(frozen=True)
 class GrowthConfig:
-    base_rate_per_year: float = _p(1.0, "growth rate r0 of risk in a densely populated cell (p -> 1) before any "
+    base_rate_per_year: float = _p(0.6, "growth rate r0 of risk in a densely populated cell (p -> 1) before any "
                                    "driver is in force", "1/year", lo=0.0, hi=365.0)
     population_half_per_km2: float = _p(
-        30.0, "population density at which the population factor p = rho/(rho + rho_half) is 1/2 (p scales both "
+        2.0, "population density at which the population factor p = rho/(rho + rho_half) is 1/2 (p scales both "
         "growth r = r0 p D and capacity K = p)", "people/km²", lo=0.0, hi=1e5, lo_open=True)
-    loss_per_year: float = _p(0.3, "loss rate delta of risk everywhere (attrition, demobilisation, return to "
+    loss_per_year: float = _p(0.1, "loss rate delta of risk everywhere (attrition, demobilisation, return to "
                               "normal life)", "1/year", lo=0.0, hi=365.0)
     weight_coups: float = _p(0.15, "relative increase of r per documented coup in force (from its date)",
                              "per coup", lo=-1.0, hi=10.0)
@@ -122,7 +122,7 @@ class GrowthConfig:
 @dataclass(frozen=True)
 class SuppressionConfig:
     troops_effect_per_year: float = _p(
-        0.25, "suppression rate sigma at a garrison per 1,000 foreign troops based there (times the footprint)",
+        0.05, "suppression rate sigma at a garrison per 1,000 foreign troops based there (times the footprint)",
         "1/year per 1000 troops", lo=0.0, hi=100.0)
     footprint_km: float = _p(100.0, "radius (Gaussian standard deviation) of the area a garrison suppresses around "
                              "its base town", "km", lo=0.0, hi=5000.0, lo_open=True)
@@ -136,15 +136,15 @@ class SuppressionConfig:
                                  "(negative = earlier exit)", "days", lo=-36500, hi=36500)
     forces_stay: bool = _p(False, "ignore every withdrawal and suspension: foreign forces stay to the end")
     state_capital_per_year: float = _p(
-        0.0, "suppression rate sigma at each modelled country's capital by its own state (decaying with distance, "
+        2.0, "suppression rate sigma at each modelled country's capital by its own state (decaying with distance, "
         "see state_reach_km); 0 = none", "1/year", lo=0.0, hi=100.0)
-    state_reach_km: float = _p(150.0, "radius (Gaussian standard deviation) of the state's suppression around its "
+    state_reach_km: float = _p(100.0, "radius (Gaussian standard deviation) of the state's suppression around its "
                                "capital", "km", lo=0.0, hi=5000.0, lo_open=True)
 
 
 @dataclass(frozen=True)
 class InitialConfig:
-    risk: float = _p(0.5, "initial risk inside the onset places", "", lo=0.0, hi=1.0)
+    risk: float = _p(0.1, "initial risk inside the onset places, as a fraction of the local capacity K", "", lo=0.0, hi=1.0)
     places: list = _p([], 'place phrases seeded with `risk`, e.g. ["northern Mali"]')
     from_documents: bool = _p(True, "also seed the insurgency onset places that the documents state")
     noise: float = _p(0.0, "amplitude of uniform random noise added to the initial risk (seeded)", "", lo=0.0,
@@ -154,7 +154,7 @@ class InitialConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
-    threshold: float = _p(0.5, "risk above which a cell counts as 'at risk'", "", lo=0.0, hi=1.0)
+    threshold: float = _p(0.05, "risk above which a cell counts as 'at risk'", "", lo=0.0, hi=1.0)
     crossing_area_fraction: float = _p(
         0.1, "a country 'crosses' the threshold on the first date this fraction of its area is at risk", "",
         lo=0.0, hi=1.0, lo_open=True)
