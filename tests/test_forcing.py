@@ -23,7 +23,8 @@ def grid():
 
 def scenario(**changes) -> Scenario:
     base = {"grid.cell_km": 50.0, "grid.countries": CODES, "documents.seeds": "",
-            "initial.places": ["northern Mali"], "initial.from_documents": False}
+            "initial.places": ["northern Mali"], "initial.from_documents": False, "initial.risk": 0.5,
+            "suppression.state_capital_per_year": 0.0}  # foreign troops only, unless a test turns the state on
     return Scenario().replace(**{**base, **changes})
 
 
@@ -55,14 +56,15 @@ def test_growth_counts_only_the_drivers_in_force_on_the_day(grid):
     s = scenario()
     g = s.growth
     m, b, n = (grid.id_of(c) for c in CODES)
+    r0 = g.base_rate_per_year
     before = growth_table(s, grid, DRIVERS, dt.date(2020, 8, 17)) * DAYS_PER_YEAR
-    assert before[0] == 0.0 and before[m] == before[b] == before[n] == pytest.approx(g.base_rate_per_year)
+    assert before[0] == 0.0 and before[m] == before[b] == before[n] == pytest.approx(r0)
     on_the_day = growth_table(s, grid, DRIVERS, dt.date(2020, 8, 18)) * DAYS_PER_YEAR
-    assert on_the_day[m] == pytest.approx(1 + g.weight_coups) and on_the_day[b] == pytest.approx(1)
+    assert on_the_day[m] == pytest.approx(r0 * (1 + g.weight_coups)) and on_the_day[b] == pytest.approx(r0)
     later = growth_table(s, grid, DRIVERS, dt.date(2022, 6, 1)) * DAYS_PER_YEAR
-    assert later[m] == pytest.approx(1 + 2 * g.weight_coups + g.weight_armed_partner)
-    assert later[b] == pytest.approx(1 + g.weight_coups) and later[n] == pytest.approx(1)
-    doubled = growth_table(s.replace(**{"growth.base_rate_per_year": 2.0}), grid, DRIVERS, dt.date(2022, 6, 1))
+    assert later[m] == pytest.approx(r0 * (1 + 2 * g.weight_coups + g.weight_armed_partner))
+    assert later[b] == pytest.approx(r0 * (1 + g.weight_coups)) and later[n] == pytest.approx(r0)
+    doubled = growth_table(s.replace(**{"growth.base_rate_per_year": 2 * r0}), grid, DRIVERS, dt.date(2022, 6, 1))
     np.testing.assert_allclose(doubled, 2 * later / DAYS_PER_YEAR)
 
 
@@ -200,3 +202,26 @@ def test_country_factor_scales_growth_and_is_validated(grid):
         scenario(**{"growth.country_factor": {"FRA": 0.5}})
     with pytest.raises(SpilloverError, match=r"growth.country_factor.NER = -1; valid: a number in \[0, 100\]"):
         scenario(**{"growth.country_factor": {"NER": -1}})
+
+
+def test_the_state_suppresses_around_its_own_capital_only(grid):
+    from pyproj import Transformer
+
+    from geo.names import capital_of
+    from sim.forcing import state_field
+
+    s = scenario(**{"suppression.state_capital_per_year": 2.0, "suppression.state_reach_km": 120.0})
+    sigma = state_field(s, grid) * DAYS_PER_YEAR
+    to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    xx, yy = np.meshgrid(grid.x, grid.y)
+    expected = np.zeros(grid.shape)
+    for code in CODES:
+        _, lon, lat = capital_of(code)
+        cx, cy = to_grid.transform(lon, lat)
+        d2 = ((xx - cx) ** 2 + (yy - cy) ** 2) / 1e6
+        expected = np.where(grid.country_id == grid.id_of(code), 2.0 * np.exp(-d2 / (2 * 120.0 ** 2)), expected)
+    np.testing.assert_allclose(sigma, expected, rtol=1e-9, atol=1e-12)
+    row, col = grid.cell_of(*capital_of("NER")[1:])
+    assert sigma[row, col] > 1.8  # Niamey's cell: nearly the full rate
+    assert sigma[grid.id_of("MLI") == grid.country_id].max() > 1.8  # Bamako's, in Mali's own cells
+    assert (state_field(scenario(), grid) == 0).all()  # off: no suppression

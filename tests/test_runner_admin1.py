@@ -17,7 +17,7 @@ SMALL = {
     "scenario.output_every_days": 90, "documents.seeds": "", "initial.places": ["Mopti"],
     "initial.from_documents": False,
     # K = p ≈ 1 wherever anyone lives, so the onset place starts at risk 1 (above the threshold)
-    "initial.risk": 1.0, "growth.population_half_per_km2": 1e-3,
+    "initial.risk": 1.0, "growth.population_half_per_km2": 1e-3, "output.threshold": 0.5,
 }
 
 
