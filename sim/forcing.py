@@ -19,7 +19,9 @@ Units: the model's clock is in days, lengths in km. Scenario rates are per year 
 
       σ(x, t) = s · Σ_g troops_g(t) / 1000 · exp(−|x − x_g|² / (2 ℓ²))
 
-  over the garrisons g (base towns of the contingents present on day t), ``s = troops_effect_per_year / 365.25``,
+  over the garrisons g (base towns of the contingents present on day t: the GeoNames town of that name in the
+  host, never the region named after it), plus the state's own ``s_cap exp(−d_cap²/2ℓ_cap²)`` with ``d_cap`` the
+  distance to the cell's own capital (:func:`state_field`), ``s = troops_effect_per_year / 365.25``,
   ``ℓ = footprint_km``. A contingent's troops (the size the documents state, else ``contingent_sizes``, else
   ``default_contingent_size``; a mission with several hosts split evenly between them) are split evenly between
   its base towns: the documents' ``bases``, else :data:`DEFAULT_BASES` of its host. It is present from

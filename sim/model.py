@@ -7,13 +7,17 @@ Model (u: risk, dimensionless in [0, 1]; x in km; t in days)::
     K(x) = p(x) = ρ(x) / (ρ(x) + ρ_half)          r(x, t) = r0 p(x) D_c(x)(t)
 
 - ``ρ`` (people/km²): the population surface (:mod:`geo.population`); ``ρ_half = growth.population_half_per_km2``
-  (default 30 people/km²). No people, no insurgency: where ``p → 0`` both growth and capacity vanish.
-- ``r0 = growth.base_rate_per_year`` (1/year, default 1): growth in a densely populated cell before any driver.
+  (default 2 people/km²: the insurgency lives in pastoral areas of a few people per km²). No people, no
+  insurgency: where ``p → 0`` (the desert) both growth and capacity vanish.
+- ``r0 = growth.base_rate_per_year`` (1/year, default 0.6): growth in a densely populated cell before any driver.
 - ``D_c(t)`` (dimensionless): the country's drivers in force on day t, ``f_c (1 + w_coups · coups since their
   date + w_armed_partner · partnerships since their start)`` (:mod:`sim.forcing`); outcomes are never drivers.
-- ``δ = growth.loss_per_year`` (1/year, default 0.3): loss of risk everywhere, so risk can settle and decline.
-- ``σ(x, t) = s Σ_g troops_g/1000 · exp(−|x − x_g|²/2ℓ²)`` (1/year): suppression around the garrisons present on
-  day t, ``s = suppression.troops_effect_per_year`` per 1,000 troops, ``ℓ = suppression.footprint_km`` (km).
+- ``δ = growth.loss_per_year`` (1/year, default 0.1): loss of risk everywhere, so risk can settle and decline.
+- ``σ(x, t) = s Σ_g troops_g/1000 · exp(−|x − x_g|²/2ℓ²) + s_cap exp(−|x − x_cap(x)|²/2ℓ_cap²)`` (1/year):
+  suppression around the garrisons present on day t (``s = suppression.troops_effect_per_year`` per 1,000
+  troops, ``ℓ = suppression.footprint_km``, km) and by each state around its own capital ``x_cap``
+  (``s_cap = suppression.state_capital_per_year``, ``ℓ_cap = suppression.state_reach_km``): state power radiates
+  from the capital and weakens with distance (Herbst 2000), and civil-war violence lies far from capitals.
 - ``κ = diffusion.kappa_km2_per_year`` (km²/year), ``w`` the border permeability of each face.
 - Dated onsets raise u to ``initial.risk · K`` in the documented onset places on their documented dates.
 
