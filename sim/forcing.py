@@ -91,7 +91,7 @@ class Forcing:
     perm: np.ndarray  # (n+1, n+1) face permeability
     p: np.ndarray  # (ny, nx) population factor = capacity K, in [0, 1)
     delta: float  # 1/day
-    changes: tuple  # ((date, r_c table (n+1,) 1/day, sigma field (ny, nx) float32 1/day), ...) sorted
+    changes: tuple  # ((date, r_c (n+1,) 1/day, sigma (ny, nx) float32 1/day[, noise ε (ny, nx) or None]), ...)
     u0: np.ndarray  # (ny, nx) initial risk
     onsets: tuple = ()  # ((date, cell mask (ny, nx) bool, level), ...) applied during the run
     troops: pd.DataFrame = field(default_factory=pd.DataFrame)  # contingents with troops and effective dates
@@ -139,12 +139,18 @@ class Forcing:
 
     def level_fields(self, day: dt.date, dt_days: float, dtype) -> tuple[np.ndarray, np.ndarray]:
         """The kernel's ``L = dt l`` and ``Q = dt q`` (ny, nx) for ``day``."""
-        _, r_c, sigma = self._at(day)
+        change = self._at(day)
+        r_c, sigma = change[1], change[2]
         cid = self.country_id
-        rc = r_c[cid]
+        rc = r_c[cid] if noise_of(change) is None else r_c[cid] * noise_of(change)
         L = np.where(cid > 0, dt_days * (rc * self.p - self.delta - sigma), 0.0).astype(dtype)
         Q = np.where(cid > 0, dt_days * rc, 0.0).astype(dtype)
         return L, Q
+
+
+def noise_of(change: tuple) -> np.ndarray | None:
+    """The growth noise field ε of one entry of :attr:`Forcing.changes` (None: no noise)."""
+    return change[3] if len(change) > 3 else None
 
 
 def _present(arrive, leave, stamp) -> bool:
@@ -522,8 +528,11 @@ def build_forcing(scenario: Scenario, grid: Grid | None = None, inputs: Document
     bases = garrisons(scenario, grid, troops, countries)
     p = population_factor(scenario, grid)
     drivers = inputs.drivers
-    changes = tuple((day, growth_table(scenario, grid, drivers, day), suppression_field(scenario, grid, bases, day))
-                    for day in change_days(scenario, bases, drivers))
+    noise = noise_days(scenario)
+    fields = [noise_field(scenario, grid, k) for k in range(len(noise))]
+    days = sorted(set(change_days(scenario, bases, drivers)) | set(noise))
+    changes = tuple((day, growth_table(scenario, grid, drivers, day), suppression_field(scenario, grid, bases, day),
+                     _noise_at(noise, fields, day)) for day in days)
     onsets = onset_events(scenario, grid, countries, inputs)
     start = scenario.scenario.start
     level = scenario.initial.risk
@@ -539,3 +548,38 @@ def build_forcing(scenario: Scenario, grid: Grid | None = None, inputs: Document
         garrisons=bases,
         country_id=np.ascontiguousarray(grid.country_id),
     )
+
+
+
+# ------------------------------------------------------------------------------------------------ noise
+def noise_days(scenario: Scenario) -> list[dt.date]:
+    """Days on which the growth noise field is redrawn: the start and every ``growth.noise_every_days`` after it
+    (none when ``growth.noise_sd`` is 0)."""
+    g, s = scenario.growth, scenario.scenario
+    if g.noise_sd <= 0:
+        return []
+    total = (s.end - s.start).days
+    return [s.start + dt.timedelta(days=d) for d in range(0, total, int(g.noise_every_days))]
+
+
+def noise_field(scenario: Scenario, grid: Grid, k: int) -> np.ndarray:
+    """The k-th growth noise field ``ε = exp(s z − s²/2)`` (float32, mean 1 in distribution).
+
+    ``z``: white Gaussian noise from ``numpy.random.default_rng([scenario.seed, k])`` smoothed by a Gaussian of
+    ``growth.noise_length_km``, rescaled to unit standard deviation over the modelled cells, so the same seed gives
+    the same fields and members with different seeds get independent ones.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    g = scenario.growth
+    rng = np.random.default_rng([int(scenario.scenario.seed), int(k)])
+    z = gaussian_filter(rng.standard_normal(grid.shape), sigma=g.noise_length_km / grid.cell_km, mode="nearest")
+    spread = float(z[grid.mask].std()) if grid.mask.any() else 0.0
+    z = z / spread if spread > 0 else z
+    return np.exp(g.noise_sd * z - 0.5 * g.noise_sd ** 2).astype(np.float32)
+
+
+def _noise_at(noise: list[dt.date], fields: list[np.ndarray], day: dt.date) -> np.ndarray | None:
+    """The field in force on ``day``: the last one drawn on or before it (None without noise)."""
+    drawn = [k for k, d in enumerate(noise) if d <= day]
+    return fields[drawn[-1]] if drawn else None

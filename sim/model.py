@@ -46,7 +46,7 @@ import numpy as np
 from geo.errors import SpilloverError
 from geo.grid import Grid
 from sim.faces import Faces, faces_for
-from sim.forcing import Forcing
+from sim.forcing import Forcing, noise_of
 from sim.kernel import advance, stable_dt, step_bound
 
 #: The kernel's stability bound is met with this margin.
@@ -88,7 +88,8 @@ def stepping(forcings: Sequence[Forcing], cell_km: float, dt_days: float = 0.0,
             face_sum = float(_face_sum_by_id(faces_for(country_id, f.perm), country_id, len(f.perm)).max())
         else:
             face_sum = 4.0 * float(f.perm.max())
-        q_max = max(float(c[1].max()) for c in f.changes)
+        q_max = max(float(c[1].max()) * (1.0 if noise_of(c) is None else float(noise_of(c).max()))
+                    for c in f.changes)
         sigma_max = max(float(c[2].max()) for c in f.changes)
         limits.append(stable_dt(f.kappa, cell_km, face_sum, np.array([-f.delta - sigma_max]), np.array([q_max]),
                                 capacity=1.0, safety=SAFETY))

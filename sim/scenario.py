@@ -115,6 +115,13 @@ class GrowthConfig:
     weight_armed_partner: float = _p(
         0.25, "relative increase of r from the start of a documented partnership of the government with an armed "
         "group or foreign military company", "per partnership", lo=-1.0, hi=10.0)
+    noise_sd: float = _p(
+        0.0, "standard deviation of the seeded multiplicative noise on growth, r -> r exp(s z - s²/2) with z a "
+        "smooth unit Gaussian field redrawn every noise_every_days (0 = deterministic)", "", lo=0.0, hi=3.0)
+    noise_length_km: float = _p(100.0, "correlation length (Gaussian smoothing radius) of the growth noise field",
+                                "km", lo=0.0, hi=5000.0, lo_open=True)
+    noise_every_days: int = _p(365, "the growth noise field is redrawn every this many days", "days", lo=1,
+                               hi=36500)
     country_factor: dict = _p({}, 'analyst\'s multiplier on r per country, e.g. DZA = 0.3 for strong state '
                               'control (default 1; not from the documents)')
 

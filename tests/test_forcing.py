@@ -225,3 +225,58 @@ def test_the_state_suppresses_around_its_own_capital_only(grid):
     assert sigma[row, col] > 1.8  # Niamey's cell: nearly the full rate
     assert sigma[grid.id_of("MLI") == grid.country_id].max() > 1.8  # Bamako's, in Mali's own cells
     assert (state_field(scenario(), grid) == 0).all()  # off: no suppression
+
+
+# ------------------------------------------------------------------------------------------------ noise
+def test_without_noise_there_are_no_noise_fields(grid):
+    from sim.forcing import noise_days, noise_of
+
+    s = scenario()
+    assert noise_days(s) == []
+    assert all(noise_of(c) is None for c in _forcing(s, grid).changes)
+
+
+def test_noise_fields_are_seeded_log_normal_with_the_stated_spread_and_correlation(grid):
+    from sim.forcing import noise_days, noise_field
+
+    s = scenario(**{"growth.noise_sd": 0.4, "growth.noise_length_km": 100.0, "scenario.start": "2012-01-01",
+                    "scenario.end": "2015-01-01", "growth.noise_every_days": 365})
+    assert noise_days(s) == [dt.date(2012, 1, 1), dt.date(2012, 12, 31), dt.date(2013, 12, 31),
+                             dt.date(2014, 12, 31)]
+    a, again = noise_field(s, grid, 0), noise_field(s, grid, 0)
+    np.testing.assert_array_equal(a, again)
+    assert not np.array_equal(a, noise_field(s, grid, 1))
+    assert not np.array_equal(a, noise_field(s.replace(**{"scenario.seed": 5}), grid, 0))
+    log = np.log(a.astype(float))[grid.mask]
+    assert log.std() == pytest.approx(0.4, rel=1e-4)  # z has unit spread over the modelled cells
+    # z is white noise smoothed by a Gaussian of sd ℓ/dx = 2 cells: correlation at lag d is exp(−d²/(4·2²))
+    zs = [np.log(noise_field(s, grid, k).astype(float)) for k in range(12)]
+    inside = grid.mask[:, :-2] & grid.mask[:, 2:]
+    lag2 = np.mean([np.corrcoef(z[:, :-2][inside], z[:, 2:][inside])[0, 1] for z in zs])
+    assert lag2 == pytest.approx(np.exp(-4 / 16), abs=0.05)
+
+
+def test_noise_multiplies_growth_in_the_kernel_fields(grid):
+    from sim.forcing import noise_of
+
+    s = scenario(**{"growth.noise_sd": 0.5, "scenario.start": "2012-01-01", "scenario.end": "2013-06-01"})
+    forcing = _forcing(s, grid)
+    plain = _forcing(s.replace(**{"growth.noise_sd": 0.0}), grid)
+    day = dt.date(2013, 2, 1)
+    eps = noise_of(forcing._at(day))
+    L, Q = forcing.level_fields(day, 1.0, "float64")
+    L0, Q0 = plain.level_fields(day, 1.0, "float64")
+    inside = grid.mask
+    np.testing.assert_allclose(Q[inside], Q0[inside] * eps[inside], rtol=1e-6)
+    delta_sigma = forcing.delta + forcing.sigma_field_on(day)[inside]
+    np.testing.assert_allclose(L[inside] + delta_sigma, (L0[inside] + delta_sigma) * eps[inside], rtol=1e-5)
+
+
+def test_a_run_with_strong_noise_keeps_risk_in_zero_one():
+    from sim import run
+
+    s = scenario(**{"grid.cell_km": 100.0, "growth.noise_sd": 1.5, "growth.noise_every_days": 90,
+                    "growth.base_rate_per_year": 5.0, "scenario.end": "2016-01-01", "initial.risk": 1.0})
+    risk = run(s).dataset["risk"].values
+    inside = np.isfinite(risk)
+    assert risk[inside].min() >= 0.0 and risk[inside].max() <= 1.0 and risk[inside].max() > 0.05
