@@ -44,6 +44,9 @@ def plot_ensemble(countries: pd.DataFrame, admin1: pd.DataFrame, names: dict[str
                  fontsize=10)
     ax.legend(loc="upper left", frameon=False)
     top_q95 = float(admin1.loc[admin1["unit"].isin(top), "q95"].max()) if top else 1.0
+    if top:
+        fig.text(0.07, 0.585, f"Admin-1 units of Mali, Burkina Faso and Niger with the highest median in {last}",
+                 fontsize=10)
     for k, code in enumerate(top):
         sub = fig.add_subplot(grid[1 + k // 3, k % 3])
         _band(sub, admin1[admin1["unit"] == code], FOCUS_COLOURS.get(code[:3], "#555555"), code)
