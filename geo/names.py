@@ -346,3 +346,21 @@ def adm1_code(phrase: str, context: str | None = None) -> str | None:
     """
     codes = admin1_codes(phrase, context)
     return codes[0] if len(codes) == 1 else None
+
+
+def town_point(name: str, country: str) -> tuple[float, float] | None:
+    """(lon, lat) of the most populous GeoNames town called ``name`` in ``country`` (ADM0_A3), else None.
+
+    For garrison towns: "Gao" is the town here, never the region of the same name.
+
+    Examples
+    --------
+    >>> lon, lat = town_point("Gao", "MLI")
+    >>> round(lon, 1), round(lat, 1)
+    (-0.0, 16.3)
+    """
+    towns = [t for t in admin1_names().towns.get(fold(name), ()) if t[1] == country]
+    if not towns:
+        return None
+    top = max(towns, key=lambda t: t[4])
+    return top[2], top[3]

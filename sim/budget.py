@@ -135,7 +135,7 @@ def check_stepping(estimate: Estimate, step, forcings, scenario) -> Estimate:
     if step.substeps > limit:
         kappa = max(f.kappa for f in forcings) * 365.25
         r_max = max(float(f.r_tab.max()) for f in forcings) * 365.25
-        sigma_max = max(max(float(t.max()) for _, t in f.sigma_changes) for f in forcings) * 365.25
+        sigma_max = max(max(float(c[2].max()) for c in f.changes) for f in forcings) * 365.25
         raise SpilloverError(
             f"the stability limit dt ≤ {step.dt_max:.3g} day needs {step.substeps:,} sub-steps per day, above "
             f"numerics.max_substeps_per_day = {limit:,} (kappa {kappa:.3g} km²/year, max r {r_max:.3g}/year, "

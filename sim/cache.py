@@ -24,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 #: Bump when the entry layout changes.
-LAYOUT = 1
+LAYOUT = 2
 
 
 def cache_dir() -> Path | None:
@@ -86,9 +86,13 @@ def load(entry_key: str):
         timeline = _frame(data["timeline"])
         onsets = tuple((str(p), None if y is None else int(y)) for p, y in data["onsets"])
         documents = tuple(dict(d) for d in data["documents"])
+        drivers = _frame(data["drivers"])
+        onset_dates = tuple((str(p), None if d is None else str(d), None if c is None else str(c))
+                            for p, d, c in data["onset_dates"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return DocumentInputs(attributes=attributes, timeline=timeline, onsets=onsets, documents=documents)
+    return DocumentInputs(attributes=attributes, timeline=timeline, onsets=onsets, documents=documents,
+                          drivers=drivers, onset_dates=onset_dates)
 
 
 def store(entry_key: str, inputs) -> None:
@@ -106,6 +110,8 @@ def store(entry_key: str, inputs) -> None:
             "timeline": _records(inputs.timeline.reset_index(drop=True)),
             "onsets": [list(o) for o in inputs.onsets],
             "documents": list(inputs.documents),
+            "drivers": _records(inputs.drivers.reset_index(drop=True)),
+            "onset_dates": [list(o) for o in inputs.onset_dates],
         }, allow_nan=False)
         folder.mkdir(parents=True, exist_ok=True)
         write_text_atomic(folder / f"documents-{entry_key}.json", text)

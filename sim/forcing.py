@@ -4,32 +4,40 @@ Units: the model's clock is in days, lengths in km. Scenario rates are per year 
 
 - **Diffusivity on faces.** ``κ = kappa_km2_per_year / 365.25`` (km²/day) on every face between two modelled
   cells; a face between countries a and b is scaled by ``permeability[a, b]`` (default 1, 0 closes the border).
-- **Growth per country** (1/day)::
+- **Population factor and capacity.** ``p(x) = ρ(x) / (ρ(x) + ρ_half)`` with ``ρ`` the people per km² of
+  :func:`geo.population.population_surface` and ``ρ_half = growth.population_half_per_km2``; ``K(x) = p(x)``.
+- **Growth per cell and day** (1/day)::
 
-      r_c = r0 · max(0, 1 + w_coups·coups_c + w_armed_partner·armed_partner_c + w_protests·protests_c
-                           + w_epicentre·epicentre_c + w_spread·spread_into_c)
+      r(x, t) = r0 · p(x) · D_c(t),   D_c(t) = f_c · max(0, 1 + w_coups · coups_c(t) + w_armed_partner · partners_c(t))
 
-  with the attribute columns of :func:`geo.documents.attributes.country_attributes` and the weights of ``[growth]``,
-  times the analyst's ``growth.country_factor`` for c (default 1; e.g. state capacity, which no document states).
-- **Suppression per country and day** (1/day)::
+  where ``coups_c(t)`` counts the documented coups in country c dated on or before t and ``partners_c(t)`` the
+  documented partnerships with armed groups or military companies started on or before t
+  (:func:`geo.documents.attributes.driver_table`); ``f_c = growth.country_factor`` (default 1). Outcomes
+  (epicentre, spread, casualties) are never drivers.
+- **Loss** ``δ = growth.loss_per_year / 365.25`` (1/day) everywhere.
+- **Suppression per cell and day** (1/day)::
 
-      σ_c(t) = troops_effect_per_year / 365.25 · Σ_k troops_k,c(t) / 1000
+      σ(x, t) = s · Σ_g troops_g(t) / 1000 · exp(−|x − x_g|² / (2 ℓ²))
 
-  summed over the contingents k of the deployment timeline present in country c on day t. A contingent is present
-  from ``present_from`` (unknown = before the run) until ``present_until`` shifted by ``exit_shift_days`` (unknown
-  = to the end); with ``forces_stay`` nobody leaves. Its troops are the size the documents state, else the
-  scenario's ``contingent_sizes`` for its actor or mission, else ``default_contingent_size``; an (actor, mission)
-  with several hosts is split evenly among them. Private military companies (``actor_kind == "company"``, e.g.
-  Wagner) are not counted: the documents' partnership with them raises growth instead.
-- **Initial risk** ``u0``: ``initial.risk`` in the cells of the onset places (those the documents state when
-  ``from_documents``, and ``initial.places``), 0 elsewhere, plus seeded uniform noise of amplitude
-  ``initial.noise``, clipped to [0, 1]; or the last snapshot of a previous run (``initial.state``).
+  over the garrisons g (base towns of the contingents present on day t: the GeoNames town of that name in the
+  host, never the region named after it), plus the state's own ``s_cap exp(−d_cap²/2ℓ_cap²)`` with ``d_cap`` the
+  distance to the cell's own capital (:func:`state_field`), ``s = troops_effect_per_year / 365.25``,
+  ``ℓ = footprint_km``. A contingent's troops (the size the documents state, else ``contingent_sizes``, else
+  ``default_contingent_size``; a mission with several hosts split evenly between them) are split evenly between
+  its base towns: the documents' ``bases``, else :data:`DEFAULT_BASES` of its host. It is present from
+  ``present_from`` (unknown = before the run) until ``present_until`` shifted by ``exit_shift_days`` (unknown
+  = to the end); with ``forces_stay`` nobody leaves. Private military companies (``actor_kind == "company"``,
+  Wagner) do not suppress: their partnership raises growth.
+- **Dated onsets**: on the documented onset date of each onset place (:func:`geo.documents.attributes.onset_table`,
+  when ``from_documents``) risk is raised to ``initial.risk · K(x)`` in its cells (``u ← max(u, risk K)``; the place is resolved in the onset's own country, a town is its cell); places
+  dated before ``scenario.start`` and ``initial.places`` are seeded in ``u0``, plus seeded uniform noise of
+  amplitude ``initial.noise`` (times K); or ``u0`` is the last snapshot of a previous run (``initial.state``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,12 +54,15 @@ from sim.scenario import Scenario
 DAYS_PER_YEAR = 365.25
 #: Timeline actors whose presence does not suppress the insurgency (their partnership raises r instead).
 NON_SUPPRESSING_KINDS = ("company",)
-ATTRIBUTE_WEIGHTS = {
-    "coups": "weight_coups",
-    "armed_partner": "weight_armed_partner",
-    "protests": "weight_protests",
-    "epicentre": "weight_epicentre",
-    "spread_into": "weight_spread",
+#: Driver kinds of :func:`geo.documents.attributes.driver_table` and the growth weight of each.
+DRIVER_WEIGHTS = {"coup": "weight_coups", "partnership": "weight_armed_partner"}
+#: Garrison towns assumed for a contingent whose documents name no base (the missions' main bases, public record).
+DEFAULT_BASES = {
+    "MLI": ("Gao", "Timbuktu", "Kidal", "Ménaka", "Mopti"),
+    "NER": ("Niamey", "Ouallam"),
+    "BFA": ("Ouagadougou",),
+    "TCD": ("N'Djamena",),
+    "MRT": ("Nouakchott",),
 }
 
 
@@ -63,37 +74,88 @@ class DocumentInputs:
     timeline: pd.DataFrame  # rows of geo.documents.attributes.deployment_timeline
     onsets: tuple[tuple[str, int | None], ...]  # (place phrase, year)
     documents: tuple[dict, ...]  # id, path, sha256 of each document read (for provenance)
+    drivers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["country", "kind", "date"]))
+    onset_dates: tuple[tuple[str, str | None, str | None], ...] = ()  # (place phrase, ISO date, ADM0_A3)
 
 
 @dataclass(frozen=True)
 class Forcing:
-    """Coefficient tables for one scenario on one grid (index 0 of every table = outside the mask)."""
+    """Coefficient fields for one scenario on one grid (index 0 of every country table = outside the mask).
+
+    ``changes`` holds, for each day on which a driver or a garrison changes, the per-country growth table
+    ``r0 D_c(t)`` (1/day) and the suppression field ``σ(x, t)`` (1/day); the kernel's fields are
+    ``l = r_c p − δ − σ`` and ``q = r_c`` (so ``q = r / K`` with ``r = r_c p`` and ``K = p``).
+    """
 
     kappa: float  # km²/day
     perm: np.ndarray  # (n+1, n+1) face permeability
-    r_tab: np.ndarray  # (n+1,) growth rate, 1/day
+    p: np.ndarray  # (ny, nx) population factor = capacity K, in [0, 1)
+    delta: float  # 1/day
+    changes: tuple  # ((date, r_c (n+1,) 1/day, sigma (ny, nx) float32 1/day[, noise ε (ny, nx) or None]), ...)
     u0: np.ndarray  # (ny, nx) initial risk
-    troops: pd.DataFrame  # contingents with resolved troop numbers and effective presence dates
-    troop_changes: tuple[tuple[dt.date, np.ndarray], ...]  # (first day, troops per country id), sorted
-    sigma_per_troop: float  # 1/day per soldier
+    onsets: tuple = ()  # ((date, cell mask (ny, nx) bool, level), ...) applied during the run
+    troops: pd.DataFrame = field(default_factory=pd.DataFrame)  # contingents with troops and effective dates
+    garrisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # base, host, x, y, troops, from, until
+    country_id: np.ndarray | None = None  # (ny, nx) for per-country summaries
 
-    @property
-    def sigma_changes(self) -> tuple[tuple[dt.date, np.ndarray], ...]:
-        """(first day, σ table in 1/day), sorted."""
-        return tuple((day, self.sigma_per_troop * table) for day, table in self.troop_changes)
-
-    def troops_on(self, day: dt.date) -> np.ndarray:
-        """(n+1,) troops present per country id on ``day``."""
-        current = self.troop_changes[0][1]
-        for start, table in self.troop_changes:
-            if start > day:
+    def _at(self, day: dt.date):
+        current = self.changes[0]
+        for change in self.changes:
+            if change[0] > day:
                 break
-            current = table
+            current = change
         return current
 
+    @property
+    def r_tab(self) -> np.ndarray:
+        """(n+1,) the largest per-country growth table r0 D_c over the run (1/day)."""
+        return np.max(np.stack([c[1] for c in self.changes]), axis=0)
+
+    def r_on(self, day: dt.date) -> np.ndarray:
+        """(n+1,) per-country growth coefficient ``r0 D_c`` in force on ``day`` (1/day)."""
+        return self._at(day)[1]
+
+    def sigma_field_on(self, day: dt.date) -> np.ndarray:
+        """(ny, nx) suppression σ in force on ``day`` (1/day)."""
+        return self._at(day)[2]
+
     def sigma_on(self, day: dt.date) -> np.ndarray:
-        """The σ table (1/day) in force on ``day``."""
-        return self.sigma_per_troop * self.troops_on(day)
+        """(n+1,) the largest σ in each country's cells on ``day`` (1/day; a summary for the series)."""
+        field_ = self.sigma_field_on(day)
+        out = np.zeros(len(self.perm))
+        if self.country_id is not None:
+            np.maximum.at(out, self.country_id.ravel().astype(np.intp), field_.ravel().astype(float))
+            out[0] = 0.0
+        return out
+
+    def troops_on(self, day: dt.date) -> np.ndarray:
+        """(n+1,) foreign troops present per country id on ``day``."""
+        out = np.zeros(len(self.perm))
+        stamp = pd.Timestamp(day)
+        for row in self.garrisons.itertuples(index=False):
+            if _present(row.present_from, row.effective_until, stamp):
+                out[row.host_id] += row.troops
+        return out
+
+    def level_fields(self, day: dt.date, dt_days: float, dtype) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's ``L = dt l`` and ``Q = dt q`` (ny, nx) for ``day``."""
+        change = self._at(day)
+        r_c, sigma = change[1], change[2]
+        cid = self.country_id
+        rc = r_c[cid] if noise_of(change) is None else r_c[cid] * noise_of(change)
+        L = np.where(cid > 0, dt_days * (rc * self.p - self.delta - sigma), 0.0).astype(dtype)
+        Q = np.where(cid > 0, dt_days * rc, 0.0).astype(dtype)
+        return L, Q
+
+
+def noise_of(change: tuple) -> np.ndarray | None:
+    """The growth noise field ε of one entry of :attr:`Forcing.changes` (None: no noise)."""
+    return change[3] if len(change) > 3 else None
+
+
+def _present(arrive, leave, stamp) -> bool:
+    arrive, leave = pd.Timestamp(arrive), pd.Timestamp(leave)
+    return (pd.isna(arrive) or arrive <= stamp) and (pd.isna(leave) or stamp < leave)
 
 
 # ------------------------------------------------------------------------------------------------ loading
@@ -133,7 +195,8 @@ def _document_inputs_cached(seeds: str, overrides: str, codes: tuple[str, ...]) 
     hit = cache.load(entry)
     if hit is not None:
         return hit
-    from geo.documents.attributes import country_attributes, deployment_timeline, facts_from_seeds, onset_places
+    from geo.documents.attributes import (country_attributes, deployment_timeline, driver_table, facts_from_seeds,
+                                          onset_places, onset_table)
     from geo.documents.nlp import pipeline_info
 
     facts = facts_from_seeds(seeds, overrides=overrides or None)
@@ -141,6 +204,10 @@ def _document_inputs_cached(seeds: str, overrides: str, codes: tuple[str, ...]) 
         attributes=country_attributes(facts, list(codes)),
         timeline=deployment_timeline(facts),
         onsets=tuple(onset_places(facts)),
+        drivers=driver_table(facts)[["country", "kind", "date"]].reset_index(drop=True),
+        onset_dates=tuple((str(r.place), None if pd.isna(r.date) else pd.Timestamp(r.date).date().isoformat(),
+                           None if pd.isna(r.country) else str(r.country))
+                          for r in onset_table(facts).itertuples(index=False)),
         documents=tuple(_fingerprints(files, Path(overrides) if overrides else None))
         + ({"pipeline": pipeline_info()},),
     )
@@ -168,17 +235,27 @@ def permeability_table(scenario: Scenario, grid: Grid) -> np.ndarray:
     return perm
 
 
-def growth_table(scenario: Scenario, grid: Grid, attributes: pd.DataFrame) -> np.ndarray:
-    """(n+1,) growth rate r per country in 1/day (see the module docstring)."""
+def population_factor(scenario: Scenario, grid: Grid) -> np.ndarray:
+    """(ny, nx) ``p = ρ / (ρ + ρ_half)`` (0 outside the mask): the capacity K and the growth's population factor."""
+    from geo.population import population_surface
+
+    rho = np.asarray(population_surface(grid).density, dtype=float)
+    half = scenario.growth.population_half_per_km2
+    p = np.where(grid.mask, rho / (rho + half), 0.0)
+    return np.nan_to_num(p, nan=0.0)
+
+
+def growth_table(scenario: Scenario, grid: Grid, drivers: pd.DataFrame, day: dt.date) -> np.ndarray:
+    """(n+1,) ``r0 D_c(day)`` per country in 1/day: the drivers dated on or before ``day`` (module docstring)."""
     g = scenario.growth
     r = np.zeros(len(grid.codes) + 1)
+    stamp = pd.Timestamp(day)
     for i, code in enumerate(grid.codes, start=1):
         factor = 1.0
-        if code in attributes.index:
-            row = attributes.loc[code]
-            for column, weight in ATTRIBUTE_WEIGHTS.items():
-                value = row.get(column, 0.0)
-                factor += getattr(g, weight) * (0.0 if pd.isna(value) else float(value))
+        if len(drivers):
+            mine = drivers[(drivers["country"] == code) & (pd.to_datetime(drivers["date"]) <= stamp)]
+            for kind, weight in DRIVER_WEIGHTS.items():
+                factor += getattr(g, weight) * int((mine["kind"] == kind).sum())
         r[i] = g.base_rate_per_year / DAYS_PER_YEAR * max(0.0, factor) * g.country_factor.get(code, 1.0)
     return r
 
@@ -216,64 +293,157 @@ def _assumed_size(s, actor, mission) -> float:
     return s.default_contingent_size
 
 
-def troops_present(grid: Grid, troops: pd.DataFrame, day: dt.date) -> np.ndarray:
-    """(n+1,) foreign troops present in each country (by id) on ``day``."""
-    table = np.zeros(len(grid.codes) + 1)
-    stamp = pd.Timestamp(day)
+def garrisons(scenario: Scenario, grid: Grid, troops: pd.DataFrame, countries: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One row per (contingent, base town): host, host_id, base, x, y (grid CRS, km), troops, presence window."""
+    rows = []
     for row in troops.itertuples(index=False):
         if row.host not in grid.codes:
             continue
-        arrive, leave = pd.Timestamp(row.present_from), pd.Timestamp(row.effective_until)
-        if (pd.isna(arrive) or arrive <= stamp) and (pd.isna(leave) or stamp < leave):
-            table[grid.id_of(row.host)] += row.troops
-    return table
+        bases = [b for b in str(getattr(row, "bases", "") or "").split(";") if b.strip() and b != "nan"]
+        bases = bases or list(DEFAULT_BASES.get(row.host, ()))
+        points = [pt for pt in (_base_point(b, row.host, countries, grid) for b in bases) if pt is not None]
+        if not points:
+            continue
+        for base, x, y in points:
+            rows.append({"actor": row.actor, "mission": row.mission, "host": row.host,
+                         "host_id": grid.id_of(row.host), "base": base, "x_km": x, "y_km": y,
+                         "troops": row.troops / len(points), "present_from": row.present_from,
+                         "effective_until": row.effective_until})
+    columns = ["actor", "mission", "host", "host_id", "base", "x_km", "y_km", "troops", "present_from",
+               "effective_until"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def troop_schedule(scenario: Scenario, grid: Grid, troops: pd.DataFrame) -> tuple[tuple[dt.date, np.ndarray], ...]:
-    """Piecewise-constant troops per country: one table per day on which some contingent arrives or leaves."""
+@lru_cache(maxsize=256)
+def _base_lonlat(name: str, host: str) -> tuple[float, float] | None:
+    """A base's point: the town of that name in the host (never the region named after it), else any place."""
+    from geo.names import town_point
+
+    point = town_point(name, host)
+    if point is not None:
+        return point
+    try:
+        place = resolve_place(name, load_countries(), context=host)
+    except SpilloverError:
+        return None
+    lon, lat = place.geometry.centroid.coords[0]
+    return float(lon), float(lat)
+
+
+def _base_point(name: str, host: str, countries, grid: Grid):
+    ll = _base_lonlat(name.strip(), host)
+    if ll is None:
+        return None
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform(*ll)
+    return name.strip(), x / 1000.0, y / 1000.0
+
+
+def suppression_field(scenario: Scenario, grid: Grid, bases: pd.DataFrame, day: dt.date) -> np.ndarray:
+    """(ny, nx) float32 σ(x, day) in 1/day: Gaussian footprints of the garrisons present (module docstring)."""
+    s = scenario.suppression
+    out = np.zeros(grid.shape)
+    stamp = pd.Timestamp(day)
+    xs, ys = grid.x / 1000.0, grid.y / 1000.0
+    two_l2 = 2.0 * s.footprint_km ** 2
+    for row in bases.itertuples(index=False):
+        if not _present(row.present_from, row.effective_until, stamp) or row.troops <= 0:
+            continue
+        gx = np.exp(-((xs - row.x_km) ** 2) / two_l2)
+        gy = np.exp(-((ys - row.y_km) ** 2) / two_l2)
+        out += (row.troops / 1000.0) * np.outer(gy, gx)
+    rate = s.troops_effect_per_year / DAYS_PER_YEAR
+    return np.where(grid.mask, rate * out + state_field(scenario, grid), 0.0).astype(np.float32)
+
+
+def state_field(scenario: Scenario, grid: Grid) -> np.ndarray:
+    """(ny, nx) the states' own suppression in 1/day: ``s_cap exp(−d²/2ℓ_cap²)`` with d the distance to the cell's
+    own country's capital (module docstring); zeros when ``suppression.state_capital_per_year`` is 0."""
+    s = scenario.suppression
+    out = np.zeros(grid.shape)
+    if s.state_capital_per_year <= 0:
+        return out
+    from pyproj import Transformer
+
+    from geo.names import capital_of
+
+    to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    xs, ys = grid.x / 1000.0, grid.y / 1000.0
+    two_l2 = 2.0 * s.state_reach_km ** 2
+    for i, code in enumerate(grid.codes, start=1):
+        inside = grid.country_id == i
+        if not inside.any():
+            continue
+        _, lon, lat = capital_of(code)
+        cx, cy = (v / 1000.0 for v in to_grid.transform(lon, lat))
+        bump = np.outer(np.exp(-((ys - cy) ** 2) / two_l2), np.exp(-((xs - cx) ** 2) / two_l2))
+        out = np.where(inside, bump, out)
+    return s.state_capital_per_year / DAYS_PER_YEAR * out
+
+
+def change_days(scenario: Scenario, bases: pd.DataFrame, drivers: pd.DataFrame) -> list[dt.date]:
+    """Days (within the run, with its start) on which a garrison arrives or leaves or a driver comes into force."""
     start, end = scenario.scenario.start, scenario.scenario.end
-    change_days = {start}
-    for column in ("present_from", "effective_until"):
-        for when in pd.to_datetime(troops.get(column, pd.Series(dtype="datetime64[ns]"))):
+    days = {start}
+    whens = [pd.to_datetime(bases.get(c, pd.Series(dtype="datetime64[ns]"))) for c in ("present_from", "effective_until")]
+    whens.append(pd.to_datetime(drivers.get("date", pd.Series(dtype="datetime64[ns]"))))
+    for column in whens:
+        for when in column:
             if not pd.isna(when) and start < when.date() < end:
-                change_days.add(when.date())
-    return tuple((day, troops_present(grid, troops, day)) for day in sorted(change_days))
+                days.add(when.date())
+    return sorted(days)
 
 
-def initial_risk(scenario: Scenario, grid: Grid, countries: gpd.GeoDataFrame,
-                 onsets: tuple[tuple[str, int | None], ...]) -> np.ndarray:
-    """u0 on the grid (see the module docstring)."""
+def _place_mask(phrase: str, grid: Grid, countries, context: str | None = None) -> np.ndarray:
+    context = context or (grid.codes[0] if grid.codes else None)
+    place = resolve_place(phrase, countries, context=context)
+    inside = grid.rasterize(gpd.GeoSeries([place.geometry], crs="EPSG:4326"))
+    if place.kind == "capital" or not inside.any():
+        row, col = grid.cell_of(*place.geometry.centroid.coords[0])
+        inside = np.zeros(grid.shape, bool)
+        if 0 <= row < grid.shape[0] and 0 <= col < grid.shape[1]:
+            inside[row, col] = True
+    return inside & grid.mask
+
+
+def onset_events(scenario: Scenario, grid: Grid, countries, inputs: DocumentInputs) -> list[tuple]:
+    """(date, mask) of each documented onset place (``from_documents``); places geo.places cannot draw are skipped."""
+    if not scenario.initial.from_documents:
+        return []
+    dated = list(inputs.onset_dates) or [(p, None if y is None else f"{y}-01-01", None) for p, y in inputs.onsets]
+    out = []
+    for phrase, when, country in dated:
+        try:
+            mask = _place_mask(phrase, grid, countries, context=country)
+        except SpilloverError:
+            continue
+        day = dt.date.fromisoformat(when) if when else scenario.scenario.start
+        out.append((day, mask))
+    return sorted(out, key=lambda e: e[0])
+
+
+def initial_risk(scenario: Scenario, grid: Grid, countries: gpd.GeoDataFrame, onsets: list[tuple],
+                 capacity: np.ndarray) -> np.ndarray:
+    """u0 on the grid (see the module docstring): ``initial.places`` and the onsets dated on or before the start."""
     init = scenario.initial
     state = scenario.resolve_path(init.state)
     if state is not None:
         return _state_from_run(state, grid)
-    phrases = list(init.places)
-    documented = [phrase for phrase, _ in onsets] if init.from_documents else []
-    phrases += documented
     u0 = np.zeros(grid.shape)
-    context = grid.codes[0] if grid.codes else None
-    for phrase in dict.fromkeys(phrases):
-        try:
-            place = resolve_place(phrase, countries, context=context)
-        except SpilloverError:
-            if phrase in documented and phrase not in init.places:
-                continue  # a documented onset place geo.places cannot draw yet ("Tillabéri region")
-            raise
-        inside = grid.rasterize(gpd.GeoSeries([place.geometry], crs="EPSG:4326"))
-        if place.kind == "capital" or not inside.any():
-            row, col = grid.cell_of(*place.geometry.centroid.coords[0])
-            inside = np.zeros(grid.shape, bool)
-            if 0 <= row < grid.shape[0] and 0 <= col < grid.shape[1]:
-                inside[row, col] = True
-        u0[inside & grid.mask] = init.risk
-    if not u0.any() and not init.noise:
+    for phrase in dict.fromkeys(init.places):
+        u0[_place_mask(phrase, grid, countries)] = init.risk
+    for day, mask in onsets:
+        if day <= scenario.scenario.start:
+            u0[mask] = init.risk
+    if not u0.any() and not init.noise and not any(d > scenario.scenario.start for d, _ in onsets):
         raise SpilloverError(
             f"scenario {scenario.scenario.name!r}: the initial risk is zero everywhere: the documents give no "
             "insurgency onset and initial.places is empty; add e.g. initial.places = [\"northern Mali\"]")
     if init.noise:
         rng = np.random.default_rng(scenario.scenario.seed)
         u0 = u0 + init.noise * rng.random(grid.shape)
-    return np.where(grid.mask, np.clip(u0, 0.0, 1.0), 0.0)
+    return np.where(grid.mask, np.clip(u0 * capacity, 0.0, 1.0), 0.0)
 
 
 #: Carrying capacity of risk: the logistic saturates at u = 1 (a loaded state must lie in [0, K]).
@@ -341,17 +511,75 @@ def _state_from_run(path: Path, grid: Grid) -> np.ndarray:
 
 
 def build_forcing(scenario: Scenario, grid: Grid | None = None, inputs: DocumentInputs | None = None) -> Forcing:
-    """Everything the model loop needs for ``scenario``."""
+    """Everything the model loop needs for ``scenario`` (module docstring).
+
+    Examples
+    --------
+    >>> from sim.scenario import Scenario
+    >>> s = Scenario.load("scenarios/withdrawal.toml").replace(**{"grid.cell_km": 50})  # doctest: +SKIP
+    >>> f = build_forcing(s)                                                              # doctest: +SKIP
+    >>> f.level_fields(s.scenario.start, 1.0, "float64")[0].shape == f.p.shape            # doctest: +SKIP
+    True
+    """
     grid = grid or scenario_grid(scenario)
     inputs = inputs or document_inputs(scenario)
     countries = load_countries()
     troops = contingents(scenario, inputs.timeline)
+    bases = garrisons(scenario, grid, troops, countries)
+    p = population_factor(scenario, grid)
+    drivers = inputs.drivers
+    noise = noise_days(scenario)
+    fields = [noise_field(scenario, grid, k) for k in range(len(noise))]
+    days = sorted(set(change_days(scenario, bases, drivers)) | set(noise))
+    changes = tuple((day, growth_table(scenario, grid, drivers, day), suppression_field(scenario, grid, bases, day),
+                     _noise_at(noise, fields, day)) for day in days)
+    onsets = onset_events(scenario, grid, countries, inputs)
+    start = scenario.scenario.start
+    level = scenario.initial.risk
     return Forcing(
         kappa=scenario.diffusion.kappa_km2_per_year / DAYS_PER_YEAR,
         perm=permeability_table(scenario, grid),
-        r_tab=growth_table(scenario, grid, inputs.attributes),
-        troop_changes=troop_schedule(scenario, grid, troops),
-        sigma_per_troop=scenario.suppression.troops_effect_per_year / DAYS_PER_YEAR / 1000.0,
-        u0=initial_risk(scenario, grid, countries, inputs.onsets),
+        p=p,
+        delta=scenario.growth.loss_per_year / DAYS_PER_YEAR,
+        changes=changes,
+        u0=initial_risk(scenario, grid, countries, onsets, p),
+        onsets=tuple((d, m, level) for d, m in onsets if d > start),
         troops=troops,
+        garrisons=bases,
+        country_id=np.ascontiguousarray(grid.country_id),
     )
+
+
+
+# ------------------------------------------------------------------------------------------------ noise
+def noise_days(scenario: Scenario) -> list[dt.date]:
+    """Days on which the growth noise field is redrawn: the start and every ``growth.noise_every_days`` after it
+    (none when ``growth.noise_sd`` is 0)."""
+    g, s = scenario.growth, scenario.scenario
+    if g.noise_sd <= 0:
+        return []
+    total = (s.end - s.start).days
+    return [s.start + dt.timedelta(days=d) for d in range(0, total, int(g.noise_every_days))]
+
+
+def noise_field(scenario: Scenario, grid: Grid, k: int) -> np.ndarray:
+    """The k-th growth noise field ``ε = exp(s z − s²/2)`` (float32, mean 1 in distribution).
+
+    ``z``: white Gaussian noise from ``numpy.random.default_rng([scenario.seed, k])`` smoothed by a Gaussian of
+    ``growth.noise_length_km``, rescaled to unit standard deviation over the modelled cells, so the same seed gives
+    the same fields and members with different seeds get independent ones.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    g = scenario.growth
+    rng = np.random.default_rng([int(scenario.scenario.seed), int(k)])
+    z = gaussian_filter(rng.standard_normal(grid.shape), sigma=g.noise_length_km / grid.cell_km, mode="nearest")
+    spread = float(z[grid.mask].std()) if grid.mask.any() else 0.0
+    z = z / spread if spread > 0 else z
+    return np.exp(g.noise_sd * z - 0.5 * g.noise_sd ** 2).astype(np.float32)
+
+
+def _noise_at(noise: list[dt.date], fields: list[np.ndarray], day: dt.date) -> np.ndarray | None:
+    """The field in force on ``day``: the last one drawn on or before it (None without noise)."""
+    drawn = [k for k, d in enumerate(noise) if d <= day]
+    return fields[drawn[-1]] if drawn else None

@@ -2,27 +2,37 @@
 
 Model (u: risk, dimensionless in [0, 1]; x in km; t in days)::
 
-    ∂u/∂t = ∇·(κ(x) ∇u) + r(x) u (1 − u) − σ(x, t) u        zero flux at the grid edge and the coast
+    ∂u/∂t = ∇·(κ w ∇u) + r(x, t) u (1 − u / K(x)) − δ u − σ(x, t) u        zero flux at the edge and the coast
 
-- κ (km²/day): diffusion of risk between neighbouring places (movement of fighters, recruitment networks); on a
-  face crossing a border it is scaled by that border's permeability (0 closes it).
-- r (1/day): local logistic growth of risk, per country from the document-derived attributes (recent coups,
-  partnership with armed groups or foreign military companies, hostility to foreign forces, epicentre, spread).
-- σ (1/day): suppression by the foreign troops present in a country on day t (deployment timeline).
+    K(x) = p(x) = ρ(x) / (ρ(x) + ρ_half)          r(x, t) = r0 p(x) D_c(x)(t)
 
-Assumptions: risk saturates at 1 (logistic); everything is uniform within a country except through u; the
-ocean and non-modelled countries are closed boundaries. Without suppression, an established front advances at the
-Fisher–KPP speed ``c = 2 √(r κ)``; the defaults (r0 = 1/year, κ = 2,500 km²/year) give c = 100 km/year, the order
-of magnitude of the insurgency's observed expansion (northern Mali 2012 → central Mali 2015 → Burkina Faso and
-western Niger 2016–2018: roughly 500–1,000 km in 4–6 years). Suppression lowers the net growth to r − σ where
-troops are present.
+- ``ρ`` (people/km²): the population surface (:mod:`geo.population`); ``ρ_half = growth.population_half_per_km2``
+  (default 2 people/km²: the insurgency lives in pastoral areas of a few people per km²). No people, no
+  insurgency: where ``p → 0`` (the desert) both growth and capacity vanish.
+- ``r0 = growth.base_rate_per_year`` (1/year, default 0.6): growth in a densely populated cell before any driver.
+- ``D_c(t)`` (dimensionless): the country's drivers in force on day t, ``f_c (1 + w_coups · coups since their
+  date + w_armed_partner · partnerships since their start)`` (:mod:`sim.forcing`); outcomes are never drivers.
+- ``δ = growth.loss_per_year`` (1/year, default 0.1): loss of risk everywhere, so risk can settle and decline.
+- ``σ(x, t) = s Σ_g troops_g/1000 · exp(−|x − x_g|²/2ℓ²) + s_cap exp(−|x − x_cap(x)|²/2ℓ_cap²)`` (1/year):
+  suppression around the garrisons present on day t (``s = suppression.troops_effect_per_year`` per 1,000
+  troops, ``ℓ = suppression.footprint_km``, km) and by each state around its own capital ``x_cap``
+  (``s_cap = suppression.state_capital_per_year``, ``ℓ_cap = suppression.state_reach_km``): state power radiates
+  from the capital and weakens with distance (Herbst 2000), and civil-war violence lies far from capitals.
+- ``κ = diffusion.kappa_km2_per_year`` (km²/year), ``w`` the border permeability of each face.
+- Dated onsets raise u to ``initial.risk · K`` in the documented onset places on their documented dates.
 
-Numerics: explicit Euler on the conservative 5-point stencil (:mod:`sim.kernel`), in the kernel's general form
-``du/dt = div(κ w ∇u) + u (l − q u)`` with face weights ``w`` from the permeability table (:mod:`sim.faces`) and
-per-cell fields ``l = r − σ``, ``q = r`` (:mod:`sim.rates`), i.e. ``K = 1``. The step keeps u in [0, 1] when
-``dt · (κ Σw / dx² + max(r, σ)) ≤ 1`` in every cell (proof in :mod:`sim.kernel`); the loop sub-steps each day
-automatically (and reports how), so an unstable step is never run. ``numerics.device = "cuda"`` runs the same
-kernel on an NVIDIA GPU (:mod:`sim.kernel_cuda`).
+Why these terms: the logistic ``r u (1 − u/K)`` lets risk grow where an insurgency has a foothold and saturate at
+the level the local population can sustain; with ``K = p`` the steady state without diffusion is
+``u* = K (1 − (δ + σ)/r) = p − (δ + σ) / (r0 D)`` when positive, else 0: risk settles, is lower near garrisons and
+declines where ``δ + σ > r`` (sparse or well-garrisoned places); a sparse corridor (``r0 D p < δ``) stops a front.
+Without suppression an established front advances at the Fisher–KPP speed ``c = 2 √((r − δ − σ) κ)``.
+
+Numerics: explicit Euler on the conservative 5-point stencil (:mod:`sim.kernel`), in the kernel's form
+``du/dt = div(κ w ∇u) + u (l − q u)`` with per-cell fields ``l = r0 D p − δ − σ`` and ``q = r / K = r0 D``.
+Bound: with ``M = 1`` (``K = p < 1`` everywhere) ``l ≤ q M`` holds in every cell, so the kernel's theorem
+(:mod:`sim.kernel`: u stays in [0, M] when ``dt (κ Σw / dx² + q M + max(0, −l)) ≤ 1``) keeps u in [0, 1]; and where
+``u > K(x)`` the reaction ``u (l − q u) < 0`` pulls it back towards ``K``, so u exceeds the local capacity only by
+what diffusion carries in from denser neighbours. The loop sub-steps each day within that bound automatically.
 """
 from __future__ import annotations
 
@@ -36,9 +46,8 @@ import numpy as np
 from geo.errors import SpilloverError
 from geo.grid import Grid
 from sim.faces import Faces, faces_for
-from sim.forcing import Forcing
+from sim.forcing import Forcing, noise_of
 from sim.kernel import advance, stable_dt, step_bound
-from sim.rates import fill_rate
 
 #: The kernel's stability bound is met with this margin.
 SAFETY = 0.9
@@ -68,20 +77,21 @@ def stepping(forcings: Sequence[Forcing], cell_km: float, dt_days: float = 0.0,
              country_id: np.ndarray | None = None) -> Stepping:
     """The common sub-stepping for an ensemble: the smallest stable dt over the members, at most one day.
 
-    The bound is :func:`sim.kernel.stable_dt` per cell, for every suppression table of the schedule: with
-    ``l = r − σ`` and ``q = r`` it is ``dt (κ Σw / dx² + max(r, σ)) ≤ 1``. Given the grid's ``country_id`` the face
-    sums are those of each country's cells; without it, the worst case ``4 max(perm)`` is used.
-    A requested ``dt_days`` > 0 is used (rounded down to divide a day) if it is within the stability limit;
-    above it a :class:`SpilloverError` is raised: an unstable step is never run.
+    The bound is :func:`sim.kernel.stable_dt` with the worst case of each member over every change of its fields:
+    the largest ``q = r0 D_c`` and the most negative ``l = −δ − max σ`` with face sums ``4 max(perm)``
+    (or, given ``country_id``, each country's largest face sum). A requested ``dt_days`` > 0 is used (rounded
+    down to divide a day) if it is within the stability limit; above it a :class:`SpilloverError` is raised.
     """
     limits = []
     for f in forcings:
         if country_id is not None:
-            face_sum = _face_sum_by_id(faces_for(country_id, f.perm), country_id, len(f.r_tab))
+            face_sum = float(_face_sum_by_id(faces_for(country_id, f.perm), country_id, len(f.perm)).max())
         else:
             face_sum = 4.0 * float(f.perm.max())
-        sigma = np.stack([t for _, t in f.sigma_changes])  # (changes, n+1)
-        limits.append(stable_dt(f.kappa, cell_km, face_sum, f.r_tab[None, :] - sigma, f.r_tab[None, :],
+        q_max = max(float(c[1].max()) * (1.0 if noise_of(c) is None else float(noise_of(c).max()))
+                    for c in f.changes)
+        sigma_max = max(float(c[2].max()) for c in f.changes)
+        limits.append(stable_dt(f.kappa, cell_km, face_sum, np.array([-f.delta - sigma_max]), np.array([q_max]),
                                 capacity=1.0, safety=SAFETY))
     dt_max = min(limits)
     if not math.isfinite(dt_max) or dt_max <= 0:
@@ -90,7 +100,7 @@ def stepping(forcings: Sequence[Forcing], cell_km: float, dt_days: float = 0.0,
         if dt_days > dt_max:
             raise SpilloverError(
                 f"numerics.dt_days = {dt_days:g} day exceeds the explicit scheme's stability limit {dt_max:.4g} day "
-                f"(dt (κ Σw / dx² + max(r, σ)) ≤ 1 with a {SAFETY:g} margin, dx = {cell_km:g} km); set "
+                f"(dt (κ Σw / dx² + r + δ + σ) ≤ 1 with a {SAFETY:g} margin, dx = {cell_km:g} km); set "
                 f"numerics.dt_days ≤ {dt_max:.4g} or 0 for automatic sub-stepping")
         n = max(1, math.ceil(1.0 / dt_days - 1e-9))
     else:
@@ -121,13 +131,11 @@ def integrate(
     """Integrate an ensemble of forcings on one grid and call ``on_snapshot(day, date, u, sigma)`` at each snapshot.
 
     ``u`` has shape (members, ny, nx) and must be copied by the callback if kept; ``sigma`` is the (members, n+1)
-    suppression table in force. ``progress(days_done)`` is called after each integrated segment. ``device`` is
-    ``"cpu"`` (numba) or ``"cuda"`` (:mod:`sim.kernel_cuda`; a :class:`SpilloverError` says what to do when no GPU
-    is available).
+    per-country summary (largest σ, 1/day) in force. ``progress(days_done)`` is called after each integrated
+    segment. ``device`` is ``"cpu"`` (numba) or ``"cuda"`` (:mod:`sim.kernel_cuda`).
 
-    The kernel's fields are built here once and refreshed in place only when a member's suppression changes:
-    ``L = dt (r − σ)`` and ``Q = dt r`` per member and cell (shared by all members when they agree), face weights
-    from each member's permeability table (members with different tables are integrated as separate groups).
+    The kernel's per-cell fields ``L = dt (r0 D p − δ − σ)`` and ``Q = dt r0 D`` are rebuilt only on the days a
+    member's drivers or garrisons change; dated onsets raise u to ``level · K`` in their cells on their day.
     """
     if not forcings:
         raise SpilloverError("nothing to integrate: no scenario given")
@@ -140,13 +148,13 @@ def integrate(
     cid = np.ascontiguousarray(grid.country_id, dtype=np.uint8)
     step = stepping(forcings, grid.cell_km, dt_days, country_id=cid)
     ftype = np.dtype(dtype)
-    m = len(forcings)
     u = np.ascontiguousarray(np.stack([f.u0 for f in forcings]).astype(ftype))
     u[:, cid == 0] = 0
 
     outputs = snapshot_days(total_days, every)
-    changes = {(day - start).days for f in forcings for day, _ in f.sigma_changes}
-    bounds = sorted(set(outputs) | {d for d in changes if 0 < d < total_days})
+    changes = {(c[0] - start).days for f in forcings for c in f.changes}
+    onset_days = {(d - start).days for f in forcings for d, _, _ in f.onsets}
+    bounds = sorted(set(outputs) | {d for d in changes | onset_days if 0 < d < total_days})
     outputs_set = set(outputs)
 
     def sigma_at(day: int) -> np.ndarray:
@@ -156,8 +164,7 @@ def integrate(
     groups: dict[bytes, list[int]] = {}  # members sharing a permeability table share their face weights
     for k, f in enumerate(forcings):
         groups.setdefault(np.ascontiguousarray(f.perm, dtype=np.float64).tobytes(), []).append(k)
-    runs = [_Group(idx, forcings, cid, grid.cell_km, step.dt, ftype, u, device, sigma_at, changes, total_days)
-            for idx in groups.values()]
+    runs = [_Group(idx, forcings, cid, grid.cell_km, step.dt, ftype, u, device) for idx in groups.values()]
     state = np.empty_like(u)
 
     def gather() -> np.ndarray:
@@ -167,60 +174,69 @@ def integrate(
             g.read_state(state)
         return state
 
-    sigma = sigma_at(0)
-    on_snapshot(0, start, u, sigma.astype(ftype))
+    on_snapshot(0, start, u, sigma_at(0).astype(ftype))
     for here, there in zip(bounds[:-1], bounds[1:]):
-        sigma = sigma_at(here)
+        date = start + dt.timedelta(days=here)
         for g in runs:
-            g.advance(sigma, (there - here) * step.substeps)
+            g.onsets(date)
+            g.advance(date, (there - here) * step.substeps)
         if progress is not None:
             progress(there - here)
         if there in outputs_set:
-            on_snapshot(there, start + dt.timedelta(days=there), gather(), sigma.astype(ftype))
+            on_snapshot(there, start + dt.timedelta(days=there), gather(), sigma_at(there).astype(ftype))
     return step
 
 
 class _Group:
-    """Members with one permeability table: their kernel arrays, refreshed in place when suppression changes."""
+    """Members with one permeability table: their kernel arrays, refreshed in place when their fields change."""
 
-    def __init__(self, idx, forcings, cid, cell_km, dt_step, ftype, u_all, device, sigma_at, changes, total_days):
+    def __init__(self, idx, forcings, cid, cell_km, dt_step, ftype, u_all, device):
         self.idx = idx
-        fs = [forcings[k] for k in idx]
+        self.fs = [forcings[k] for k in idx]
         self.single = len(idx) == len(forcings)
-        self.faces = faces_for(cid, fs[0].perm)
-        self.cid, self.dt, self.device = cid, dt_step, device
-        self.r = np.stack([f.r_tab for f in fs]).astype(np.float64)  # (mg, n+1), 1/day
-        self.coef = np.array([f.kappa * dt_step / cell_km**2 for f in fs], dtype=ftype)
+        self.faces = faces_for(cid, self.fs[0].perm)
+        self.cid, self.dt, self.device, self.ftype = cid, dt_step, device, ftype
+        self.coef = np.array([f.kappa * dt_step / cell_km**2 for f in self.fs], dtype=ftype)
         ny, nx = cid.shape
-        self.ones = np.ones((1, ny, nx), ftype)
-        # L is shared when every member has the same growth and the same suppression on every change day
-        days = sorted({0} | {d for d in changes if 0 < d < total_days})
-        same_r = bool(np.all(self.r == self.r[:1]))
-        same_sigma = all(np.all(s[idx] == s[idx][:1]) for s in (sigma_at(d) for d in days))
-        self.Q = np.empty((1 if same_r else len(idx), ny, nx), ftype)
-        fill_rate(self.Q, cid, self.r[: len(self.Q), None, :], self.ones, dt_step)
-        self.L = np.empty((1 if same_r and same_sigma else len(idx), ny, nx), ftype)
-        self.sigma = None
+        self.L = np.zeros((len(idx), ny, nx), ftype)
+        self.Q = np.zeros((len(idx), ny, nx), ftype)
+        self.keys = [None] * len(idx)
         self.u = u_all if self.single else np.ascontiguousarray(u_all[idx])
         self.buf = np.zeros_like(self.u)
         self.gpu = None
 
-    def _refresh(self, sigma) -> None:
-        mine = sigma[self.idx]
-        if self.sigma is not None and np.array_equal(mine, self.sigma):
+    def onsets(self, date) -> None:
+        hit = False
+        for j, f in enumerate(self.fs):
+            for day, mask, level in f.onsets:
+                if day == date:
+                    if not hit and self.gpu is not None:
+                        self.gpu.state(self.u)
+                    hit = True
+                    self.u[j][mask] = np.maximum(self.u[j][mask], (level * f.p[mask]).astype(self.ftype))
+        if hit and self.gpu is not None:
+            self.gpu = None  # re-uploaded with the new state on the next advance
+
+    def _refresh(self, date) -> None:
+        changed = False
+        for j, f in enumerate(self.fs):
+            key = f._at(date)[0]
+            if key == self.keys[j]:
+                continue
+            self.keys[j] = key
+            self.L[j], self.Q[j] = f.level_fields(date, self.dt, self.ftype)
+            changed = True
+        if not changed:
             return
-        self.sigma = mine.copy()
-        table = (self.r - mine)[: len(self.L), None, :]  # (mL, 1 field, n+1): l = r - sigma
-        fill_rate(self.L, self.cid, np.ascontiguousarray(table), self.ones, self.dt)
         worst = step_bound(self.faces, self.coef, self.L, self.Q, capacity=1.0)
         if worst > 1.0:  # stepping() guarantees this; a failure here is a bug, never an unstable run
             raise SpilloverError(f"internal error: the kernel's stability bound is {worst:.6g} > 1 for dt = "
                                  f"{self.dt:g} day")
         if self.gpu is not None:
-            self.gpu.set_rates(L=self.L)
+            self.gpu.set_rates(L=self.L, Q=self.Q)
 
-    def advance(self, sigma, nsteps: int) -> None:
-        self._refresh(sigma)
+    def advance(self, date, nsteps: int) -> None:
+        self._refresh(date)
         if self.device == "cuda":
             if self.gpu is None:
                 from sim.kernel_cuda import DeviceRun

@@ -58,9 +58,10 @@ class Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, \
                 TimeRemainingColumn
-            from rich.text import Text
+            def plain(text: str) -> TextColumn:  # printed as is: no markup, no format fields
+                return TextColumn(text.replace("{", "{{").replace("}", "}}"), markup=False)
 
-            self._bar = Bar(TextColumn(Text(self.label)), BarColumn(), MofNCompleteColumn(), TextColumn(self.unit),
+            self._bar = Bar(plain(self.label), BarColumn(), MofNCompleteColumn(), plain(self.unit),
                             TimeElapsedColumn(), TimeRemainingColumn(), console=Console(file=out), transient=False)
             self._task = self._bar.add_task(self.label, total=self.total)
             self._bar.start()

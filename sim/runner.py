@@ -267,7 +267,7 @@ class _MemberOutput:
                 self.tifs.append(name)
         else:
             self.kept[self.n] = np.where(self.grid.mask, u, np.nan)
-        self.series.add(date, u, sigma, self.forcing.r_tab, self.forcing.troops_on(date))
+        self.series.add(date, u, sigma, self.forcing.r_on(date), self.forcing.troops_on(date))
         self.admin1.add(date, u)
         self.n += 1
 

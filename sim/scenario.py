@@ -6,8 +6,8 @@ A scenario file has these tables (every key optional; defaults below; units are 
     [grid]        cell_km, countries (ADM0_A3 list), crs
     [documents]   seeds (folder of documents), overrides (TOML of manual facts), published (for bare .txt)
     [diffusion]   kappa_km2_per_year, permeability (table "AAA-BBB" = factor, 0 closes a border)
-    [growth]      base_rate_per_year and the weights mapping document attributes to growth
-    [suppression] troops_effect_per_year, contingent sizes, exit_shift_days, forces_stay
+    [growth]      base_rate_per_year, population_half_per_km2, loss_per_year and the weights of dated drivers
+    [suppression] troops_effect_per_year, footprint_km, contingent sizes, exit_shift_days, forces_stay
     [initial]     risk, places (phrases such as "northern Mali"), from_documents, noise, state
     [output]      threshold, crossing_area_fraction, geotiff_days, dtype
     [numerics]    dt_days (0 = automatic sub-stepping), device ("cpu" or "cuda"), max_substeps_per_day, max_cells,
@@ -103,18 +103,25 @@ class DiffusionConfig:
 
 @dataclass(frozen=True)
 class GrowthConfig:
-    base_rate_per_year: float = _p(1.0, "logistic growth rate r0 of risk where no attribute applies", "1/year",
-                                   lo=0.0, hi=365.0)
-    weight_coups: float = _p(0.15, "relative increase of r per documented coup", "per coup", lo=-1.0, hi=10.0)
+    base_rate_per_year: float = _p(0.6, "growth rate r0 of risk in a densely populated cell (p -> 1) before any "
+                                   "driver is in force", "1/year", lo=0.0, hi=365.0)
+    population_half_per_km2: float = _p(
+        2.0, "population density at which the population factor p = rho/(rho + rho_half) is 1/2 (p scales both "
+        "growth r = r0 p D and capacity K = p)", "people/km²", lo=0.0, hi=1e5, lo_open=True)
+    loss_per_year: float = _p(0.1, "loss rate delta of risk everywhere (attrition, demobilisation, return to "
+                              "normal life)", "1/year", lo=0.0, hi=365.0)
+    weight_coups: float = _p(0.15, "relative increase of r per documented coup in force (from its date)",
+                             "per coup", lo=-1.0, hi=10.0)
     weight_armed_partner: float = _p(
-        0.25, "relative increase of r where the government partners with an armed group or foreign military "
-        "company", "", lo=-1.0, hi=10.0)
-    weight_protests: float = _p(0.10, "relative increase of r where people protest against foreign forces", "",
-                                lo=-1.0, hi=10.0)
-    weight_epicentre: float = _p(0.30, "relative increase of r in the documented epicentre of the conflict", "",
-                                 lo=-1.0, hi=10.0)
-    weight_spread: float = _p(0.20, "relative increase of r in countries the insurgency is documented to have "
-                              "spread into", "", lo=-1.0, hi=10.0)
+        0.25, "relative increase of r from the start of a documented partnership of the government with an armed "
+        "group or foreign military company", "per partnership", lo=-1.0, hi=10.0)
+    noise_sd: float = _p(
+        0.0, "standard deviation of the seeded multiplicative noise on growth, r -> r exp(s z - s²/2) with z a "
+        "smooth unit Gaussian field redrawn every noise_every_days (0 = deterministic)", "", lo=0.0, hi=3.0)
+    noise_length_km: float = _p(100.0, "correlation length (Gaussian smoothing radius) of the growth noise field",
+                                "km", lo=0.0, hi=5000.0, lo_open=True)
+    noise_every_days: int = _p(365, "the growth noise field is redrawn every this many days", "days", lo=1,
+                               hi=36500)
     country_factor: dict = _p({}, 'analyst\'s multiplier on r per country, e.g. DZA = 0.3 for strong state '
                               'control (default 1; not from the documents)')
 
@@ -122,8 +129,10 @@ class GrowthConfig:
 @dataclass(frozen=True)
 class SuppressionConfig:
     troops_effect_per_year: float = _p(
-        0.25, "suppression rate sigma per 1,000 foreign troops present in a country", "1/year per 1000 troops",
-        lo=0.0, hi=100.0)
+        0.05, "suppression rate sigma at a garrison per 1,000 foreign troops based there (times the footprint)",
+        "1/year per 1000 troops", lo=0.0, hi=100.0)
+    footprint_km: float = _p(100.0, "radius (Gaussian standard deviation) of the area a garrison suppresses around "
+                             "its base town", "km", lo=0.0, hi=5000.0, lo_open=True)
     default_contingent_size: float = _p(
         500.0, "troops assumed for a contingent whose size no document or size table states", "troops", lo=0.0,
         hi=1e6)
@@ -133,11 +142,16 @@ class SuppressionConfig:
     exit_shift_days: int = _p(0, "shift every documented withdrawal or suspension by this many days "
                                  "(negative = earlier exit)", "days", lo=-36500, hi=36500)
     forces_stay: bool = _p(False, "ignore every withdrawal and suspension: foreign forces stay to the end")
+    state_capital_per_year: float = _p(
+        2.0, "suppression rate sigma at each modelled country's capital by its own state (decaying with distance, "
+        "see state_reach_km); 0 = none", "1/year", lo=0.0, hi=100.0)
+    state_reach_km: float = _p(100.0, "radius (Gaussian standard deviation) of the state's suppression around its "
+                               "capital", "km", lo=0.0, hi=5000.0, lo_open=True)
 
 
 @dataclass(frozen=True)
 class InitialConfig:
-    risk: float = _p(0.5, "initial risk inside the onset places", "", lo=0.0, hi=1.0)
+    risk: float = _p(0.1, "initial risk inside the onset places, as a fraction of the local capacity K", "", lo=0.0, hi=1.0)
     places: list = _p([], 'place phrases seeded with `risk`, e.g. ["northern Mali"]')
     from_documents: bool = _p(True, "also seed the insurgency onset places that the documents state")
     noise: float = _p(0.0, "amplitude of uniform random noise added to the initial risk (seeded)", "", lo=0.0,
@@ -147,7 +161,7 @@ class InitialConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
-    threshold: float = _p(0.5, "risk above which a cell counts as 'at risk'", "", lo=0.0, hi=1.0)
+    threshold: float = _p(0.05, "risk above which a cell counts as 'at risk'", "", lo=0.0, hi=1.0)
     crossing_area_fraction: float = _p(
         0.1, "a country 'crosses' the threshold on the first date this fraction of its area is at risk", "",
         lo=0.0, hi=1.0, lo_open=True)

@@ -25,6 +25,8 @@ SMALL = {
     "documents.seeds": "",
     "initial.places": ["northern Mali"],
     "initial.from_documents": False,
+    # K = p ≈ 1 wherever anyone lives, so the onset place starts at risk 1 (above the threshold)
+    "initial.risk": 1.0, "growth.population_half_per_km2": 1e-3, "output.threshold": 0.5,
     "output.geotiff_days": [],
     "growth.base_rate_per_year": 2.5,
     "diffusion.kappa_km2_per_year": 8000.0,

@@ -15,7 +15,7 @@ from sim.strict_json import loads_strict
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SMALL = {"grid.cell_km": 100.0, "grid.countries": ["MLI", "BFA", "NER"], "scenario.start": "2012-01-01",
          "scenario.end": "2013-01-01", "documents.seeds": "", "initial.places": ["northern Mali"],
-         "initial.from_documents": False}
+         "initial.from_documents": False, "initial.risk": 1.0, "growth.population_half_per_km2": 1e-3}
 
 
 @pytest.fixture

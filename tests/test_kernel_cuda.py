@@ -38,8 +38,10 @@ def test_cuda_device_without_a_gpu_is_a_clear_error(monkeypatch):
 
     monkeypatch.setattr(sim.kernel_cuda, "available", lambda: False)
     grid = SimpleNamespace(country_id=np.ones((3, 4), np.uint8), cell_km=10.0)
-    f = Forcing(kappa=1.0, perm=np.array([[0, 0], [0, 1.0]]), r_tab=np.array([0, 0.01]), u0=np.zeros((3, 4)),
-                troops=pd.DataFrame(), troop_changes=((dt.date(2012, 1, 1), np.zeros(2)),), sigma_per_troop=0.0)
+    cid = np.ones((3, 4), np.uint8)
+    f = Forcing(kappa=1.0, perm=np.array([[0, 0], [0, 1.0]]), p=np.full((3, 4), 0.5), delta=0.0,
+                changes=((dt.date(2012, 1, 1), np.array([0, 0.01]), np.zeros((3, 4), np.float32)),),
+                u0=np.zeros((3, 4)), country_id=cid)
     with pytest.raises(SpilloverError, match="numerics.device = 'cuda'.*set numerics.device = 'cpu'"):
         integrate([f], grid, dt.date(2012, 1, 1), 3, 1, lambda *a: None, device="cuda")
 

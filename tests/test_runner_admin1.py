@@ -16,6 +16,8 @@ SMALL = {
     "grid.cell_km": 25.0, "grid.countries": CODES, "scenario.start": "2012-01-01", "scenario.end": "2013-07-01",
     "scenario.output_every_days": 90, "documents.seeds": "", "initial.places": ["Mopti"],
     "initial.from_documents": False,
+    # K = p ≈ 1 wherever anyone lives, so the onset place starts at risk 1 (above the threshold)
+    "initial.risk": 1.0, "growth.population_half_per_km2": 1e-3, "output.threshold": 0.5,
 }
 
 

@@ -41,10 +41,10 @@ def test_extends_changes_only_what_it_lists():
     assert early.suppression.contingent_sizes == base.suppression.contingent_sizes
 
 
-def test_defaults_give_a_front_of_about_100_km_per_year():
-    s = Scenario()
-    speed = 2 * (s.growth.base_rate_per_year * s.diffusion.kappa_km2_per_year) ** 0.5
-    assert speed == pytest.approx(100.0)
+def test_defaults_give_a_front_of_about_70_km_per_year_where_people_live():
+    s = Scenario()  # Fisher-KPP c = 2 sqrt((r0 - delta) kappa) with p -> 1 and no suppression
+    speed = 2 * ((s.growth.base_rate_per_year - s.growth.loss_per_year) * s.diffusion.kappa_km2_per_year) ** 0.5
+    assert speed == pytest.approx(70.7, abs=0.1)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_replace_validates_again_and_rejects_unknown_keys():
 def test_numeric_parameters_carry_units_and_defaults():
     params = Scenario.numeric_parameters()
     assert params["diffusion.kappa_km2_per_year"]["units"] == "km²/year"
-    assert params["growth.base_rate_per_year"]["default"] == 1.0
+    assert params["growth.base_rate_per_year"]["default"] == 0.6
     assert "grid.countries" not in params and "suppression.forces_stay" not in params
 
 

@@ -18,7 +18,7 @@ from sim.cli.evidence import observed_command
 from sim.cli.extract import extract_command
 from sim.cli.figures import compare_command, figures_command
 from sim.cli.geo import grid_info, population_map, region_map, shapes_app
-from sim.cli.run import demo, run_scenario
+from sim.cli.run import demo, ensemble_command, run_scenario
 from sim.cli.sweep import sensitivity_command, sweep_command
 
 readable_metavars()
@@ -56,6 +56,7 @@ app.command("grid")(grid_info)
 app.command("map")(region_map)
 app.command("population")(population_map)
 app.command("run")(run_scenario)
+app.command("ensemble")(ensemble_command)
 app.command("figures")(figures_command)
 app.command("compare")(compare_command)
 app.command("sweep")(sweep_command)

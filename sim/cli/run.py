@@ -43,6 +43,56 @@ def run_scenario(
     print_crossings(result.crossings, fmt)
 
 
+def ensemble_command(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file, e.g. scenarios/withdrawal.toml",
+                                             metavar="SCENARIO.toml")],
+    out: Annotated[Path, typer.Option(help="ensemble folder to write (members.csv, band_*.csv, ensemble.png, "
+                                      "ensemble.json)", metavar="DIR")],
+    members: Annotated[int, typer.Option("--members", "-n", help="number of members")] = 20,
+    param: Annotated[Optional[list[str]], typer.Option(
+        "--param", "-p", help="NAME=LOW:HIGH: a numeric scenario key drawn per member from a Latin hypercube over "
+        "the range (repeatable; see spillover sweep --list-params)", metavar="NAME=LOW:HIGH")] = None,
+    noise: Annotated[Optional[float], typer.Option(
+        help="growth.noise_sd for every member (default: the scenario's; 0 = no stochastic term)")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="first member's seed (member j: seed + j) and the design's "
+                                                "seed; default: the scenario's scenario.seed")] = None,
+    workers: Annotated[int, typer.Option(help="local worker processes (0: in this process)")] = 2,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="address of a trusted Dask scheduler to run the batches on (see spillover sweep)",
+        metavar="ADDRESS")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace a previous ensemble in --out")] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run an ensemble: members that differ in parameters and in the seeded growth noise; write every member's
+    yearly series per country and admin-1 unit, their median and 90% band, and a figure of them."""
+    from sim.ensemble import design, run_members, write_ensemble
+    from sim.progress import Progress
+    from sim.scenario import Scenario
+    from sim.sweep import check_scheduler_address, parse_param, require_dask
+    from sim.sweep.execute import executor_for
+
+    set_verbosity(quiet, verbose)
+    if scheduler:
+        scheduler = check_scheduler_address(scheduler)
+        require_dask()
+    base = Scenario.load(scenario)
+    if noise is not None:
+        base = base.replace(**{"growth.noise_sd": float(noise)})
+    ranges = {p.name: (p.lo, p.hi) for p in (parse_param(text) for text in (param or []))}
+    chosen = design(base, members, ranges, seed)
+    try:
+        with executor_for(workers, scheduler, log=say) as pool, \
+                Progress(len(chosen), base.scenario.name, unit="members", enabled=verbosity() >= 1) as bar:
+            ensemble = run_members(base, chosen, executor=pool, on_batch=lambda b: bar.advance(len(b.index)))
+        written = write_ensemble(ensemble, base, out, ranges, force=force)
+    except KeyboardInterrupt:
+        raise interrupted(f"interrupted: nothing was stored in {out}") from None
+    failed = int((~ensemble.members["ok"]).sum())
+    say(f"wrote {len(written)} files into {out}/ ({len(chosen) - failed} of {len(chosen)} members ok) in "
+        f"{ensemble.seconds:.1f} s")
+
+
 def print_crossings(frame, fmt: str = "table") -> None:
     """Each country's first crossing date (``never`` in the table, null in JSON, empty in CSV)."""
     if fmt != "table":
@@ -87,6 +137,36 @@ def demo(
     t1 = time.perf_counter()
     written = run_figures(runs / "withdrawal", figures, log=say, force=True)
     written += compare_runs(runs / "stay", runs / "withdrawal", figures, name="withdrawal_stay", log=say, force=True)
+    written += demo_ensemble(scenarios / "withdrawal.toml", runs / "ensemble", figures)
     t2 = time.perf_counter()
     say(f"wrote {len(written)} figure files into {figures}/ in {t2 - t1:.0f} s "
         f"(runs and region map: {t1 - t0:.0f} s; total {t2 - t0:.0f} s)")
+
+
+#: The demo's ensemble: members with their own growth noise and parameters from ranges that did about as well
+#: against GED 2017-2019 as the defaults (benchmarks/results_validity.md); `spillover ensemble` runs any other.
+DEMO_ENSEMBLE = {"members": 16, "noise_sd": 0.3,
+                 "ranges": {"growth.base_rate_per_year": (0.4, 0.8), "growth.loss_per_year": (0.05, 0.2),
+                            "suppression.troops_effect_per_year": (0.02, 0.1)}}
+
+
+def demo_ensemble(scenario: Path, out: Path, figures: Path) -> list[Path]:
+    """The demo's ensemble of the default scenario (:data:`DEMO_ENSEMBLE`) into ``out``, its figure into figures/."""
+    import shutil
+
+    from sim.ensemble import design, run_members, write_ensemble
+    from sim.plotting.run_figures import _claim, figure_folder
+    from sim.scenario import Scenario
+    from sim.sweep.execute import executor_for
+
+    base = Scenario.load(scenario).replace(**{"growth.noise_sd": DEMO_ENSEMBLE["noise_sd"]})
+    ranges = DEMO_ENSEMBLE["ranges"]
+    with executor_for(2, None, log=say) as pool:
+        ensemble = run_members(base, design(base, DEMO_ENSEMBLE["members"], ranges), executor=pool)
+    write_ensemble(ensemble, base, out, ranges, force=True)
+    with figure_folder(figures, force=True) as folder:
+        target = _claim(folder, figures / "ensemble.png")
+        shutil.copyfile(out / "ensemble.png", target)
+        folder.commit({"figures_of": ["the ensemble in " + str(out)]})
+    say(f"ensemble ({DEMO_ENSEMBLE['members']} members): {target} ({ensemble.seconds:.0f} s)")
+    return [target]

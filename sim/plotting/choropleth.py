@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.plotting.maps import (add_footer, countries_for, display_field, opened, save, scenario_title, select)
 from sim.plotting.basemap import draw_basemap
-from sim.plotting.style import FOCUS, RISK_CMAP, apply_style
+from sim.plotting.style import FOCUS, RISK_CMAP, apply_style, risk_vmax
 
 #: Default number of panels (first snapshot, the withdrawal, the last, and a round date between).
 DEFAULT_PANELS = 4
@@ -54,9 +54,10 @@ def plot_admin1_choropleth(run, out: str | os.PathLike, dates=None, formats: tup
         fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, height), squeeze=False)
         image = None
         withdrawal = data.withdrawal_date()
+        vmax = risk_vmax(float(data.admin1["mean_risk"].max()))  # units' means: their own scale
         for ax, (index, wanted) in zip(axes.flat, chosen):
             field, ext = display_field(admin1_values(data, index), data.grid)
-            image = ax.imshow(field, cmap=RISK_CMAP, vmin=0.0, vmax=1.0, extent=ext, interpolation="nearest",
+            image = ax.imshow(field, cmap=RISK_CMAP, vmin=0.0, vmax=vmax, extent=ext, interpolation="nearest",
                               zorder=0)
             labels = tuple(c for c in FOCUS if c in data.grid.codes)
             draw_basemap(ax, data.grid, countries.loc[list(data.grid.codes)], label_codes=labels, capitals=False,

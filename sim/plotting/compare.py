@@ -101,9 +101,10 @@ def plot_difference_map(run_a, run_b, out: str | os.PathLike, date=None,
                               top=1 - 0.75 / height, bottom=1.15 / height)
         ax_a, ax_b, ax_d = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[:, 1])
         image = None
+        vmax = max(a.risk_vmax, b.risk_vmax)  # one colour scale for both runs
         for ax, data, values, index, label, tag in ((ax_a, a, ra, ia, name_a, "A"), (ax_b, b, rb, ib, name_b, "B")):
             image = draw_risk(ax, data, values, countries, focus_labels=True, capitals=False, graticule=False,
-                              scale_bar=False, text_scale=0.8)
+                              scale_bar=False, text_scale=0.8, vmax=vmax)
             ax.set_title(f"{tag}: {label}, {data.dates[index].isoformat()}", fontsize=9)
         cax = ax_b.inset_axes([0.1, -0.13, 0.8, 0.05])
         bar = fig.colorbar(image, cax=cax, orientation="horizontal")

@@ -30,7 +30,7 @@ from geo.grid import Grid
 from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, MANIFEST_FILE, RISK_FILE, SERIES_FILE, check_run_dir,
                         country_crossings)
 from sim.plotting.basemap import draw_basemap, extent
-from sim.plotting.style import CAVEAT, FOCUS, RISK_CMAP, RISK_LABEL, apply_style, save_figure
+from sim.plotting.style import CAVEAT, FOCUS, RISK_CMAP, RISK_LABEL, apply_style, risk_vmax, save_figure
 
 #: PNG palette size of the figures (raster maps shrink several times; see style.save_figure)
 PNG_COLOURS = 256
@@ -190,6 +190,12 @@ class RunData:
         return int(np.searchsorted(np.array(self.dates, dtype="datetime64[D]"), np.datetime64(when), "right") - 1)
 
     # ---------------------------------------------------------------------------------------------- values
+    @cached_property
+    def risk_vmax(self) -> float:
+        """Upper end of this run's risk colour scale (:func:`sim.plotting.style.risk_vmax` of its largest risk)."""
+        largest = float(self.ds["risk"].max(skipna=True).values)
+        return risk_vmax(largest if np.isfinite(largest) else 1.0)
+
     def snapshot(self, index: int) -> np.ndarray:
         """The risk field of snapshot ``index`` as a (y, x) float array (NaN outside the modelled countries)."""
         self.reads += 1
@@ -293,10 +299,13 @@ def display_field(values: np.ndarray, grid: Grid, max_columns: int = MAX_DISPLAY
     return coarse, (left, left + t.a * nx2, top + t.e * ny2, top)
 
 
-def draw_risk(ax, data: RunData, values: np.ndarray, countries, focus_labels: bool = False, **basemap):
-    """The risk raster (shared colour scale 0–1) with the base map on top; returns the image artist."""
+def draw_risk(ax, data: RunData, values: np.ndarray, countries, focus_labels: bool = False,
+              vmax: float | None = None, **basemap):
+    """The risk raster (colour scale 0 to ``vmax``, default the run's :attr:`RunData.risk_vmax`, shared by every
+    panel) with the base map on top; returns the image artist."""
     field, ext = display_field(values, data.grid)
-    image = ax.imshow(field, cmap=RISK_CMAP, vmin=0.0, vmax=1.0, extent=ext, interpolation="nearest", zorder=0)
+    image = ax.imshow(field, cmap=RISK_CMAP, vmin=0.0, vmax=vmax or data.risk_vmax, extent=ext,
+                      interpolation="nearest", zorder=0)
     labels = tuple(c for c in FOCUS if c in data.grid.codes) if focus_labels else None
     draw_basemap(ax, data.grid, countries.loc[list(data.grid.codes)], label_codes=labels, **basemap)
     return image

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from sim.plotting.maps import add_footer, opened, save, scenario_title
-from sim.plotting.style import FOCUS, FOCUS_COLOURS, OTHER_COLOUR, apply_style
+from sim.plotting.style import FOCUS, FOCUS_COLOURS, OTHER_COLOUR, apply_style, risk_vmax
 
 DEPARTURE_COLOUR = "#555555"
 
@@ -108,7 +108,8 @@ def plot_country_series(run, out: str | os.PathLike, formats: tuple[str, ...] = 
                          (0.005, data.threshold), xycoords=("axes fraction", "data"), xytext=(0, 3),
                          textcoords="offset points", ha="left", va="bottom", fontsize=7, color="#333333",
                          bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
-        ax_mean.set_ylim(0, 1)
+        top = float(series["mean_risk"].max()) if len(series) else 0.0
+        ax_mean.set_ylim(0, risk_vmax(max(top, data.threshold) * 1.15))  # the data and the threshold, not 0-1
         ax_mean.set_ylabel("mean risk over the country\n(abstract index, 0–1)")
         ax_area.set_ylabel(f"area with risk ≥ {data.threshold:g}\n(thousand km²)")
         ax_area.set_ylim(bottom=0)

@@ -19,6 +19,21 @@ from geo.errors import SpilloverError  # noqa: E402
 RISK_CMAP = "inferno_r"
 DIFF_CMAP = "RdBu_r"
 RISK_LABEL = "insurgency risk u: an abstract index from 0 (none) to 1 (saturated)"
+#: Upper ends of the risk colour scale: the smallest one at or above the run's largest risk is used, so that a
+#: run whose risk stays low is not drawn in one pale colour (the colour bar shows the end).
+RISK_SCALE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+
+
+def risk_vmax(largest: float) -> float:
+    """The colour scale's upper end for a largest risk of ``largest`` (:data:`RISK_SCALE_STEPS`).
+
+    >>> risk_vmax(0.13), risk_vmax(0.0), risk_vmax(0.7)
+    (0.2, 0.01, 1.0)
+    """
+    for step in RISK_SCALE_STEPS:
+        if largest <= step:
+            return step
+    return 1.0
 #: On every figure of risk: what the number is not.
 CAVEAT = ("Risk is an abstract index of a transparent scenario model: not a forecast, a probability or a count of "
           "events.")

@@ -91,9 +91,12 @@ def test_integrate_on_cuda_equals_cpu():
     u0[2:4, 1:3] = 0.6
     start = dt.date(2012, 1, 1)
     perm = np.array([[0, 0, 0], [0, 1, 0.5], [0, 0.5, 1]])
-    forcing = Forcing(kappa=6.0, perm=perm, r_tab=np.array([0, 0.01, 0.02]), u0=u0, troops=pd.DataFrame(),
-                      troop_changes=((start, np.zeros(3)), (start + dt.timedelta(days=7), np.array([0, 2000, 0]))),
-                      sigma_per_troop=0.01 / 1000)
+    p = np.where(cid > 0, np.linspace(0.3, 0.9, nx)[None, :], 0.0)
+    sigma = np.zeros((ny, nx), np.float32)
+    sigma[1:4, 1:4] = 0.02  # a garrison arrives on day 7
+    forcing = Forcing(kappa=6.0, perm=perm, p=p, delta=0.001, u0=u0, country_id=cid,
+                      changes=((start, np.array([0, 0.01, 0.02]), np.zeros((ny, nx), np.float32)),
+                               (start + dt.timedelta(days=7), np.array([0, 0.01, 0.02]), sigma)))
     snaps = {}
     for device in ("cpu", "cuda"):
         got = []

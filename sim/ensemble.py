@@ -1,0 +1,157 @@
+r"""Ensembles: members that differ in parameters and in the seeded growth noise; the median and 90% band per unit.
+
+Member ``j`` (``j = 0 … N−1``) is the base scenario with ``scenario.seed = seed + j`` (so its own growth noise
+fields, :func:`sim.forcing.noise_field`, when ``growth.noise_sd`` > 0) and, for each ``KEY=LOW:HIGH`` range, a
+value from a Latin hypercube over the ranges (``scipy.stats.qmc.LatinHypercube`` seeded with ``seed``). The
+members run through the sweep batch engine (:func:`sim.sweep.batch.run_ensemble`: local processes or Dask), which
+keeps per admin-1 unit and calendar year only the sum of ``u`` over its cells and snapshots
+(:class:`sim.sweep.UnitYearSums`), never the fields, so an ensemble of hundreds of members at 10 km fits in memory.
+
+Per member ``j``, unit ``k`` (cells ``C_k``) and year ``y`` with ``S_y`` snapshots::
+
+    mean_risk[j, k, y] = u_sum[j, k, y] / (S_y · |C_k|)
+    mean_risk[j, c, y] = Σ_{k in c} u_sum[j, k, y] / (S_y · Σ_{k in c} |C_k|)        (country c)
+
+and the band of a unit and year is the 5th and 95th percentile over the members (``numpy.quantile``, linear),
+with the median between them. Members that failed are left out of the quantiles and listed in ``members.csv``.
+
+Examples
+--------
+>>> from sim.scenario import Scenario
+>>> base = Scenario.load("scenarios/withdrawal.toml").replace(**{"grid.cell_km": 100})  # doctest: +SKIP
+>>> ens = run_members(base, design(base, 8, {"growth.base_rate_per_year": (0.4, 0.8)}))  # doctest: +SKIP
+>>> band(ens.countries).query("unit == 'MLI'").columns.tolist()                      # doctest: +SKIP
+['year', 'unit', 'members', 'q05', 'q50', 'q95']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import SpilloverError
+from sim.scenario import Scenario
+
+#: The band's quantiles: a 90% interval and the median.
+QUANTILES = {"q05": 0.05, "q50": 0.5, "q95": 0.95}
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """An ensemble's members and yearly series (see the module docstring).
+
+    members: one row per member (``member``, ``seed``, the varied keys, ``ok``, ``error``);
+    admin1: ``member, year, country, unit, mean_risk`` (unit = ``adm1_code``);
+    countries: ``member, year, unit, mean_risk`` (unit = ADM0_A3).
+    """
+
+    members: pd.DataFrame
+    admin1: pd.DataFrame
+    countries: pd.DataFrame
+    seconds: float
+
+
+def design(base: Scenario, n: int, ranges: Mapping[str, tuple[float, float]], seed: int | None = None) -> list:
+    """``n`` members: seeds ``seed + j`` and Latin-hypercube values of ``ranges`` (module docstring)."""
+    from scipy.stats import qmc
+
+    from sim.sweep import Member
+
+    if n < 1:
+        raise SpilloverError(f"--members {n}: give at least 1 (e.g. 50)")
+    seed = base.scenario.seed if seed is None else int(seed)
+    names = list(ranges)
+    values = np.zeros((n, 0))
+    if names:
+        unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
+        lo = np.array([ranges[k][0] for k in names], float)
+        hi = np.array([ranges[k][1] for k in names], float)
+        values = lo + unit * (hi - lo)
+    return [Member({k: float(v) for k, v in zip(names, row)}, seed=seed + j)
+            for j, row in enumerate(values if names else np.zeros((n, 0)))]
+
+
+def run_members(base: Scenario, members: list, executor=None, batch: int = 8, on_batch=None) -> Ensemble:
+    """Run the members and return their yearly series per admin-1 unit and country."""
+    from sim.forcing import scenario_grid
+    from sim.sweep import UnitYearSums, run_ensemble
+
+    grid = scenario_grid(base)
+    start, end = base.scenario.start, base.scenario.end
+    years = range(start.year, end.year + (1 if (end.month, end.day) != (1, 1) else 0))
+    acc = UnitYearSums.admin1(grid, years)
+    result = run_ensemble(base, members, acc, executor=executor, batch=batch, on_batch=on_batch)
+    u_sum = result.values["u_sum"]  # (members, units, years)
+    snaps = result.values["snapshots"]  # (members, years)
+    cells = np.bincount(acc.index.unit, minlength=acc.index.n_units).astype(float)  # |C_k|
+    codes = list(grid.admin1_codes)
+    country = list(grid.admin1_country)
+    rows, crow = [], []
+    for j in range(len(members)):
+        if not result.ok[j]:
+            continue
+        for yi, year in enumerate(acc.years):
+            s = snaps[j, yi]
+            if not s:
+                continue
+            for k, code in enumerate(codes):
+                if cells[k]:
+                    rows.append((j, year, country[k], code, u_sum[j, k, yi] / (s * cells[k])))
+            for c in dict.fromkeys(country):
+                mine = [k for k in range(len(codes)) if country[k] == c and cells[k]]
+                n_cells = cells[mine].sum()
+                if n_cells:
+                    crow.append((j, year, c, u_sum[j, mine, yi].sum() / (s * n_cells)))
+    table = pd.DataFrame([{"member": j, "seed": m.seed, **m.overrides, "ok": bool(result.ok[j]),
+                           "error": str(result.errors[j])} for j, m in enumerate(members)])
+    return Ensemble(table, pd.DataFrame(rows, columns=["member", "year", "country", "unit", "mean_risk"]),
+                    pd.DataFrame(crow, columns=["member", "year", "unit", "mean_risk"]), result.wall_seconds)
+
+
+def band(series: pd.DataFrame) -> pd.DataFrame:
+    """Per unit and year: the number of members, the median and the 90% band of ``mean_risk``."""
+    if series.empty:
+        return pd.DataFrame(columns=["year", "unit", "members", *QUANTILES])
+    grouped = series.groupby(["year", "unit"])["mean_risk"]
+    out = grouped.quantile(list(QUANTILES.values())).unstack()
+    out.columns = list(QUANTILES)
+    out.insert(0, "members", grouped.size())
+    return out.reset_index()
+
+
+def write_ensemble(ensemble: Ensemble, base: Scenario, out, ranges: Mapping[str, tuple[float, float]],
+                   force: bool = False) -> list:
+    """Write the ensemble folder: ``members.csv``, ``countries.csv`` and ``admin1.csv`` (every member's yearly
+    series), ``band_countries.csv`` and ``band_admin1.csv`` (median and 90% band), ``ensemble.png`` and the
+    manifest ``ensemble.json`` (resolved base scenario, seeds, ranges, package and data versions), last."""
+    from geo.admin1 import load_admin1
+    from sim.forcing import document_inputs
+    from sim.output import provenance
+    from sim.outdir import output_folder
+    from sim.plotting.ensemble import plot_ensemble
+    from sim.plotting.series import country_names
+
+    bands = {"countries": band(ensemble.countries), "admin1": band(ensemble.admin1)}
+    names = dict(load_admin1()[["adm1_code", "name"]].itertuples(index=False))
+    names.update(country_names(sorted(set(ensemble.countries["unit"]))))
+    prov = provenance(base, document_inputs(base).documents)
+    written = []
+    with output_folder(out, manifest="ensemble.json", kind="ensemble", force=force) as folder:
+        for name, frame in (("members.csv", ensemble.members), ("countries.csv", ensemble.countries),
+                            ("admin1.csv", ensemble.admin1), ("band_countries.csv", bands["countries"]),
+                            ("band_admin1.csv", bands["admin1"])):
+            frame.to_csv(folder.file(name), index=False, float_format="%.6g")
+            written.append(folder.path / name)
+        ok = int(ensemble.members["ok"].sum())
+        footer = (f"scenario {base.scenario.name} · {ok} of {len(ensemble.members)} members, seeds "
+                  f"{int(ensemble.members['seed'].min())}–{int(ensemble.members['seed'].max())}, growth noise sd "
+                  f"{base.growth.noise_sd:g}" + "".join(f" · {k} in [{lo:g}, {hi:g}]" for k, (lo, hi) in
+                                                         ranges.items())
+                  + f" · {base.grid.cell_km:g} km cells · sahel-spillover {prov['sahel_spillover_version']}")
+        written += plot_ensemble(bands["countries"], bands["admin1"], names, folder.file("ensemble.png"),
+                                 f"Insurgency risk, ensemble of scenario “{base.scenario.name}”", footer)
+        folder.commit({"provenance": prov, "members": len(ensemble.members), "members_ok": ok,
+                       "ranges": {k: list(v) for k, v in ranges.items()}, "seconds": round(ensemble.seconds, 2)})
+    return written
