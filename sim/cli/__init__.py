@@ -2,7 +2,7 @@
 
 One module per command group (:mod:`sim.cli.geo`: shapes, grid, map, population; :mod:`sim.cli.run`: run, demo;
 :mod:`sim.cli.extract`; :mod:`sim.cli.figures`: figures, compare; :mod:`sim.cli.sweep`: sweep, sensitivity;
-:mod:`sim.cli.evidence`: observed) and the
+:mod:`sim.cli.evidence`: observed; :mod:`sim.cli.calibrate`: calibrate, forecast, evaluate) and the
 shared plumbing in :mod:`sim.cli.common`: exit codes (0 ok, 1 environment, 2 bad input, 130 interrupted), messages
 on stderr without markup, data on stdout, ``--format table|json|csv`` for tables.
 """
@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from sim.cli.common import QuietOption, VerboseOption, readable_metavars, run_app, set_verbosity
+from sim.cli.calibrate import calibrate_command, evaluate_command, forecast_command
 from sim.cli.evidence import observed_command
 from sim.cli.extract import extract_command
 from sim.cli.figures import compare_command, figures_command
@@ -64,6 +65,9 @@ app.command("sensitivity")(sensitivity_command)
 app.command("extract")(extract_command)
 app.command("demo")(demo)
 app.command("observed")(observed_command)
+app.command("calibrate")(calibrate_command)
+app.command("forecast")(forecast_command)
+app.command("evaluate")(evaluate_command)
 
 
 def main(argv: list[str] | None = None) -> int:

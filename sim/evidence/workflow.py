@@ -1,0 +1,264 @@
+"""The calibrate → forecast → evaluate chain on files: what ``spillover calibrate|forecast|evaluate`` call.
+
+- :func:`calibrate_files`: design runs (:mod:`sim.evidence.calibrate`) on the training years, then
+  ``DIR/fit.json`` (estimates ± sd, draws, likelihood, temperature, runs used, grid, data file sha256),
+  ``DIR/calibrated.toml`` (``extends`` the input with the posterior means of the dynamic keys) and
+  ``DIR/fit_countries.png`` (observed yearly deaths per country against the fitted expectation, 5-95% band).
+- :func:`forecast_files`: the design of a fit rerun to the last year, :func:`sim.evidence.forecast.forecast_members`
+  at admin-1 and country level, ``DIR/predictions.csv`` and ``DIR/fan_countries.png``.
+- :func:`evaluate_files`: rolling origins 2016, 2017, 2018 to 2019, the model beside the baselines
+  (:func:`sim.evidence.baselines.baseline_skill`), ``DIR/skill.csv`` and ``DIR/skill.md``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import SpilloverError
+from sim.evidence import calibrate as cal
+from sim.evidence import forecast as fcm
+
+FOCUS = ("MLI", "BFA", "NER")
+
+
+def _read(ged: Path, years=None):
+    from geo.admin1 import load_admin1
+    from sim.evidence.aggregate import aggregate
+    from sim.evidence.observed import read_ged
+
+    events = read_ged(ged)
+    admin1 = load_admin1()
+    first, last = int(events.events["year"].min()), int(events.events["year"].max())
+    counts = {"admin1": aggregate(events, by="admin1", period="year", years=(first, last), admin1=admin1),
+              "country": aggregate(events, by="country", period="year", years=(first, last))}
+    names = dict(zip(admin1["adm1_code"], admin1["name"])) if "name" in admin1 else {}
+    return events, counts, names, dict(zip(admin1["adm1_code"], admin1["adm0_a3"]))
+
+
+def _guard(out: Path, name: str, force: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / name).exists() and not force:
+        raise SpilloverError(f"{out / name} exists; pass --force to replace it (the runs in {out / 'runs'} are "
+                             "reused either way)")
+
+
+def _executor(workers: int, scheduler: str | None):
+    from sim.sweep.execute import executor_for
+
+    return executor_for(workers, scheduler) if (workers or scheduler) else None
+
+
+def design_runs(scenario, box: dict, points: int, years, cell_km: float, out: Path, workers=0, scheduler=None,
+                seed: int = 0, progress: bool = True, pts=None):
+    from sim.progress import Progress
+
+    pts = cal.design(box, points, seed) if pts is None else np.asarray(pts, float)
+    ex = _executor(workers, scheduler)
+    try:
+        if ex is not None and hasattr(ex, "__enter__"):
+            ex.__enter__()
+        with Progress(len(pts), "calibration runs", "runs", enabled=progress) as bar:
+            return cal.run_design(scenario, list(box), pts, years, cell_km, executor=ex, store=out,
+                                  on_batch=bar.advance)
+    finally:
+        if ex is not None and hasattr(ex, "__exit__"):
+            ex.__exit__(None, None, None)
+
+
+def calibrate_files(scenario_path: Path, ged: Path, train: tuple[int, int], box: dict, out: Path, points: int = 64,
+                    cell_km: float = 25.0, ess: float = cal.DEFAULT_ESS, workers: int = 0,
+                    scheduler: str | None = None, seed: int = 0, force: bool = False, command: str = "",
+                    progress: bool = True) -> dict:
+    """Fit ``box``'s keys (and α, φ, u_0) to ``ged``'s admin-1 yearly deaths of ``train``; write ``out``."""
+    from sim import Scenario
+    from sim.evidence.observed import file_sha256
+
+    out = Path(out)
+    _guard(out, "fit.json", force)
+    scenario = Scenario.load(scenario_path)
+    years = tuple(range(train[0], train[1] + 1))
+    events, counts, names, country_of = _read(ged)
+    runs = design_runs(scenario, box, points, years, cell_km, out, workers, scheduler, seed, progress)
+    lv = fcm.align(runs, counts["admin1"], "admin1")
+    prof = cal.fit_points(lv.y, lv.exposure, lv.people, lv.ok, years, years)
+    post = cal.posterior(runs, prof, ess=ess, seed=seed)
+    fit = {
+        "method": "Sobol design, runs through sim.sweep.run_ensemble, alpha/phi/u0 profiled per point on admin-1 "
+                  "yearly deaths (gamma = beta = 1), tempered importance posterior (sim/evidence/calibrate.py)",
+        "command": command, "scenario": str(scenario_path), "observed": str(ged), "observed_sha256": file_sha256(Path(ged)),
+        "train": list(train), "cell_km": cell_km, "points": points, "runs_ok": int(runs.ok.sum()),
+        "runs_seconds": runs.seconds, "box": {k: list(v) for k, v in box.items()}, "seed": seed,
+        "temperature": post["temperature"], "ess": post["ess"], "estimates": post["estimates"], "best": post["best"],
+        "loglik": {"max": float(np.nanmax(prof["loglik"])), "per_point": [float(v) for v in prof["loglik"]]},
+        "design": {"keys": list(runs.keys), "points": runs.points.tolist()},
+        "draws": post["draws"], "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    (out / "fit.json").write_text(json.dumps(fit, indent=1) + "\n", encoding="utf-8")
+    rel = os.path.relpath(Path(scenario_path).resolve(), out.resolve())
+    lines = [f"# Calibrated by: {command}" if command else "# Calibrated (sim.evidence.workflow.calibrate_files)",
+             f"# {cell_km:g} km grid, train {train[0]}-{train[1]}, {points} design points, posterior mean ± sd:",
+             f'extends = "{rel}"', ""]
+    sections: dict[str, list[str]] = {}
+    for k in runs.keys:
+        e = post["estimates"][k]
+        section, key = k.rsplit(".", 1)
+        sections.setdefault(section, []).append(f"{key} = {e['mean']:.6g}  # sd {e['sd']:.3g}")
+    for section, items in sections.items():
+        lines += [f"[{section}]", *items, ""]
+    (out / "calibrated.toml").write_text("\n".join(lines), encoding="utf-8")
+    Scenario.load(out / "calibrated.toml")  # it must load
+    _fit_figure(lv, prof, post, runs, out / "fit_countries.png", country_of)
+    return fit
+
+
+def _fit_figure(lv, prof, post, runs, path: Path, country_of: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    countries = [c for c in dict.fromkeys(country_of.get(u) for u in lv.units) if c]
+    mus = np.array([fcm._mu(lv, prof, m) for m in post["draw_index"]])  # (draws, units, years)
+    fig, axes = plt.subplots(1, len(countries), figsize=(3.2 * len(countries), 3.0), squeeze=False)
+    for ax, c in zip(axes[0], countries):
+        sel = np.array([country_of.get(u) == c for u in lv.units])
+        tot = mus[:, sel].sum(axis=1)
+        ax.fill_between(lv.years, *np.quantile(tot, [0.05, 0.95], axis=0), alpha=0.3,
+                        label="expected, 5-95% of draws")
+        ax.plot(lv.years, np.median(tot, axis=0), label="expected, median draw")
+        ax.plot(lv.years, np.nansum(lv.y[sel], axis=0), "ko", ms=3, label="GED observed")
+        ax.set_title(c)
+        ax.set_xlabel("year")
+    axes[0][0].set_ylabel("deaths per year (admin-1 sum)")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _fit_design(fit_path: Path) -> dict:
+    try:
+        fit = json.loads(Path(fit_path).read_text(encoding="utf-8"))
+        fit["design"]["keys"], fit["design"]["points"], fit["cell_km"]
+    except FileNotFoundError:
+        raise SpilloverError(f"{fit_path}: no such fit; run `spillover calibrate` first") from None
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise SpilloverError(f"{fit_path}: not a fit.json of `spillover calibrate` ({exc})") from None
+    return fit
+
+
+def _runs_for(fit: dict, scenario_path: Path, first: int, last: int, out: Path, workers, scheduler, progress):
+    from sim import Scenario
+
+    keys = fit["design"]["keys"]
+    box = {k: tuple(fit["box"][k]) for k in keys}
+    return design_runs(Scenario.load(scenario_path), box, len(fit["design"]["points"]), range(first, last + 1),
+                       fit["cell_km"], out, workers, scheduler, progress=progress, pts=fit["design"]["points"])
+
+
+def forecast_files(scenario_path: Path, ged: Path, fit_path: Path, origin: int, until: int, out: Path,
+                   members: int = fcm.DEFAULT_MEMBERS, workers: int = 0, scheduler: str | None = None,
+                   seed: int = 0, force: bool = False, progress: bool = True) -> pd.DataFrame:
+    """Forecast every unit of the record from ``origin`` to ``until``; write predictions.csv and the fan chart."""
+    out = Path(out)
+    _guard(out, "predictions.csv", force)
+    fit = _fit_design(fit_path)
+    first = int(fit["train"][0])
+    if not first < origin <= until:
+        raise SpilloverError(f"--origin {origin}: must be after the fit's first year {first} and ≤ --until {until}")
+    events, counts, names, country_of = _read(ged)
+    record_last = int(counts["country"].array()["period"].max())
+    if origin > record_last + 1:
+        raise SpilloverError(f"--origin {origin}: the record ends in {record_last}; the origin can be at most "
+                             f"{record_last + 1} (the year before it must be observed)")
+    # the runs are cached beside the fit (same design and years: no rerun)
+    runs = _runs_for(fit, scenario_path, first, until, Path(fit_path).parent, workers, scheduler, progress)
+    rows, fans = [], {}
+    for level in ("country", "admin1"):
+        lv = fcm.align(runs, counts[level], level)
+        fc = fcm.forecast_members(lv, runs.keys, runs.points, origin, until, members=members, seed=seed)
+        rows += fcm.summary_rows(lv, fc, names if level == "admin1" else None)
+        if level == "country":
+            fans = {"lv": lv, "fc": fc}
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "predictions.csv", index=False)
+    _fan_chart(fans["lv"], fans["fc"], out / "fan_countries.png", origin)
+    return table
+
+
+def _fan_chart(lv, fc, path: Path, origin: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    show = [u for u in FOCUS if u in lv.units] or list(lv.units)[:3]
+    fig, axes = plt.subplots(1, len(show), figsize=(3.6 * len(show), 3.2), squeeze=False)
+    years = np.array(fc["years"])
+    for ax, u in zip(axes[0], show):
+        i = lv.units.index(u)
+        x = fc["members"][:, i]
+        for lo, hi, a in ((0.05, 0.95, 0.2), (0.25, 0.75, 0.35)):
+            ax.fill_between(years, np.quantile(x, lo, axis=0), np.quantile(x, hi, axis=0), color="C3", alpha=a,
+                            lw=0, label=f"forecast {int(lo * 100)}-{int(hi * 100)}%")
+        ax.plot(years, np.median(x, axis=0), color="C3", label="forecast median")
+        ax.plot(lv.years, lv.y[i], "ko-", ms=3, lw=0.8, label="GED observed")
+        ax.axvline(origin - 0.5, color="grey", ls=":", lw=1)
+        ax.set_title(f"{u}: forecast from 1 Jan {origin}")
+        ax.set_xlabel("year")
+        ax.set_yscale("symlog", linthresh=10)
+        ax.set_ylim(bottom=0)
+    axes[0][0].set_ylabel("deaths per year (UCDP best)")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def evaluate_files(folder: Path, ged: Path, scenario_path: Path | None = None, origins=(2016, 2017, 2018),
+                   last: int = 2019, members: int = fcm.DEFAULT_MEMBERS, workers: int = 0,
+                   scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
+    """Rolling-origin skill of the fit in ``folder`` beside the baselines; writes skill.csv and skill.md."""
+    from sim.evidence.baselines import baseline_skill
+
+    folder = Path(folder)
+    fit = _fit_design(folder / "fit.json")
+    scenario_path = Path(scenario_path or fit["scenario"])
+    events, counts, names, country_of = _read(ged)
+    runs = _runs_for(fit, scenario_path, int(fit["train"][0]), last, folder, workers, scheduler, progress)
+    frames = []
+    for level in ("country", "admin1"):
+        lv = fcm.align(runs, counts[level], level)
+
+        def predict(origin, last_year, lv=lv, assimilate=True, spread="nb"):
+            return fcm.forecast_members(lv, runs.keys, runs.points, origin, last_year, members=members,
+                                        assimilate=assimilate, spread=spread)["members"]
+
+        focus = tuple(u for u in lv.units if (u if level == "country" else country_of.get(u)) in FOCUS)
+        t = baseline_skill(counts[level], origins=tuple(origins), last=last, groups={"MLI+BFA+NER": focus},
+                           predictions={"model (calibrated)": predict,
+                                        "model (calibrated, mixed spread)": lambda o, l, lv=lv: predict(o, l, lv, True, "mixed"),
+                                        "model (no assimilation)": lambda o, l, lv=lv: predict(o, l, lv, False)})
+        frames.append(t)
+    table = pd.concat(frames, ignore_index=True)
+    table.to_csv(folder / "skill.csv", index=False)
+    (folder / "skill.md").write_text(skill_markdown(table), encoding="utf-8")
+    return table
+
+
+def skill_markdown(table: pd.DataFrame) -> str:
+    lines = []
+    for (level, group), part in table.groupby(["level", "group"], sort=False):
+        lines += [f"### {level}, {group}", "", "| forecaster | unit-years | log-MAE | CRPS | Brier ≥25 | coverage 90% | RMSLE |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for r in part.itertuples(index=False):
+            lines.append(f"| {r.forecaster} | {r.n} | {r.log_mae:.3f} | {r.crps:.1f} | {r.brier_25:.3f} | "
+                         f"{r.coverage_90:.2f} | {r.rmsle:.3f} |")
+        lines.append("")
+    return "\n".join(lines)
