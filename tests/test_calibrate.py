@@ -105,7 +105,11 @@ def test_real_chain_through_the_cli(tmp_path):
                  str(out / "fit.json"), "--origin", "2018-01-01", "--until", "2019", "--members", "50",
                  "--out", str(fdir), "-q"]) == 0
     p = pd.read_csv(fdir / "predictions.csv")
-    assert list(p.columns) == ["level", "unit", "name", "year", "deaths_mean", "deaths_q05", "deaths_q50", "deaths_q95"]
+    assert list(p.columns) == ["level", "unit", "name", "year", "deaths_mean", "deaths_q05", "deaths_q50", "deaths_q95",
+                               "p_ge_25"]
+    assert p["p_ge_25"].between(0, 1).all()
+    assert ((p["deaths_q50"] >= 25) <= (p["p_ge_25"] >= 0.5)).all()  # a median of ≥ 25 means P(≥ 25) ≥ 1/2
+    assert (fdir / "admin1_2018.png").stat().st_size > 1000
     assert set(p["level"]) == {"country", "admin1"} and set(p["year"]) == {2018, 2019}
     assert (p["deaths_q05"] <= p["deaths_q50"]).all() and (p["deaths_q50"] <= p["deaths_q95"]).all()
     assert main(["calibrate", str(ROOT / "scenarios" / "withdrawal.toml"), "--observed", str(GED), "--param",

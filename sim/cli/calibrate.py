@@ -98,9 +98,11 @@ def forecast_command(
     set_verbosity(quiet, verbose)
     if members < 10:
         raise SpilloverError(f"--members {members}: need at least 10 for the 5-95% quantiles")
-    table = forecast_files(scenario, observed, fit, _year(origin, "--origin"), _year(until, "--until"), out,
+    first_year = _year(origin, "--origin")
+    table = forecast_files(scenario, observed, fit, first_year, _year(until, "--until"), out,
                            members, workers, scheduler, seed, force, progress=verbosity() >= 0)
-    say(f"wrote {out / 'predictions.csv'} ({len(table)} rows) and {out / 'fan_countries.png'}")
+    say(f"wrote {out / 'predictions.csv'} ({len(table)} rows), {out / 'fan_countries.png'} and "
+        f"{out / f'admin1_{first_year}.png'}")
 
 
 def evaluate_command(

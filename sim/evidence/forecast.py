@@ -200,7 +200,8 @@ def forecast_members(lv: Level, keys: Sequence[str], points: np.ndarray, origin:
 
 
 def summary_rows(lv: Level, fc: dict, names: dict | None = None) -> list[dict]:
-    """Rows of ``predictions.csv``: level, unit, name, year, deaths_mean, deaths_q05, deaths_q50, deaths_q95."""
+    """Rows of ``predictions.csv``: level, unit, name, year, deaths_mean, deaths_q05, deaths_q50, deaths_q95 and
+    p_ge_25 (the share of members with at least 25 deaths: the Brier score's event)."""
     x = fc["members"]
     q = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
     rows = []
@@ -208,5 +209,6 @@ def summary_rows(lv: Level, fc: dict, names: dict | None = None) -> list[dict]:
         for h, year in enumerate(fc["years"]):
             rows.append({"level": lv.name, "unit": u, "name": (names or {}).get(u, u), "year": year,
                          "deaths_mean": float(x[:, i, h].mean()), "deaths_q05": float(q[0, i, h]),
-                         "deaths_q50": float(q[1, i, h]), "deaths_q95": float(q[2, i, h])})
+                         "deaths_q50": float(q[1, i, h]), "deaths_q95": float(q[2, i, h]),
+                         "p_ge_25": float((x[:, i, h] >= 25).mean())})
     return rows

@@ -165,7 +165,8 @@ def _runs_for(fit: dict, scenario_path: Path, first: int, last: int, out: Path, 
 def forecast_files(scenario_path: Path, ged: Path, fit_path: Path, origin: int, until: int, out: Path,
                    members: int = fcm.DEFAULT_MEMBERS, workers: int = 0, scheduler: str | None = None,
                    seed: int = 0, force: bool = False, progress: bool = True) -> pd.DataFrame:
-    """Forecast every unit of the record from ``origin`` to ``until``; write predictions.csv and the fan chart."""
+    """Forecast every unit of the record from ``origin`` to ``until``; write predictions.csv, the fan chart and the
+    admin-1 maps of the origin year (median deaths, P(≥ 25 deaths))."""
     out = Path(out)
     _guard(out, "predictions.csv", force)
     fit = _fit_design(fit_path)
@@ -189,7 +190,20 @@ def forecast_files(scenario_path: Path, ged: Path, fit_path: Path, origin: int, 
     table = pd.DataFrame(rows)
     table.to_csv(out / "predictions.csv", index=False)
     _fan_chart(fans["lv"], fans["fc"], out / "fan_countries.png", origin)
+    _forecast_maps(table, origin, out / f"admin1_{origin}.png", events, fit)
     return table
+
+
+def _forecast_maps(table: pd.DataFrame, year: int, path: Path, events, fit: dict) -> None:
+    from geo.admin1 import load_admin1
+    from geo.shapes import load_countries
+    from sim.plotting.forecast_maps import plot_forecast_maps
+
+    countries = load_countries()
+    footer = (f"forecast made on 1 January {year}: the fit's design ({fit.get('cell_km', '?'):g} km) re-weighted on "
+              f"{fit['train'][0]}-{year - 1} · UCDP GED {Path(events.source).name} (sha256 "
+              f"{events.sha256[:12]}; CC BY 4.0) · Natural Earth admin-1")
+    plot_forecast_maps(table, year, load_admin1(), countries, path, footer)
 
 
 def _fan_chart(lv, fc, path: Path, origin: int) -> None:
