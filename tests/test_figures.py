@@ -328,3 +328,22 @@ def test_cli_bad_input_is_one_line_error(runs, tmp_path, capsys):
     assert "2030-01-01" in err and "2012-01-01" in err and "Traceback" not in err
     assert main(["figures", str(runs["stay"]), "--out", str(tmp_path / "o"), "--formats", "jpg"]) == 2
     assert "valid formats" in capsys.readouterr().err
+
+
+def test_the_risk_colour_scale_ends_at_the_step_that_holds_the_runs_largest_risk(runs, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.maps import RunData, countries_for, draw_risk
+    from sim.plotting.style import RISK_SCALE_STEPS, risk_vmax
+
+    assert [risk_vmax(x) for x in (0.0, 0.01, 0.011, 0.13, 0.3, 0.31, 0.99)] == [0.01, 0.01, 0.02, 0.2, 0.3, 0.5,
+                                                                                  1.0]
+    with RunData(runs["withdrawal"]) as data:
+        largest = float(np.nanmax(data.ds["risk"].values))
+        vmax = data.risk_vmax
+        assert vmax in RISK_SCALE_STEPS and largest <= vmax
+        assert vmax == RISK_SCALE_STEPS[0] or largest > RISK_SCALE_STEPS[RISK_SCALE_STEPS.index(vmax) - 1]
+        fig, ax = plt.subplots()
+        image = draw_risk(ax, data, data.snapshot(0), countries_for(data))
+        assert image.get_clim() == (0.0, vmax)
+        plt.close(fig)
