@@ -340,8 +340,10 @@ def _base_point(name: str, host: str, countries, grid: Grid):
     return name.strip(), x / 1000.0, y / 1000.0
 
 
-def suppression_field(scenario: Scenario, grid: Grid, bases: pd.DataFrame, day: dt.date) -> np.ndarray:
-    """(ny, nx) float32 σ(x, day) in 1/day: Gaussian footprints of the garrisons present (module docstring)."""
+def suppression_field(scenario: Scenario, grid: Grid, bases: pd.DataFrame, day: dt.date,
+                      state: np.ndarray | None = None) -> np.ndarray:
+    """(ny, nx) float32 σ(x, day) in 1/day: Gaussian footprints of the garrisons present plus the states' own
+    ``state`` field (:func:`state_field`, built here when not given) (module docstring)."""
     s = scenario.suppression
     out = np.zeros(grid.shape)
     stamp = pd.Timestamp(day)
@@ -354,7 +356,8 @@ def suppression_field(scenario: Scenario, grid: Grid, bases: pd.DataFrame, day: 
         gy = np.exp(-((ys - row.y_km) ** 2) / two_l2)
         out += (row.troops / 1000.0) * np.outer(gy, gx)
     rate = s.troops_effect_per_year / DAYS_PER_YEAR
-    return np.where(grid.mask, rate * out + state_field(scenario, grid), 0.0).astype(np.float32)
+    state = state_field(scenario, grid) if state is None else state  # the same every day: pass it once built
+    return np.where(grid.mask, rate * out + state, 0.0).astype(np.float32)
 
 
 def state_field(scenario: Scenario, grid: Grid) -> np.ndarray:
@@ -531,8 +534,10 @@ def build_forcing(scenario: Scenario, grid: Grid | None = None, inputs: Document
     noise = noise_days(scenario)
     fields = [noise_field(scenario, grid, k) for k in range(len(noise))]
     days = sorted(set(change_days(scenario, bases, drivers)) | set(noise))
-    changes = tuple((day, growth_table(scenario, grid, drivers, day), suppression_field(scenario, grid, bases, day),
-                     _noise_at(noise, fields, day)) for day in days)
+    state = state_field(scenario, grid)
+    changes = tuple((day, growth_table(scenario, grid, drivers, day),
+                     suppression_field(scenario, grid, bases, day, state), _noise_at(noise, fields, day))
+                    for day in days)
     onsets = onset_events(scenario, grid, countries, inputs)
     start = scenario.scenario.start
     level = scenario.initial.risk
