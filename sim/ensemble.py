@@ -63,14 +63,13 @@ def design(base: Scenario, n: int, ranges: Mapping[str, tuple[float, float]], se
         raise SpilloverError(f"--members {n}: give at least 1 (e.g. 50)")
     seed = base.scenario.seed if seed is None else int(seed)
     names = list(ranges)
-    values = np.zeros((n, 0))
+    values = np.zeros((n, 0))  # no ranges: members differ only in their seeds
     if names:
         unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
         lo = np.array([ranges[k][0] for k in names], float)
         hi = np.array([ranges[k][1] for k in names], float)
         values = lo + unit * (hi - lo)
-    return [Member({k: float(v) for k, v in zip(names, row)}, seed=seed + j)
-            for j, row in enumerate(values if names else np.zeros((n, 0)))]
+    return [Member({k: float(v) for k, v in zip(names, row)}, seed=seed + j) for j, row in enumerate(values)]
 
 
 def run_members(base: Scenario, members: list, executor=None, batch: int = 8, on_batch=None) -> Ensemble:
