@@ -183,7 +183,7 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
     for tok in sent:  # non-restrictive relative clauses (", which …"), as the parser delimits them
         if tok.dep_ == "relcl":
             first = min(t.i for t in tok.subtree)
-            last = max(t.i for t in tok.subtree) + 1
+            last = _relative_end(doc, tok, max(t.i for t in tok.subtree) + 1)
             clause = next((c for c in clauses if c.start <= first < c.end), None)
             if clause is not None and first > clause.start and doc[first - 1].text == "," and \
                     doc[first].lower_ in RELATIVE_WORDS:
@@ -199,6 +199,20 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
                 i = stop
             i += 1
     return clauses
+
+
+def _relative_end(doc: Doc, relcl, last: int) -> int:
+    """End of a relative clause inside a subject ("The juntas, which seized power in Mali in 2020, in Burkina Faso
+    in 2022 and in Niger in 2023, formed …"): the parser often hangs the later conjuncts on the noun, but the
+    clause runs to the comma before the main verb when only verbless phrases lie between."""
+    noun = relcl.head
+    verb = noun.head
+    if noun.dep_ not in ("nsubj", "nsubjpass") or verb.i <= last:
+        return last
+    commas = [k for k in range(last, verb.i) if doc[k].text == ","]
+    if not commas or any(doc[k].pos_ in ("VERB", "AUX") for k in range(last, commas[-1])):
+        return last
+    return commas[-1]
 
 
 def domain_of(clauses: list[Clause], i: int) -> list[int]:
