@@ -177,10 +177,14 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
         if d.country is None and d.kind in PRESENCE_KINDS and "country:region" not in d.inferred:
             previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.explicit_host
                              and p.actor_key == d.actor_key and p.country), None)
-            if previous is None:  # the lead says what the actor did, a later sentence where its troops are
-                previous = next((p for p in drafts[i + 1:] if p.kind in PRESENCE_KINDS and p.explicit_host
-                                 and p.actor_key == d.actor_key and p.country), None)
-            if previous is not None:
+            later = None
+            if previous is None and d.actor_code in SAHEL_G5:  # a Sahel state's own troops abroad: the host a
+                later = next((p for p in drafts[i + 1:] if p.kind in PRESENCE_KINDS and p.explicit_host  # later
+                              and p.actor_key == d.actor_key and p.country), None)  # sentence names for them
+            if later is not None:
+                d.country, d.countries = later.country, later.countries
+                d.inferred.append("country:continuity")
+            elif previous is not None:
                 d.country, d.mission = previous.country, d.mission or previous.mission
                 d.countries = previous.countries
                 d.inferred.append("country:continuity")
