@@ -30,3 +30,26 @@ def test_a_state_acting_without_a_host_takes_the_host_a_later_sentence_names_for
                      "Nigerien battalion had arrived in Maiduguri, in north-eastern Nigeria, in March.", D(2022, 9, 1))
     withdrawal = [f for f in facts if f.kind == "withdrawal"]
     assert [(f.country, f.actor_code, f.size) for f in withdrawal] == [("NGA", "NER", 300)]
+
+
+def test_a_date_on_a_noun_trigger_dates_that_noun_not_only_the_verb_above_it():
+    facts = facts_of("The junta in Chad has relied on Russia since the departure of French forces last year.",
+                     D(2025, 3, 1))
+    exit_ = [f for f in facts if f.kind == "withdrawal"]
+    assert [(f.country, f.actor_code, f.date, f.date_precision) for f in exit_] == [
+        ("TCD", "FRA", D(2024, 1, 1), "year")]
+
+
+def test_a_coup_named_again_with_a_coarser_date_is_the_same_coup():
+    facts = facts_of("Officers seized power in Gabon on 30 August 2023. The junta in Gabon dissolved parliament "
+                     "soon after the coup of August.", D(2023, 10, 1))
+    assert summary(facts, "coup") == [("GAB", D(2023, 8, 30), "day")]
+
+
+def test_the_driver_table_keeps_the_finer_date_of_one_coup_across_documents():
+    from geo.documents.attributes import driver_table
+
+    facts = facts_of("The army took power in Gabon in August 2023.", D(2023, 10, 1)) + facts_of(
+        "Officers seized power in Gabon on 30 August 2023.", D(2023, 10, 1))
+    coups = driver_table(facts)
+    assert [(r.country, r.date.date(), r.precision) for r in coups.itertuples()] == [("GAB", D(2023, 8, 30), "day")]

@@ -237,6 +237,10 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
             if any(o.kind == "coup" and o.country == d.country and o.resolved[4] in ("stated", "reported")
                    for o in drafts):
                 continue
+        if d.kind == "coup" and (d.count or 1) <= 1 and date is not None and any(
+                o.kind == "coup" and o.country == d.country and o is not d and _within(o.resolved, d.resolved)
+                for o in drafts):
+            continue  # "the coup of July" again after "seized power on 26 July 2023": one event
         if d.kind == "casualties" and out:
             twin = next((o for o in reversed(out) if o.kind == "casualties" and o.country == d.country
                          and 0 <= d.sentence_index - o.sentence_index <= 1 and o.size and d.size
@@ -249,6 +253,16 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
             d.planned = False
         out.append(d)
     return out
+
+
+def _within(fine: tuple, coarse: tuple) -> bool:
+    """Is the resolved date ``fine`` more precise than ``coarse`` and inside its month or year?"""
+    order = ("day", "month", "year")
+    if fine[0] is None or fine[3] not in order or coarse[3] not in order or order.index(fine[3]) >= order.index(
+            coarse[3]):
+        return False
+    same_month = (fine[0].year, fine[0].month) == (coarse[0].year, coarse[0].month)
+    return fine[0].year == coarse[0].year and (coarse[3] == "year" or same_month)
 
 
 def _main_host(drafts: list[Draft], sentences: list[Sentence]) -> str | None:

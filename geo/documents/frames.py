@@ -212,7 +212,7 @@ def _attach_date(doc, info, draft, domain) -> None:
         found = [d for d in info.dates if d.tok_start in domain]
         own = [d for d in found if not d.reporting]
         found = own or found  # a report's date only when the event has none of its own
-        mine = [d for d in found if d.verb == start and d.kind in ("point", "range")]
+        mine = [d for d in found if (d.verb == start or _hangs_on(doc, d, start)) and d.kind in ("point", "range")]
         others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
         opened = [d for d in found if d.kind == "open"]
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
@@ -326,6 +326,21 @@ def hypothetical(tok) -> bool:
         if tok.head is tok or tok.dep_ not in governed + ("prep", "conj"):
             return False
         tok = tok.head
+    return False
+
+
+def _hangs_on(doc, mention, trigger: int) -> bool:
+    """Does the date phrase hang on the noun trigger below its verb ("relied on Wagner since the departure of
+    French forces last year": "last year" dates the departure)?"""
+    if doc[trigger].pos_ not in ("NOUN", "PROPN"):
+        return False
+    tok = doc[mention.tok_start]
+    for _ in range(4):
+        if tok.head is tok or tok.pos_ in ("VERB", "AUX"):
+            return False
+        tok = tok.head
+        if tok.i == trigger:
+            return True
     return False
 
 
