@@ -53,3 +53,12 @@ def test_the_driver_table_keeps_the_finer_date_of_one_coup_across_documents():
         "Officers seized power in Gabon on 30 August 2023.", D(2023, 10, 1))
     coups = driver_table(facts)
     assert [(r.country, r.date.date(), r.precision) for r in coups.itertuples()] == [("GAB", D(2023, 8, 30), "day")]
+
+
+def test_the_country_of_a_coup_is_no_partner_and_no_nationality_adjective_of_a_thing():
+    facts = facts_of("Mali's army chief spoke on state television. Ties with France soured after the coup in "
+                     "2021.", D(2022, 1, 10))
+    assert summary(facts, "coup") == [("MLI", D(2021, 1, 1), "year")]
+    facts = facts_of("Mali's army chief spoke on state television. The junta has relied on Turkish drones since "
+                     "the coup.", D(2022, 1, 10))
+    assert [f.country for f in facts if f.kind == "coup"] == ["MLI"]

@@ -282,7 +282,7 @@ def _main_host(drafts: list[Draft], sentences: list[Sentence]) -> str | None:
 
 def _sentence_country(info: Sentence, d: Draft) -> str | None:
     states = [m for m in info.mentions if m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN")
-              and m.role not in ("modifier", "force") and m.code != d.actor_code]
+              and m.role not in ("modifier", "force") and m.code != d.actor_code and m.start not in d.not_places]
     if not states:
         return None
     return min(states, key=lambda m: abs(m.start - d.trigger[0])).code

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from geo.documents.arguments import subject_tokens
 from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
 from geo.documents.frames_presence import set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
@@ -23,13 +24,22 @@ from geo.names import country_names
 def _nearest_state(info, domain, start, end, forces: bool = True) -> Mention | None:
     """The nearest country, demonym, capital or town left of the trigger in its domain, else right of it
     (without ``forces``, no nationality adjective of a force: "would not allow French troops" is not France)."""
+    doc = info.span.doc
+    subject = {t.i for t in subject_tokens(doc, doc[start])} | set(range(start, end))
     ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role != "modifier" and (  # noqa
-        forces or not (m.label == "DEMONYM" and m.role == "force"))
+        forces or not (m.label == "DEMONYM" and m.role == "force")) and not _compared(doc, m) and (
+        forces or m.label != "DEMONYM" or doc[m.end - 1].head.i in subject)
     left = mentions_at(info, left_of(domain, start), ok)
     if left:
         return left[0]
     right = mentions_at(info, right_of(domain, end), ok)
     return right[0] if right else None
+
+
+def _compared(doc, m: Mention) -> bool:
+    """Is the mention a partner or a comparison ("ties with France", "like Mali"), no place of the event?"""
+    head = doc[m.end - 1]
+    return head.dep_ == "pobj" and head.head.lower_ in ("with", "like", "unlike", "than")
 
 
 def coup_frame(doc, info, draft, form, domain, earlier):
@@ -41,6 +51,9 @@ def coup_frame(doc, info, draft, form, domain, earlier):
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
+    else:  # the document pass may take a state of the sentence: never a partner or a thing's nationality
+        draft.not_places = tuple(m.start for m in info.mentions if _compared(doc, m) or m.label == "DEMONYM"
+                                 and m.role not in ("government", "force"))
     prev = doc[start - 1] if start > info.span.start else None
     if prev is not None and (prev.like_num or prev.lower_ in NUMBER_WORDS) and prev.lower_ not in ("a", "an"):
         draft.count = parse_count(prev.text)

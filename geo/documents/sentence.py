@@ -261,6 +261,7 @@ class Draft:
     char_span: tuple[int, int] | None = None  # evidence [start, end) in the document
     host_dates: dict | None = None  # host code → its own date mention, for coordinated hosts
     headline: bool = False  # stated in the document's headline (a first line without a full stop)
+    not_places: tuple = ()  # starts of mentions of the sentence that are no place of the fact ("ties with France")
     town_candidates: tuple = ()  # (town as written, its country) named with the trigger: bases of the final host
 
     @property
