@@ -62,3 +62,11 @@ def test_the_country_of_a_coup_is_no_partner_and_no_nationality_adjective_of_a_t
     facts = facts_of("Mali's army chief spoke on state television. The junta has relied on Turkish drones since "
                      "the coup.", D(2022, 1, 10))
     assert [f.country for f in facts if f.kind == "coup"] == ["MLI"]
+
+
+def test_things_that_arrive_are_no_deployment_but_troops_are():
+    assert not [f for f in facts_of("Turkish drones arrived in Niger in March.", D(2023, 6, 1))
+                if f.kind == "deployment"]
+    found = [(f.country, f.actor_code) for f in facts_of("Turkish soldiers arrived in Niger in March.", D(2023, 6, 1))
+             if f.kind == "deployment"]
+    assert found == [("NER", "TUR")]

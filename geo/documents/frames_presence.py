@@ -49,7 +49,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             draft.inferred.append("object:mandate")  # the end of a mandate: the departure follows it
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
         return []
-    if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch") and not _names_force(
+    if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
+                      "deployment.arrive") and not _names_force(
             doc, info, start, bases=draft.rule == "withdrawal.handover", missions=draft.rule != "deployment.hold"
             or True):
         return []
