@@ -70,3 +70,24 @@ def test_things_that_arrive_are_no_deployment_but_troops_are():
     found = [(f.country, f.actor_code) for f in facts_of("Turkish soldiers arrived in Niger in March.", D(2023, 6, 1))
              if f.kind == "deployment"]
     assert found == [("NER", "TUR")]
+
+
+def test_an_infinitive_under_a_verb_with_an_object_takes_the_object_as_its_subject_and_number():
+    facts = facts_of("The Security Council ended the MINUSMA mandate in May at the request of Chad's junta, giving it "
+                     "until 30 November to withdraw its 700 peacekeepers.", D(2024, 6, 1))
+    withdrawals = sorted(((f.actor, f.country, f.size, f.date, f.planned) for f in facts if f.kind == "withdrawal"),
+                         key=lambda x: x[3])
+    assert withdrawals == [("United Nations", "MLI", None, D(2024, 5, 1), False),
+                           ("United Nations", "MLI", 700, D(2024, 11, 30), True)]
+
+
+def test_a_deadline_without_a_year_follows_the_sentences_own_date():
+    from geo.documents.dates import date_phrases_in
+
+    mentions = date_phrases_in("The junta gave the force until 15 March to go, after the talks failed in October "
+                               "2021.", D(2021, 11, 20))
+    # "15 March" comes first here: no anchor before it, so the publication date decides (the past: 2021)
+    assert [(m.date, m.deadline) for m in mentions] == [(D(2021, 3, 15), True), (D(2021, 10, 1), False)]
+    mentions = date_phrases_in("Talks failed in October 2021, and the junta gave the force until 15 March to go.",
+                               D(2021, 11, 20))
+    assert [(m.date, m.deadline) for m in mentions] == [(D(2021, 10, 1), False), (D(2022, 3, 15), True)]

@@ -49,9 +49,10 @@ def subject_tokens(doc: Doc, trigger: Token) -> list[Token]:
             return [t for a in agents for t in _span_tokens(a) if t.dep_ != "agent"]
         if verb.dep_ in ("acl",) and verb.head.pos_ in ("NOUN", "PROPN"):
             return _span_tokens(verb.head)
-        if verb.dep_ == "xcomp":  # "ordered French troops to leave": the object; "decided to leave": the subject
-            objects = [c for c in verb.head.children if c.dep_ in _OBJECTS]
-            if objects:
+        infinitive = verb.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+        if verb.dep_ == "xcomp" or infinitive:  # "ordered French troops to leave", "giving it a month to leave":
+            objects = [c for c in verb.head.children if c.dep_ in _OBJECTS]  # the object; "decided to leave":
+            if objects:  # the subject
                 return [t for o in objects for t in _span_tokens(o)]
         if verb.dep_ in ("conj", "xcomp", "ccomp") and verb.head is not verb:
             verb = verb.head

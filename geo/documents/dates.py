@@ -208,6 +208,12 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
         mention.verb = verb.i if verb is not None else None
         mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
         deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a])
+        anchor = next((x for x in reversed(out) if x.kind == "point" and not x.deadline and not x.reporting), None)
+        if deadline and kind in ("dm", "md", "m") and year is None and anchor is not None and \
+                mention.kind == "point" and mention.date < anchor.date:
+            # "ended the mandate in May 2024, giving it until 30 November to leave": the first such day after
+            mention.date = mention.date.replace(year=anchor.date.year + (mention.date.replace(  # the sentence's
+                year=anchor.date.year) < anchor.date))  # own date, not the latest before publication
         if deadline and kind == "start_of":
             mention.deadline = True  # "by the start of 2022": January, at month precision
         elif deadline and mention.kind == "point":

@@ -107,6 +107,10 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
             return [previous] if previous else [ACTOR_FROM_DOCUMENT]  # "its troops are based in Gao"
         if not pronoun and form != "noun" and force_noun:
             return [ACTOR_FROM_DOCUMENT]  # "the troops will leave": whose troops, the document pass decides
+        if len(subject) == 1 and subject[0].lower_ in ("it", "they", "them") and form != "noun":
+            previous = _previous_actor(earlier)  # "… gave it a month to withdraw": the actor named before
+            if previous:
+                return [previous]
     elif form != "noun" and not mentions_at(info, left_of(domain, start)[:12], _actor_ok) and any(
             doc[k].lower_ in FORCE_NOUNS and doc[k].lower_ not in ("presence", "operation", "deployment")
             for k in left_of(domain, start)[:6]):
@@ -417,7 +421,7 @@ def _attach_number(doc, info, draft, domain) -> None:
             draft.tokens.append((best.tok_start, best.tok_end))
             return
     for q in info.quantities:
-        if q.tok_start not in domain or q.value is None:
+        if q.tok_start not in domain or q.value is None or _another_triggers(doc, info, q, draft.trigger):
             continue
         nxt = force_noun_after(doc, q.tok_end, info.span.end)
         before = doc[q.tok_start - 2:q.tok_start] if q.tok_start >= 2 else []
@@ -427,6 +431,19 @@ def _attach_number(doc, info, draft, domain) -> None:
     if best is not None:
         draft.size, draft.magnitude = best.value, best.text if best.vague else None
         draft.tokens.append((best.tok_start, best.tok_end))
+
+
+def _another_triggers(doc, info, q, trigger) -> bool:
+    """Is the number an argument of another presence trigger of the sentence ("ended the mandate …, giving it until
+    31 December to withdraw its 13,000 peacekeepers": 13,000 is the withdrawal's, not the end's)?"""
+    tok = doc[q.tok_end - 1]
+    for _ in range(5):
+        if tok.head is tok:
+            return False
+        tok = tok.head
+        if tok.pos_ in ("VERB", "AUX"):
+            return tok.i in info.triggers and not trigger[0] <= tok.i < trigger[1]
+    return False
 
 
 def _attach_timing(info, draft, domain) -> None:
