@@ -91,3 +91,10 @@ def test_a_deadline_without_a_year_follows_the_sentences_own_date():
     mentions = date_phrases_in("Talks failed in October 2021, and the junta gave the force until 15 March to go.",
                                D(2021, 11, 20))
     assert [(m.date, m.deadline) for m in mentions] == [(D(2021, 10, 1), False), (D(2022, 3, 15), True)]
+
+
+def test_a_toll_written_as_a_range_keeps_both_ends():
+    for text in ("Between 35 and 48 herders were killed near Ménaka on Friday.",
+                 "Gunmen killed 35 to 48 herders near Ménaka on Friday."):
+        facts = [f for f in facts_of(text, D(2022, 3, 10)) if f.kind == "casualties"]
+        assert [(f.country, f.size_min, f.size) for f in facts] == [("MLI", 35, 48)]

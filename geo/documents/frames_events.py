@@ -17,6 +17,7 @@ from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
 from geo.documents.frames_presence import set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
+from geo.documents.quantities import ranges_of
 from geo.documents.sentence import Mention, coordinated_places, left_of, list_of, mentions_at, no_date, right_of
 from geo.names import country_names
 
@@ -312,6 +313,10 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     draft.size = quantity.value
     draft.magnitude = quantity.text if quantity.vague else None
     draft.tokens.append((quantity.tok_start, quantity.tok_end))
+    for low, high in ranges_of(info.span, info.quantities):  # "between 120 and 150 civilians": both ends
+        if quantity in (low, high):
+            draft.size_min, draft.size = low.value, high.value
+            draft.tokens += [(low.tok_start, low.tok_end), (high.tok_start, high.tok_end)]
     place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
     places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
     country = places[0] if places else _nearest_state(info, domain, start, end)

@@ -77,8 +77,8 @@ def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quanti
 
 
 
-_RANGE = re.compile(r"(?i)\b(?:between|from)\s+(?P<a>[\d,.]+)(?:\s+\w+){0,3}?\s+(?:and|to)\s+(?:about\s+|some\s+"
-                    r"|around\s+|roughly\s+|nearly\s+)?(?P<b>[\d,.]+)\b")
+_RANGE = re.compile(r"(?i)\b(?:(?:between|from)\s+(?P<a>[\d,.]+)(?:\s+\w+){0,3}?\s+(?:and|to)\s+(?:about\s+|some\s+"
+                    r"|around\s+|roughly\s+|nearly\s+)?|(?P<a2>\d[\d,.]*)\s*(?:to|-|–)\s*)(?P<b>\d[\d,.]*)\b")
 
 
 def ranges_of(sent: Span, quantities: list[Quantity]) -> list[tuple[Quantity, Quantity]]:
@@ -86,7 +86,8 @@ def ranges_of(sent: Span, quantities: list[Quantity]) -> list[tuple[Quantity, Qu
     2014 to about 5,100")."""
     out = []
     for m in _RANGE.finditer(sent.text):
-        a = next((q for q in quantities if q.start == sent.start_char + m.start("a")), None)
+        first = "a" if m.group("a") else "a2"
+        a = next((q for q in quantities if q.start == sent.start_char + m.start(first)), None)
         b = next((q for q in quantities if q.start <= sent.start_char + m.start("b") < q.end), None)
         if a is not None and b is not None and a.value and b.value and a.value < b.value:
             out.append((a, b))
