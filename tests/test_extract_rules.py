@@ -98,3 +98,10 @@ def test_a_toll_written_as_a_range_keeps_both_ends():
                  "Gunmen killed 35 to 48 herders near Ménaka on Friday."):
         facts = [f for f in facts_of(text, D(2022, 3, 10)) if f.kind == "casualties"]
         assert [(f.country, f.size_min, f.size) for f in facts] == [("MLI", 35, 48)]
+
+
+def test_that_mission_is_the_mission_named_before_it_in_the_sentence():
+    facts = facts_of("Sweden's engineers worked at the UN mission in Mali until that mission ended in December.",
+                     D(2024, 2, 1))
+    found = [(f.actor, f.mission, f.country, f.date) for f in facts if f.kind == "withdrawal"]
+    assert found == [("United Nations", "MINUSMA", "MLI", D(2023, 12, 1))]

@@ -36,11 +36,19 @@ ACTOR_FROM_DOCUMENT = ("", None, None)
 def presence_frame(doc, info, draft, form, domain, earlier):
     """Deployment, withdrawal and suspension: actor(s), host(s), mission, size, timing, planned."""
     start, end = draft.trigger
+    anaphor = None
     if draft.rule in ("withdrawal.end", "suspension.verb"):
         target = _object_of(doc, info, domain, end)
         if target is None and draft.rule == "withdrawal.end":
             subject = {t.i for t in subject_tokens(doc, doc[start])}
             named = [m for m in info.mentions if m.start in subject and m.label in ("MISSION", "UN_MISSION")]
+            if not named and any(doc[k].lower_ in ("mission", "operation") and any(
+                    c.lower_ in ("that", "the", "this") for c in doc[k].children) for k in subject):
+                # "… the UN mission in Mali until that mission ended": the mission named before it
+                named = [m for m in info.mentions if m.end <= start and m.label in ("MISSION", "UN_MISSION")][-1:]
+                anaphor = named[0] if named else None
+                resolved = _mission(info, [anaphor.start], anaphor.start, []) if anaphor else None
+                draft.mission = resolved[0] if resolved else None
             target = (named[0].start, named[0].end) if named else None
         if target is None:
             return []
@@ -65,7 +73,7 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         host_found = mentions_at(info, left_of(domain, start), lambda m: m.is_state and m.role != "modifier")
         hosts = [host_found[0]] if host_found else []
     else:
-        actors = _subjects(doc, info, domain, draft, form, earlier)
+        actors = _subjects(doc, info, domain, draft, form, earlier) or ([anaphor] if anaphor else [])
         hosts = _hosts(doc, info, domain, draft)
         pairs = coordinated_places(doc, info, domain, end)
         if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
