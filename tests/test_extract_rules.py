@@ -105,3 +105,16 @@ def test_that_mission_is_the_mission_named_before_it_in_the_sentence():
                      D(2024, 2, 1))
     found = [(f.actor, f.mission, f.country, f.date) for f in facts if f.kind == "withdrawal"]
     assert found == [("United Nations", "MINUSMA", "MLI", D(2023, 12, 1))]
+
+
+def test_a_demonym_used_as_a_noun_is_the_force_an_order_sends_away():
+    facts = facts_of("The junta in Bamako told the Danes to leave.", D(2022, 1, 30))
+    assert [(f.actor_code, f.country, f.planned) for f in facts if f.kind == "withdrawal"] == [("DNK", "MLI", True)]
+
+
+def test_this_year_and_this_month_are_the_publications():
+    from geo.documents.dates import date_phrases_in
+
+    found = [(m.date, m.precision) for m in date_phrases_in(
+        "The army retook the town earlier this year, and more troops came this month.", D(2024, 9, 2))]
+    assert found == [(D(2024, 1, 1), "year"), (D(2024, 9, 1), "month")]

@@ -314,6 +314,11 @@ def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
                 return DateMention(0, 0, 0, 0, "", "range", monday - dt.timedelta(days=7),
                                    monday - dt.timedelta(days=1), "day")
             return DateMention(0, 0, 0, 0, "", "range", monday, published, "day")
+        if kind == "ago" and re.search(r"(?i)\bthis\s+(?:year|month)$", m.group(0)):
+            # "earlier this year", "this month": the publication's year or month
+            if m.group(0).lower().endswith("year"):
+                return point(dt.date(published.year, 1, 1), "year")
+            return point(published.replace(day=1), "month")
         if kind == "ago" and "decade" in m.group(0).lower():
             n = parse_count(m.group("n") or "a") or 1
             return point(dt.date(published.year - 10 * n, 1, 1), "year")

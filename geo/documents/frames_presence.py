@@ -161,6 +161,8 @@ def _expelled(doc, info, domain, start, end, earlier) -> list:
     inside = [k for k in domain if start < k < end] + right_of(domain, end)[:6]
     forces = mentions_at(info, inside, lambda m: _actor_ok(m) and m.label != "FORCE" and (
         m.role == "force" or m.label in ("MISSION", "UN_MISSION", "COMPANY")
+        or (m.label == "DEMONYM" and doc[m.end - 1].pos_ in ("NOUN", "PROPN") and doc[m.end - 1].dep_ in (
+            "dobj", "nsubj", "pobj"))  # "asked the Americans to go": the demonym as a noun, its forces
         or (m.label == "COUNTRY" and any(doc[k].lower_ in FORCE_NOUNS for k in inside if k >= m.end))))
     if forces:
         return [forces[0]]
