@@ -118,3 +118,11 @@ def test_this_year_and_this_month_are_the_publications():
     found = [(m.date, m.precision) for m in date_phrases_in(
         "The army retook the town earlier this year, and more troops came this month.", D(2024, 9, 2))]
     assert found == [(D(2024, 1, 1), "year"), (D(2024, 9, 1), "month")]
+
+
+def test_no_base_from_a_dateline_or_from_the_seat_of_a_government():
+    facts = facts_of("GAO, Mali, May 3 – Swedish troops left their camp near Timbuktu on Tuesday, as the junta in "
+                     "Bamako had demanded.", D(2022, 5, 3))
+    found = [(f.actor_code, f.country, f.bases) for f in facts if f.kind == "withdrawal"
+             and f.rule != "withdrawal.order"]
+    assert found == [("SWE", "MLI", ("Timbuktu",))]

@@ -135,7 +135,7 @@ REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state",
                              "explain", "quote", "note", "warn"})
 _FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would"})
 #: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
-_DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
+DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
                        r"\s*(?:\([^)]*\))?\s*[–—-]\s")
 #: Words that make a date phrase a deadline ("by 31 December", "until the end of the year").
 _DEADLINE_BEFORE = re.compile(r"(?i)\b(?:by|until|till|no later than)\s+(?:the\s+)?(?:end(?:\s+of)?\s+)?$")
@@ -178,7 +178,7 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
     text, base = sent.text, sent.start_char
     taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in TIMING.finditer(text) if m.group("offset")
                                     or " than " in m.group(0) or "schedule" in m.group(0)]
-    dateline = _DATELINE.match(text)
+    dateline = DATELINE.match(text)
     if dateline:  # "BAMAKO, March 3 –": when the report was filed, never an event's date
         taken.append((0, dateline.end()))
     taken += [(m.start(), m.end()) for m in RELATION.finditer(text)]

@@ -16,7 +16,7 @@ from geo.documents.arguments import number_token, object_tokens, subject_tokens
 from geo.documents.dates import TIMING
 from geo.documents.facts import PRESENCE_KINDS
 from geo.documents.quantities import ranges_of
-from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
+from geo.documents.lexicon import (FORCE_NOUNS, GOVERNMENT_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
                                    UN_MISSIONS_BY_HOST)
 from geo.documents.sentence import (Draft, Mention, Sentence, coordinated_places, force_noun_after, left_of,
                                     list_before, list_of, mentions_at, no_date, right_of)
@@ -271,6 +271,7 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     ok = [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
           and m.role in ("location", "plain") and m.prep not in away and m.prep != "from" or
           m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal"]
+    ok = [m for m in ok if not _of_government(doc, m)]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
     mine = [m for m in ok if m.start in own]
@@ -278,6 +279,12 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
             c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
+
+
+def _of_government(doc, m: Mention) -> bool:
+    """Does the place say where a government sits ("the junta in Niamey", "authorities in Bamako"), not a base?"""
+    head = doc[m.end - 1]
+    return head.dep_ == "pobj" and head.head.dep_ == "prep" and head.head.head.lower_ in GOVERNMENT_NOUNS
 
 
 def _own_phrase(tok) -> list:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
-from geo.documents.dates import DateMention
+from geo.documents.dates import DATELINE, DateMention
 from geo.documents.lexicon import (CLAUSE_WORDS, FORCE_ADJECTIVES, FORCE_NOUNS, GOVERNMENT_NOUNS, LOCATION_PREPS,
                                    MODIFIER_SUFFIXES, NEGATIONS, RELATIVE_WORDS, SKIPPABLE)
 from geo.documents.quantities import Quantity
@@ -66,6 +66,12 @@ def mentions_of(doc: Doc, sent: Span) -> list[Mention]:
     out.sort(key=lambda m: m.start)
     for m in out:
         _assign_role(doc, sent, m, out)
+    dateline = DATELINE.match(sent.text)
+    if dateline:  # "AGADEZ, Niger, Aug 5 –": where the report was filed, no host or base of an event
+        stop = sent.start_char + dateline.end()
+        for m in out:
+            if doc[m.start].idx < stop:
+                m.role = "dateline"
     return out
 
 
