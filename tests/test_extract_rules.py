@@ -126,3 +126,8 @@ def test_no_base_from_a_dateline_or_from_the_seat_of_a_government():
     found = [(f.actor_code, f.country, f.bases) for f in facts if f.kind == "withdrawal"
              and f.rule != "withdrawal.order"]
     assert found == [("SWE", "MLI", ("Timbuktu",))]
+
+
+def test_a_count_of_the_actors_is_no_troop_number():
+    facts = facts_of("All three have expelled Danish forces from Mali.", D(2022, 3, 1))
+    assert [(f.actor_code, f.size) for f in facts if f.kind == "withdrawal"] == [("DNK", None)]

@@ -80,6 +80,9 @@ def number_token(doc: Doc, trigger: Token) -> Token | None:
     """The number on the force noun of ``trigger``'s object, subject or passive subject, else None."""
     for tokens in (object_tokens(doc, trigger), subject_tokens(doc, trigger)):
         for tok in tokens:
+            if tok.like_num and any(c.lower_ in ("all", "the", "these", "those", "both", "each") for c in
+                                    tok.children):
+                continue  # "all three (states) have expelled …": a count of the actors, not of troops
             if tok.like_num and tok.dep_ in ("nummod", "dobj", "nsubj", "nsubjpass", "pobj", "quantmod", "appos"):
                 head = tok.head
                 if tok.dep_ in ("dobj", "nsubj", "nsubjpass") or head.lemma_ in FORCE_NOUNS or head.lower_ in \
