@@ -131,3 +131,10 @@ def test_no_base_from_a_dateline_or_from_the_seat_of_a_government():
 def test_a_count_of_the_actors_is_no_troop_number():
     facts = facts_of("All three have expelled Danish forces from Mali.", D(2022, 3, 1))
     assert [(f.actor_code, f.size) for f in facts if f.kind == "withdrawal"] == [("DNK", None)]
+
+
+def test_a_host_that_welcomes_a_force_is_the_subject_not_a_nationality_adjective():
+    facts = facts_of("Burkina Faso's junta, which has bought Chinese armoured vehicles and welcomed Russian "
+                     "instructors in January, expelled French forces.", D(2024, 3, 1))
+    found = sorted((f.kind, f.actor_code, f.country, f.date) for f in facts if f.kind == "deployment")
+    assert found == [("deployment", "RUS", "BFA", D(2024, 1, 1))]

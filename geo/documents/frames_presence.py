@@ -70,7 +70,11 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         return []
     if form == "expel":
         actors = _expelled(doc, info, domain, start, end, earlier)
-        host_found = mentions_at(info, left_of(domain, start), lambda m: m.is_state and m.role != "modifier")
+        host_ok = lambda m: m.is_state and m.role != "modifier" and (  # noqa: E731
+            m.label != "DEMONYM" or m.role == "government")  # "relying on Turkish drones": no host
+        subject = _subject_or_antecedent(doc, doc[start])
+        host_found = [m for m in info.mentions if m.start in subject and host_ok(m)] or mentions_at(
+            info, left_of(domain, start), host_ok)
         hosts = [host_found[0]] if host_found else []
     else:
         actors = _subjects(doc, info, domain, draft, form, earlier) or ([anaphor] if anaphor else [])
@@ -145,6 +149,19 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
             if not mentions_at(info, left_of(domain, start)[:12], _actor_ok):
                 return [ACTOR_FROM_DOCUMENT]  # "voted to end the deployment": whose, the document says
     return []
+
+
+def _subject_or_antecedent(doc, tok) -> set[int]:
+    """Token indices of the subject of ``tok``; for a relative pronoun ("rulers, who … welcomed"), its noun's."""
+    subject = subject_tokens(doc, tok)
+    if len(subject) == 1 and subject[0].lower_ in ("who", "which", "that"):
+        verb = subject[0].head
+        while verb.dep_ != "relcl" and verb.head is not verb and verb.dep_ in ("conj", "xcomp"):
+            verb = verb.head
+        if verb.dep_ == "relcl":
+            noun = verb.head
+            return {t.i for t in noun.subtree if not verb.i <= t.i}
+    return {t.i for t in subject}
 
 
 def _is_object(info: Sentence, m: Mention) -> bool:
