@@ -138,3 +138,12 @@ def test_a_host_that_welcomes_a_force_is_the_subject_not_a_nationality_adjective
                      "instructors in January, expelled French forces.", D(2024, 3, 1))
     found = sorted((f.kind, f.actor_code, f.country, f.date) for f in facts if f.kind == "deployment")
     assert found == [("deployment", "RUS", "BFA", D(2024, 1, 1))]
+
+
+def test_a_presence_in_the_present_is_a_state_without_a_date_even_with_now():
+    text = "Gunmen killed 12 soldiers in Niger on Monday. Spain's small training mission is staying for now."
+    found = [(f.actor_code, f.country, f.date) for f in facts_of(text, D(2024, 5, 1)) if f.kind == "deployment"]
+    assert found == [("ESP", "NER", None)]
+    text = "About 90 Spanish soldiers are currently stationed in Niamey."
+    found = [(f.actor_code, f.size, f.date) for f in facts_of(text, D(2024, 5, 1)) if f.kind == "deployment"]
+    assert found == [("ESP", 90, None)]

@@ -210,6 +210,8 @@ def _attach_date(doc, info, draft, domain) -> None:
     draft.now = _own_now(doc[start], present) or bool(words & {"now", "currently", "today", "latest", "comes",
                                                                "says", "say"}) or doc[start].lower_ in (
         "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
+    if draft.kind == "deployment" and _simple_present(doc[start]) and not _own_now(doc[start], set()):
+        draft.now = False  # "about 800 troops are currently stationed in Niger": a state in the present, no date
     if draft.date is None:
         found = [d for d in info.dates if d.tok_start in domain]
         own = [d for d in found if not d.reporting]
@@ -231,6 +233,8 @@ def _attach_date(doc, info, draft, domain) -> None:
                 draft.date = nearest
                 if nearest.kind == "now":
                     draft.now = True
+                if nearest.kind == "now" and draft.kind == "deployment" and _simple_present(doc[start]):
+                    draft.now, draft.date = False, None  # "is staying for now": a state, no date
                 if nearest.kind == "unknown":
                     draft.now = False
                 if nearest.kind in ("point", "range"):
@@ -290,6 +294,15 @@ def _attach_date(doc, info, draft, domain) -> None:
 #: Verbs that make what they govern hypothetical or denied ("threatened to pull out", "denied hiring Wagner").
 HYPOTHETICAL_VERBS = frozenset({"threaten", "consider", "mull", "weigh", "contemplate", "propose", "debate",
                                 "refuse", "deny", "reject", "doubt", "rule", "discuss", "study", "warn"})
+
+
+def _simple_present(tok) -> bool:
+    """Is the verb in the simple or progressive present ("are stationed", "is staying", "remain"), not the
+    perfect or the future?"""
+    aux = {c.lower_ for c in tok.children if c.dep_ in ("aux", "auxpass")}
+    if aux & {"has", "have", "had", "will", "'ll", "would", "shall", "was", "were"}:
+        return False
+    return tok.tag_ in ("VBZ", "VBP") or bool(tok.tag_ in ("VBG", "VBN") and aux & {"is", "are", "'s", "'re"})
 
 
 def _own_now(tok, present: set) -> bool:

@@ -58,7 +58,7 @@ def presence_frame(doc, info, draft, form, domain, earlier):
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
         return []
     if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
-                      "deployment.arrive") and not _names_force(
+                      "deployment.arrive") and not _state_mission(doc, info, start) and not _names_force(
             doc, info, start, bases=draft.rule == "withdrawal.handover", missions=draft.rule != "deployment.hold"
             or True):
         return []
@@ -377,6 +377,14 @@ def _names_force(doc, info, start, bases: bool = False, missions: bool = True) -
     ids = {t.i for t in tokens}
     return any(m.start in ids and (m.label in ("COMPANY",) or missions and m.label in ("MISSION", "UN_MISSION"))
                for m in info.mentions)
+
+
+def _state_mission(doc, info, start) -> bool:
+    """Is the subject a state's mission ("Italy's training mission is staying", "the Italian mission remains")?"""
+    subject = subject_tokens(doc, doc[start])
+    ids = {t.i for t in subject}
+    return any(t.lemma_ in ("mission", "operation") and t.dep_ in ("nsubj", "nsubjpass") for t in subject) and any(
+        m.start in ids and m.is_state and m.role != "location" for m in info.mentions)
 
 
 def _force_after(doc, domain, end) -> bool:
