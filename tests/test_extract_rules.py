@@ -147,3 +147,10 @@ def test_a_presence_in_the_present_is_a_state_without_a_date_even_with_now():
     text = "About 90 Spanish soldiers are currently stationed in Niamey."
     found = [(f.actor_code, f.size, f.date) for f in facts_of(text, D(2024, 5, 1)) if f.kind == "deployment"]
     assert found == [("ESP", 90, None)]
+
+
+def test_a_coup_dated_relative_to_another_date_is_its_own_coup():
+    text = "Colonel Assimi Goïta was sworn in as Mali's president on Monday, three days after he and other officers " \
+           "ousted the interim president, who had himself come to office after a coup in August 2020."
+    assert summary(facts_of(text, D(2021, 6, 9)), "coup") == [("MLI", D(2020, 8, 1), "month"),
+                                                               ("MLI", D(2021, 6, 4), "day")]

@@ -233,7 +233,8 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                               <= d.sentence_index + 3 and (o.country == d.country or d.country is None)
                               for o in drafts):
             continue  # the headline repeats the lead's fact (which has the date and details)
-        if d.kind == "coup" and basis not in ("stated", "reported") and (d.count or 1) <= 1:
+        if d.kind == "coup" and basis not in ("stated", "reported") and (d.count or 1) <= 1 and not (
+                basis == "relative" and d.relation is not None and date is not None):  # "two days after he ousted"
             if any(o.kind == "coup" and o.country == d.country and o.resolved[4] in ("stated", "reported")
                    for o in drafts):
                 continue
