@@ -154,3 +154,10 @@ def test_a_coup_dated_relative_to_another_date_is_its_own_coup():
            "ousted the interim president, who had himself come to office after a coup in August 2020."
     assert summary(facts_of(text, D(2021, 6, 9)), "coup") == [("MLI", D(2020, 8, 1), "month"),
                                                                ("MLI", D(2021, 6, 4), "day")]
+
+
+def test_coordinated_countries_with_dates_in_brackets_and_a_date_before_the_last_conjunct():
+    text = "Juntas have taken power in Chad (April and October 2021), Sudan (June 2022) and, on Friday, Guinea."
+    assert summary(facts_of(text, D(2023, 3, 5)), "coup") == [
+        ("GIN", D(2023, 3, 3), "day"), ("SDN", D(2022, 6, 1), "month"), ("TCD", D(2021, 4, 1), "month"),
+        ("TCD", D(2021, 10, 1), "month")]

@@ -55,7 +55,7 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(p))
     ("my", rf"\b(?:{_QUALIFIER}[- ]+)?{_MONTH},?\s+{_YEAR}\b"),
     ("dm", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b"),
     ("md", rf"\b{_MONTH}\s+{_DAY}\b(?![,.]?\d)"),
-    ("m", rf"\b(?:(?:[Ee]arlier|[Ll]ater|[Ee]arly|[Ll]ate|[Mm]id|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ll]ast|[Tt]his|[Nn]ext|and|or|of)"
+    ("m", rf"(?:(?<=\()|\b(?:[Ee]arlier|[Ll]ater|[Ee]arly|[Ll]ate|[Mm]id|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ll]ast|[Tt]his|[Nn]ext|and|or|of)"
           rf"(?:\s+in)?[- ]+){_MONTH}\b"),
     ("y", rf"\b(?:(?i:in|since|by|until|from|of|during)\s+)?(?:(?i:{_QUALIFIER})[- ]+)?{_YEAR}\b(?!\s*(?:troops|"
           r"soldiers|people|civilians|peacekeepers|km|kilomet|%|per))"),

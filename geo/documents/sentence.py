@@ -378,5 +378,19 @@ def coordinated_places(doc, info, domain, end) -> list[tuple[Mention, list]]:
     out = []
     for i, m in enumerate(places):
         stop = places[i + 1].start if i + 1 < len(places) else 10 ** 9
-        out.append((m, [d for d in dates if m.end <= d.tok_start < stop]))
+        out.append((m, [d for d in dates if m.end <= d.tok_start < stop and not _leads(doc, d, places[i + 1:])]
+                    + [d for d in dates if _leads(doc, d, [m])]))
     return out
+
+
+def _leads(doc, d: "DateMention", following: list) -> bool:
+    """Does the date phrase stand before the next conjunct as its own ("…, Niger (July 2023) and, on Wednesday,
+    Gabon")? Only commas and "and" lie on either side of it."""
+    if not following:
+        return False
+    gap = [t.lower_ for t in doc[d.tok_end:following[0].start]]
+    k = d.tok_start - 1
+    if k > 0 and doc[k].lower_ in ("on", "in"):
+        k -= 1
+    before = doc[k].lower_ if k >= 0 else ""
+    return bool(gap) and all(g in (",", "and", "or") for g in gap) and before in (",", "and", "or")
