@@ -161,3 +161,16 @@ def test_coordinated_countries_with_dates_in_brackets_and_a_date_before_the_last
     assert summary(facts_of(text, D(2023, 3, 5)), "coup") == [
         ("GIN", D(2023, 3, 3), "day"), ("SDN", D(2022, 6, 1), "month"), ("TCD", D(2021, 4, 1), "month"),
         ("TCD", D(2021, 10, 1), "month")]
+
+
+def test_an_onset_since_a_date_with_its_place_before_since_and_its_when_clause_is_one_onset():
+    text = "Fighting has spread in the Diffa region since early 2015, when militants from Nigeria began raiding " \
+           "border towns."
+    onsets = [(f.country, f.place, f.date) for f in facts_of(text, D(2016, 4, 1)) if f.kind == "onset"]
+    assert onsets == [("NER", "Diffa region", D(2015, 1, 1))]
+
+
+def test_an_onset_in_a_passive_takes_its_subject_as_the_place():
+    text = "Northern Burkina Faso has been gripped by insurgency since 2016."
+    onsets = [(f.country, f.place, f.date) for f in facts_of(text, D(2019, 4, 1)) if f.kind == "onset"]
+    assert onsets == [("BFA", "northern Burkina Faso", D(2016, 1, 1))]

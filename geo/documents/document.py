@@ -132,6 +132,8 @@ def _merge(drafts: list[Draft]) -> list[Draft]:
 
 
 def _same(a: Draft, b: Draft) -> bool:
+    if a.kind == b.kind == "onset" and a.date is not None and a.date is b.date and a.date.kind in ("point", "range"):
+        return True  # "violence has grown in X since 2017, when jihadists began …": the when-clause's onset is X's
     if a.kind != b.kind or (a.actor_key != b.actor_key and a.kind != "coup"):
         return False
     if a.clause != b.clause and (a.relation or b.relation):

@@ -132,7 +132,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("outbreak", "onset", "start", "beginning"), {"LOWER": "of"}],
     ]),
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
-                                        {"LOWER": "since"}]]),
+                                        {"LOWER": "since"}],
+                                       [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},
+                                        {"IS_PUNCT": False, "LOWER": {"NOT_IN": ["when", "after", "which", "that"]},
+                                         "OP": "{,6}"}, {"LOWER": "since"}]]),
     ("spread", "spread", "verb", [
         [_words("spilled", "spill", "spills", "spilling", "spilt"), {"LOWER": {"IN": ["over", "into", "across"]}}],
         [_words("spillover")],

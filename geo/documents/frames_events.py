@@ -191,14 +191,20 @@ def onset_frame(doc, info, draft, form, domain, earlier):
         noun = [k for k in before + after if doc[k].lower_ in CONFLICT_NOUNS]
         if noun:
             draft.tokens.append((noun[0], noun[0] + 1))
-    place = place_phrase(doc, info, right_of(domain, end)[:12])
+    # "violence has grown in the Tillabéri region since 2017": the place may stand inside the matched phrase
+    around = [k for k in domain if start < k < end] if form == "since" else []
+    place = place_phrase(doc, info, around + right_of(domain, end)[:12])
+    verb = next((a for a in doc[start].ancestors if a.pos_ in ("VERB", "AUX")), None)
+    if place is None and verb is not None and doc[start].head.dep_ == "agent":
+        # "central Mali has been engulfed by violence since 2015": the place is the passive's subject
+        place = place_phrase(doc, info, [t.i for t in subject_tokens(doc, verb) if t.i in set(domain)])
     if place is not None:
         phrase, code, tokens, the_country = place
         draft.country, draft.place, draft.the_country_place = code, phrase, the_country
         draft.tokens.append(tokens)
     else:
         country = _nearest_state(info, domain, start, end)
-        named = _named_area(doc, info, right_of(domain, end)[:12])
+        named = _named_area(doc, info, around + right_of(domain, end)[:12])
         if named is not None:  # "in the Tillabéri region", "around Djibo": the place as written
             phrase, code, tokens = named
             draft.place, draft.country = phrase, code or (country.code if country else None)
