@@ -174,3 +174,11 @@ def test_an_onset_in_a_passive_takes_its_subject_as_the_place():
     text = "Northern Burkina Faso has been gripped by insurgency since 2016."
     onsets = [(f.country, f.place, f.date) for f in facts_of(text, D(2019, 4, 1)) if f.kind == "onset"]
     assert onsets == [("BFA", "northern Burkina Faso", D(2016, 1, 1))]
+
+
+def test_a_relative_pronoun_subject_is_the_conjunct_just_before_it():
+    text = "Gunmen killed 12 soldiers in Mali on Monday. The mission has drawn troops from Ghana, Togo and Senegal, " \
+           "which sent some 400 soldiers in 2019."
+    found = [(f.actor_code, f.country, f.size, f.date) for f in facts_of(text, D(2021, 5, 1))
+             if f.kind == "deployment"]
+    assert found == [("SEN", "MLI", 400, D(2019, 1, 1))]

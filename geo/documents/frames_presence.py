@@ -104,6 +104,14 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
     d'Ivoire, Benin and Sweden" gives each), for nouns also to the right, else a pronoun's antecedent."""
     start, end = draft.trigger
     subject = subject_tokens(doc, doc[start])
+    if len(subject) == 1 and subject[0].lower_ in ("which", "who", "that") and form != "noun":
+        noun = _relative_antecedent(subject[0])  # "… and Sweden, which sent 150 special forces": Sweden (the
+        inside = {t.i for t in noun.subtree} if noun is not None else set()  # conjunct just before the pronoun)
+        named = [m for m in info.mentions if m.start in inside and m.end <= subject[0].i and m.label in (
+            "COUNTRY", "DEMONYM", "ORG", "COMPANY", "MISSION", "UN_MISSION") and m.role != "modifier"
+            and all(doc[k].text in (",", "—", "–") for k in range(m.end, subject[0].i))]
+        if named:
+            return named[-1:]
     if subject:
         inside = {t.i for t in subject} & set(domain)
         named = [m for m in info.mentions if m.start in inside and _actor_ok(m) and m.label != "FORCE"]
@@ -151,16 +159,21 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
     return []
 
 
+def _relative_antecedent(pronoun):
+    """The noun a relative pronoun stands for ("Sweden, which sent …" → Sweden), or None."""
+    verb = pronoun.head
+    while verb.dep_ != "relcl" and verb.head is not verb and verb.dep_ in ("conj", "xcomp"):
+        verb = verb.head
+    return verb.head if verb.dep_ == "relcl" else None
+
+
 def _subject_or_antecedent(doc, tok) -> set[int]:
     """Token indices of the subject of ``tok``; for a relative pronoun ("rulers, who … welcomed"), its noun's."""
     subject = subject_tokens(doc, tok)
     if len(subject) == 1 and subject[0].lower_ in ("who", "which", "that"):
-        verb = subject[0].head
-        while verb.dep_ != "relcl" and verb.head is not verb and verb.dep_ in ("conj", "xcomp"):
-            verb = verb.head
-        if verb.dep_ == "relcl":
-            noun = verb.head
-            return {t.i for t in noun.subtree if not verb.i <= t.i}
+        noun = _relative_antecedent(subject[0])
+        if noun is not None:
+            return {t.i for t in noun.subtree if t.i < subject[0].i}
     return {t.i for t in subject}
 
 
