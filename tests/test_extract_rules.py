@@ -182,3 +182,10 @@ def test_a_relative_pronoun_subject_is_the_conjunct_just_before_it():
     found = [(f.actor_code, f.country, f.size, f.date) for f in facts_of(text, D(2021, 5, 1))
              if f.kind == "deployment"]
     assert found == [("SEN", "MLI", 400, D(2019, 1, 1))]
+
+
+def test_a_date_of_a_relative_clause_does_not_date_the_trigger_outside_it():
+    text = "Islamists hold northern Mali. Ghana said it would send about 250 soldiers to an African force that the "\
+           "summit approved in March."
+    found = [(f.actor_code, f.size, f.date, f.planned) for f in facts_of(text, D(2013, 5, 1)) if f.kind == "deployment"]
+    assert found == [("GHA", 250, None, True)]

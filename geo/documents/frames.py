@@ -224,7 +224,7 @@ def _attach_date(doc, info, draft, domain) -> None:
         opened = [d for d in found if d.kind == "open"]
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
         # (5) "stationed … before the coup of July": the date of another event, not of this one
-        found = [d for d in found if not _inside_relative_phrase(doc, d, start)]
+        found = [d for d in found if not _inside_relative_phrase(doc, d, start) and not _other_relative(doc, d, start)]
         if found:
             nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
             if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:
@@ -345,6 +345,16 @@ def hypothetical(tok) -> bool:
             return False
         tok = tok.head
     return False
+
+
+def _other_relative(doc, mention, trigger: int) -> bool:
+    """Does the date phrase date a relative clause the trigger is not in ("would send 600 soldiers to a force
+    that the Council approved in December": December dates the approval)?"""
+    if mention.verb is None or mention.verb == trigger:
+        return False
+    verb = doc[mention.verb]
+    return verb.dep_ in ("relcl", "acl") and trigger not in {t.i for t in verb.subtree} and not _hangs_on(
+        doc, mention, trigger)
 
 
 def _hangs_on(doc, mention, trigger: int) -> bool:
