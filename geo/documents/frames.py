@@ -250,8 +250,9 @@ def _attach_date(doc, info, draft, domain) -> None:
             if not 0 <= k < len(info.clauses):
                 continue
             later = info.clauses[max(k, draft.clause)]
-            if doc[later.start].lower_ not in ("when", "as"):
-                continue
+            since = k == draft.clause + 1 and draft.kind in STATE_KINDS and doc[later.start].lower_ == "since"
+            if doc[later.start].lower_ not in ("when", "as") and not since:
+                continue  # (a state "since the violence began in 2015" is dated from then)
             near = [x for x in info.dates if info.clauses[k].start <= x.tok_start < info.clauses[k].end
                     and x.kind in ("point", "range") and not x.deadline and not x.reporting]
             if near:
