@@ -193,6 +193,6 @@ def test_a_date_of_a_relative_clause_does_not_date_the_trigger_outside_it():
 
 def test_a_state_is_dated_by_a_since_clause_with_a_date():
     text = "Some 300,000 people have fled their homes in Niger since the insurgency spread there in 2017."
-    found = [(f.country, f.size, f.date, f.date_precision) for f in facts_of(text, D(2020, 5, 1))
+    found = [(f.country, f.size, f.date, f.date_precision, f.date_end) for f in facts_of(text, D(2020, 5, 1))
              if f.kind == "displacement"]
-    assert found == [("NER", 300000, D(2017, 1, 1), "year")]
+    assert found == [("NER", 300000, D(2017, 1, 1), "year", D(2020, 5, 1))]

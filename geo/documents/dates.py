@@ -402,7 +402,8 @@ def _base_date(d, published: dt.date):
     m = d.date
     if m is not None and m.kind in ("point", "range"):
         end = m.date_end
-        if d.kind in STATE_KINDS and end is None and m.text.lower().startswith("since"):
+        if d.kind in STATE_KINDS and end is None and (m.text.lower().startswith("since") or "date:since" in
+                                                       d.inferred):
             end = published  # "has relied on Wagner since late 2021": from then until at least publication
         return m.date, end, m.text, m.precision, "reported" if m.reporting else "stated"
     if d.period and d.kind == "coup" and d.now:

@@ -258,6 +258,8 @@ def _attach_date(doc, info, draft, domain) -> None:
             if near:
                 draft.date = near[0]
                 draft.tokens.append((near[0].tok_start, near[0].tok_end))
+                if since:
+                    draft.inferred.append("date:since")  # from then until at least publication
                 break
     for m in RELATION.finditer(info.span.text):
         span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
