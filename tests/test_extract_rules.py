@@ -196,3 +196,20 @@ def test_a_state_is_dated_by_a_since_clause_with_a_date():
     found = [(f.country, f.size, f.date, f.date_precision, f.date_end) for f in facts_of(text, D(2020, 5, 1))
              if f.kind == "displacement"]
     assert found == [("NER", 300000, D(2017, 1, 1), "year", D(2020, 5, 1))]
+
+
+def test_translated_wording_quitted_the_national_territory_and_the_base_of_a_town():
+    text = "The last soldiers of the operation Serval have quitted the Malian territory on 3 March. France will " \
+           "keep some 500 soldiers in Chad, at the air base of N'Djamena."
+    facts = facts_of(text, D(2014, 3, 5))
+    assert [(f.kind, f.actor_code, f.mission, f.country, f.date) for f in facts if f.kind == "withdrawal"] == [
+        ("withdrawal", "FRA", "Serval", "MLI", D(2014, 3, 3))]
+    assert [(f.country, f.size, f.bases) for f in facts if f.kind == "deployment"] == [("TCD", 500, ("N'Djamena",))]
+
+
+def test_an_undated_restatement_in_the_next_sentence_adds_its_base_to_the_dated_fact():
+    text = "Danish troops left Mali on Friday. The last detachment left the camp of Ménaka, handed over to the " \
+           "Malian army."
+    found = [(f.actor_code, f.country, f.date, f.bases) for f in facts_of(text, D(2022, 2, 1))
+             if f.kind == "withdrawal"]
+    assert found == [("DNK", "MLI", D(2022, 1, 28), ("Ménaka",))]

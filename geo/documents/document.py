@@ -252,6 +252,16 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                 low, high = sorted((twin.size_min or twin.size, twin.size, d.size))[::2]
                 twin.size_min, twin.size = (low, high) if low != high else (None, high)
                 continue
+        if d.kind in PRESENCE_KINDS and date is None and "actor:continuity" in d.inferred and d.relation is None:
+            twin = next((o for o in reversed(out) if o.kind == d.kind and o.actor_key == d.actor_key and o.country
+                         == d.country and o.planned == d.planned and o.resolved[0] is not None and 0 <
+                         d.sentence_index - o.sentence_index <= 1 and (o.size is None or d.size in (None, o.size))),
+                        None)
+            if twin is not None:  # "The last soldiers have left Mali on Monday. The last detachment left Gao":
+                twin.bases = tuple(dict.fromkeys(twin.bases + d.bases))  # one exit, told twice
+                twin.town_candidates = tuple(dict.fromkeys(twin.town_candidates + d.town_candidates))
+                twin.size = twin.size or d.size
+                continue
         if d.kind in PRESENCE_KINDS and d.planned is None and date is not None and date < document.published:
             d.planned = False
         out.append(d)

@@ -35,7 +35,7 @@ _PULL = ("pull", "pulls", "pulled", "pulling")
 TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("withdrawal.verb", "withdrawal", "verb", [
         [_words("withdraw", "withdraws", "withdrew", "withdrawn", "withdrawing", "leave", "leaves", "leaving",
-                "left", "quit", "quits", "quitting", "depart", "departs", "departed", "departing", "exit",
+                "left", "quit", "quits", "quitted", "quitting", "depart", "departs", "departed", "departing", "exit",
                 "exits", "exited", "exiting", "recall", "recalls", "recalled", "recalling")],
         [_words(*_PULL), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "out"}],
         [_words("draw", "draws", "drew", "drawing", "drawn"), {"LOWER": "down"}],

@@ -126,6 +126,10 @@ def _subjects(doc, info, domain, draft, form, earlier) -> list:
             previous = _previous_actor(earlier)
             return [previous] if previous else [ACTOR_FROM_DOCUMENT]  # "its troops are based in Gao"
         if not pronoun and form != "noun" and force_noun:
+            whole = {t.i for s in doc[start].children if s.dep_ in ("nsubj", "nsubjpass") for t in s.subtree}
+            named = [m for m in info.mentions if m.start in whole and m.label == "MISSION"]
+            if named:  # "the last soldiers of the force Barkhane" (an apposition): the mission's
+                return named[:1]
             return [ACTOR_FROM_DOCUMENT]  # "the troops will leave": whose troops, the document pass decides
         if len(subject) == 1 and subject[0].lower_ in ("it", "they", "them") and form != "noun":
             previous = _previous_actor(earlier)  # "… gave it a month to withdraw": the actor named before

@@ -65,6 +65,9 @@ def mentions_of(doc: Doc, sent: Span) -> list[Mention]:
                 out.append(Mention(tok.i, noun + 1, "FORCE", None, doc[tok.i:noun + 1].text, role="force"))
     out.sort(key=lambda m: m.start)
     for m in out:
+        if m.label == "DEMONYM" and m.end < sent.end and doc[m.end].lower_ in ("territory", "soil"):
+            m.label = "COUNTRY"  # "the Malian territory", "on Nigerien soil": the country itself
+    for m in out:
         _assign_role(doc, sent, m, out)
     dateline = DATELINE.match(sent.text)
     if dateline:  # "AGADEZ, Niger, Aug 5 –": where the report was filed, no host or base of an event
@@ -133,6 +136,8 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         return None
     low = doc[j].lower_
     if low == "of":  # "out of Mali" is an origin; "the north of Mali" is no preposition of place
+        if j > sent.start and doc[j - 1].lower_ in ("base", "bases", "camp", "garrison", "airport"):
+            return "at"  # "the air base of Niamey": a base at Niamey
         return "from" if j > sent.start and doc[j - 1].lower_ == "out" else None
     if low in LOCATION_PREPS:
         return low
