@@ -252,7 +252,8 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                 low, high = sorted((twin.size_min or twin.size, twin.size, d.size))[::2]
                 twin.size_min, twin.size = (low, high) if low != high else (None, high)
                 continue
-        if d.kind in PRESENCE_KINDS and date is None and "actor:continuity" in d.inferred and d.relation is None:
+        if d.kind in PRESENCE_KINDS and date is None and "actor:continuity" in d.inferred and d.relation is None \
+                and "group:another" not in d.inferred:
             twin = next((o for o in reversed(out) if o.kind == d.kind and o.actor_key == d.actor_key and o.country
                          == d.country and o.planned == d.planned and o.resolved[0] is not None and 0 <
                          d.sentence_index - o.sentence_index <= 1 and (o.size is None or d.size in (None, o.size))),

@@ -84,6 +84,9 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             # "quit Chad in January and Senegal in July": each host with its own date
             hosts = [m for m, _ in pairs]
             draft.host_dates = {m.code: (dates[0] if dates else no_date(m)) for m, dates in pairs}
+    if any(t.lower_ in ("other", "more", "additional", "further", "another", "second", "new", "extra", "fresh")
+           for t in subject_tokens(doc, doc[start]) + object_tokens(doc, doc[start])):
+        draft.inferred.append("group:another")  # "other troops were sent to Gao": not the fact told before
     out = []
     for actor in actors:
         d = replace(draft, tokens=list(draft.tokens), inferred=list(draft.inferred))
