@@ -213,3 +213,12 @@ def test_an_undated_restatement_in_the_next_sentence_adds_its_base_to_the_dated_
     found = [(f.actor_code, f.country, f.date, f.bases) for f in facts_of(text, D(2022, 2, 1))
              if f.kind == "withdrawal"]
     assert found == [("DNK", "MLI", D(2022, 1, 28), ("Ménaka",))]
+
+
+def test_troops_that_are_expected_are_a_planned_deployment_with_their_number():
+    text = "About 300 Rwandan soldiers arrived in Mozambique on Friday. A second battalion of 700 is expected."
+    found = [(f.actor_code, f.country, f.size, f.planned) for f in facts_of(text, D(2021, 7, 12))
+             if f.kind == "deployment"]
+    assert found == [("RWA", "MOZ", 300, False), ("RWA", "MOZ", 700, True)]
+    assert not [f for f in facts_of("The vote is expected in May. Rwanda sent troops to Mozambique.", D(2021, 7, 12))
+                if f.rule == "deployment.expected"]

@@ -86,6 +86,7 @@ def number_token(doc: Doc, trigger: Token) -> Token | None:
             if tok.like_num and tok.dep_ in ("nummod", "dobj", "nsubj", "nsubjpass", "pobj", "quantmod", "appos"):
                 head = tok.head
                 if tok.dep_ in ("dobj", "nsubj", "nsubjpass") or head.lemma_ in FORCE_NOUNS or head.lower_ in \
-                        FORCE_NOUNS or any(c.lower_ == "of" for c in tok.children):
-                    return tok
+                        FORCE_NOUNS or any(c.lower_ == "of" for c in tok.children) or (
+                        tok.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in FORCE_NOUNS):
+                    return tok  # (… "a contingent of 200")
     return None

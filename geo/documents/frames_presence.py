@@ -57,6 +57,11 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             draft.inferred.append("object:mandate")  # the end of a mandate: the departure follows it
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
         return []
+    if draft.rule == "deployment.expected" and not (
+            any(c.dep_ == "auxpass" for c in doc[start].children) and not any(
+                c.dep_ in ("xcomp", "ccomp") for c in doc[start].children) and any(
+                t.lower_ in FORCE_NOUNS for c in doc[start].children if c.dep_ == "nsubjpass" for t in c.subtree)):
+        return []
     if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
                       "deployment.arrive") and not _state_mission(doc, info, start) and not _names_force(
             doc, info, start, bases=draft.rule == "withdrawal.handover", missions=draft.rule != "deployment.hold"
@@ -530,8 +535,9 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
     if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
             "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
         return False  # "started to leave": under way
-    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize"):
-        return True  # a mission created or authorised is not yet deployed
+    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize") or \
+            rule == "deployment.expected":
+        return True  # a mission created or authorised, troops expected: not yet deployed
     if any(w in MODALS for w in words) or (words and words[-1] == "to") or \
             any(w in ("plans", "plan", "planned", "intends", "decided", "agreed", "going") for w in words[-3:]):
         return True
