@@ -222,3 +222,12 @@ def test_troops_that_are_expected_are_a_planned_deployment_with_their_number():
     assert found == [("RWA", "MOZ", 300, False), ("RWA", "MOZ", 700, True)]
     assert not [f for f in facts_of("The vote is expected in May. Rwanda sent troops to Mozambique.", D(2021, 7, 12))
                 if f.rule == "deployment.expected"]
+
+
+def test_a_crowds_demand_that_a_force_leave_is_a_protest_against_it():
+    text = "Thousands of people gathered in Niamey on Sunday, some waving Algerian flags and demanding that the " \
+           "United States withdraw its troops."
+    facts = facts_of(text, D(2024, 4, 15))
+    assert not [f for f in facts if f.kind == "withdrawal"]
+    assert [(f.kind, f.actor_code, f.country, f.date) for f in facts] == [
+        ("protest", "USA", "NER", D(2024, 4, 14))]

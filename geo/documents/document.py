@@ -154,7 +154,7 @@ def _same(a: Draft, b: Draft) -> bool:
     x, y = a.date, b.date
     if x is not None and y is not None and (x.date, x.kind) != (y.date, y.kind):
         return False
-    return a.kind in PRESENCE_KINDS + ("coup", "partnership", "epicentre")
+    return a.kind in PRESENCE_KINDS + ("coup", "partnership", "epicentre", "protest")
 
 
 # ================================================================================================ document pass

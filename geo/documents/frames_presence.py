@@ -71,8 +71,19 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         first_right = mentions_at(info, right_of(domain, end)[:3], lambda m: True)
         if first_right and first_right[0].label == "ORG":  # leaving an organisation, not a country
             return []
-    if draft.kind == "withdrawal" and _crowd_demand(doc, info, start):  # "protesters demanded the departure of French troops": a protest
-        return []
+    if draft.kind == "withdrawal" and _crowd_demand(doc, info, start):
+        # "supporters gathered …, some calling for France to leave": no withdrawal, a protest against France
+        targets = [a for a in _subjects(doc, info, domain, draft, form, earlier) if isinstance(a, Mention)
+                   and (a.is_state or a.label in ("MISSION", "UN_MISSION"))] if form != "noun" else []
+        out = []
+        for target in targets[:1]:
+            protest = replace(draft, kind="protest", rule="protest.demand", tokens=draft.tokens + [target.evidence],
+                              inferred=list(draft.inferred))
+            set_actor(protest, target)
+            protest.not_places = tuple(m.start for m in info.mentions if m.label == "DEMONYM" and m.role not in (
+                "government", "force"))  # "waving Russian flags": no place of the protest
+            out.append(protest)
+        return out
     if form == "expel":
         actors = _expelled(doc, info, domain, start, end, earlier)
         host_ok = lambda m: m.is_state and m.role != "modifier" and (  # noqa: E731
