@@ -282,7 +282,7 @@ def test_the_corpus_holds_its_measured_scores(name, folders):
 
 
 @pytest.mark.parametrize("module", ["read", "nlp", "lexicon", "dates", "quantities", "arguments", "frames",
-                                    "document", "attributes", "corpus", "__init__"])
+                                    "frames_actors", "document", "attributes", "corpus", "__init__"])
 def test_module_docstring_examples_hold(module, monkeypatch):
     import doctest
     import importlib
