@@ -231,3 +231,11 @@ def test_a_crowds_demand_that_a_force_leave_is_a_protest_against_it():
     assert not [f for f in facts if f.kind == "withdrawal"]
     assert [(f.kind, f.actor_code, f.country, f.date) for f in facts] == [
         ("protest", "USA", "NER", D(2024, 4, 14))]
+
+
+def test_an_order_to_the_force_named_before_by_a_definite_force_noun():
+    text = "Denmark's special forces arrived in Mali on 18 January. Three days later the junta demanded that the " \
+           "soldiers leave."
+    found = [(f.actor_code, f.country, f.planned, f.rule) for f in facts_of(text, D(2022, 1, 30))
+             if f.kind == "withdrawal"]
+    assert found == [("DNK", "MLI", True, "withdrawal.order")]

@@ -131,6 +131,10 @@ def expelled(doc, info, domain, start, end, earlier) -> list:
     if any(doc[k].lower_ in PRONOUNS for k in inside):
         previous = _previous_actor(earlier)
         return [previous] if previous else []
+    if any(doc[k].lower_ in FORCE_NOUNS - {"presence", "operation", "operations", "deployment", "military"}
+           and any(c.lower_ in ("the", "these", "those") for c in doc[k].children) for k in inside):
+        previous = _previous_actor(earlier)  # "demanded that the peacekeepers leave": the force named before
+        return [previous] if previous else [ACTOR_FROM_DOCUMENT]
     return []
 
 
