@@ -239,3 +239,20 @@ def test_an_order_to_the_force_named_before_by_a_definite_force_noun():
     found = [(f.actor_code, f.country, f.planned, f.rule) for f in facts_of(text, D(2022, 1, 30))
              if f.kind == "withdrawal"]
     assert found == [("DNK", "MLI", True, "withdrawal.order")]
+
+
+def test_a_participle_on_a_mission_named_after_its_forces_takes_the_forces_as_subject():
+    # the parse as the pipeline gives it for "… 400 French forces of Operation Sabre, based at Kamboinsin"
+    # ("based" hangs on "Sabre"), built by hand so that the test does not depend on the parser's choice
+    from spacy.tokens import Doc
+
+    from geo.documents.arguments import number_token, subject_tokens
+    from geo.documents.nlp import pipeline
+
+    words = ["the", "400", "French", "forces", "of", "Operation", "Sabre", ",", "based", "at", "Kamboinsin"]
+    heads = [3, 3, 3, 3, 3, 6, 4, 6, 6, 8, 9]
+    deps = ["det", "nummod", "amod", "ROOT", "prep", "compound", "pobj", "punct", "acl", "prep", "pobj"]
+    pos = ["DET", "NUM", "ADJ", "NOUN", "ADP", "PROPN", "PROPN", "PUNCT", "VERB", "ADP", "PROPN"]
+    doc = Doc(pipeline().vocab, words=words, heads=heads, deps=deps, pos=pos)
+    assert [t.text for t in subject_tokens(doc, doc[8])][:4] == ["the", "400", "French", "forces"]
+    assert number_token(doc, doc[8]).text == "400"

@@ -48,7 +48,11 @@ def subject_tokens(doc: Doc, trigger: Token) -> list[Token]:
         if agents:
             return [t for a in agents for t in _span_tokens(a) if t.dep_ != "agent"]
         if verb.dep_ in ("acl",) and verb.head.pos_ in ("NOUN", "PROPN"):
-            return _span_tokens(verb.head)
+            noun = verb.head
+            if noun.dep_ == "pobj" and noun.head.lower_ == "of" and (noun.head.head.lower_ in FORCE_NOUNS or
+                                                                     noun.head.head.lemma_ in FORCE_NOUNS):
+                noun = noun.head.head  # "400 special forces of Operation Sabre, based at …": the forces
+            return _span_tokens(noun)
         infinitive = verb.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
         if verb.dep_ == "xcomp" or infinitive:  # "ordered French troops to leave", "giving it a month to leave":
             objects = [c for c in verb.head.children if c.dep_ in _OBJECTS]  # the object; "decided to leave":
