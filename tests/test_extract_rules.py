@@ -256,3 +256,8 @@ def test_a_participle_on_a_mission_named_after_its_forces_takes_the_forces_as_su
     doc = Doc(pipeline().vocab, words=words, heads=heads, deps=deps, pos=pos)
     assert [t.text for t in subject_tokens(doc, doc[8])][:4] == ["the", "400", "French", "forces"]
     assert number_token(doc, doc[8]).text == "400"
+
+
+def test_a_country_after_the_regions_of_is_a_location_of_the_preposition_before():
+    text = "Fighting that began in Nigeria has spread into the border regions of Cameroon and Chad."
+    assert sorted(f.country for f in facts_of(text, D(2016, 1, 1)) if f.kind == "spread") == ["CMR", "TCD"]

@@ -138,7 +138,13 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
     if low == "of":  # "out of Mali" is an origin; "the north of Mali" is no preposition of place
         if j > sent.start and doc[j - 1].lower_ in ("base", "bases", "camp", "garrison", "airport"):
             return "at"  # "the air base of Niamey": a base at Niamey
-        return "from" if j > sent.start and doc[j - 1].lower_ == "out" else None
+        if j > sent.start and doc[j - 1].lower_ == "out":
+            return "from"
+        noun = doc[j].head  # "into the northern regions of Benin": the preposition that governs the noun
+        if doc[j].dep_ == "prep" and noun.lower_ in _AREAS and noun.head.dep_ == "prep" and \
+                noun.head.lower_ in LOCATION_PREPS - {"of"}:
+            return noun.head.lower_
+        return None
     if low in LOCATION_PREPS:
         return low
     if low in (":", "–", "—"):
@@ -151,6 +157,11 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         if previous and previous[0].role == "location":
             return previous[0].prep
     return None
+
+
+#: Parts of a country named before "of" ("the northern regions of Benin", "the border areas of Niger").
+_AREAS = frozenset({"region", "regions", "parts", "part", "areas", "area", "provinces", "province", "districts",
+                    "borderlands", "zones", "zone"})
 
 
 # ================================================================================================ clauses
