@@ -261,3 +261,13 @@ def test_a_participle_on_a_mission_named_after_its_forces_takes_the_forces_as_su
 def test_a_country_after_the_regions_of_is_a_location_of_the_preposition_before():
     text = "Fighting that began in Nigeria has spread into the border regions of Cameroon and Chad."
     assert sorted(f.country for f in facts_of(text, D(2016, 1, 1)) if f.kind == "spread") == ["CMR", "TCD"]
+
+
+def test_a_company_working_alongside_an_army_and_its_fighters_landing():
+    text = "Officials say Wagner has worked alongside the Central African army since March 2018, when its first " \
+           "instructors landed in Bangui."
+    facts = facts_of(text, D(2019, 1, 10))
+    assert [(f.actor, f.country, f.date) for f in facts if f.kind == "partnership"] == [
+        ("Wagner Group", "CAF", D(2018, 3, 1))]
+    assert [(f.actor, f.country, f.date, f.bases) for f in facts if f.kind == "deployment"] == [
+        ("Wagner Group", "CAF", D(2018, 3, 1), ("Bangui",))]

@@ -110,7 +110,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("partnership", "partnerships", "partner", "partnered", "partnering", "alliance", "cooperation",
                 "cooperating", "cooperated", "collaboration", "collaborating", "collaborated", "deal", "contract",
                 "ties", "allied"), {"LOWER": "with"}],
-        [_words("work", "works", "worked", "working"), {"IS_ALPHA": True, "OP": "{,2}"}, {"LOWER": "with"}],
+        [_words("work", "works", "worked", "working"), {"IS_ALPHA": True, "OP": "{,2}"},
+         {"LOWER": {"IN": ["with", "alongside"]}}],
     ]),
     ("partnership.verb", "partnership", "verb", [
         [_words("hire", "hires", "hired", "hiring", "recruit", "recruits", "recruited", "recruiting", "enlisted",

@@ -52,7 +52,11 @@ def subjects(doc, info, domain, draft, form, earlier) -> list:
         force_noun = any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject)
         if pronoun and force_noun and form != "noun" and not any(t.lower_ in ("it", "they") for t in subject):
             previous = _previous_actor(earlier)
-            return [previous] if previous else [ACTOR_FROM_DOCUMENT]  # "its troops are based in Gao"
+            if previous:
+                return [previous]
+            owner = [m for m in info.mentions if m.end <= subject[0].i and m.label == "COMPANY"]
+            # "Wagner has worked with the army since 2021, when its first fighters landed": the company's
+            return owner[-1:] or [ACTOR_FROM_DOCUMENT]  # "its troops are based in Gao": the document decides
         if not pronoun and form != "noun" and force_noun:
             whole = {t.i for s in doc[start].children if s.dep_ in ("nsubj", "nsubjpass") for t in s.subtree}
             named = [m for m in info.mentions if m.start in whole and m.label == "MISSION"]

@@ -113,6 +113,12 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
             doc[k].lower_ in ("group", "company", "firm", "mercenaries", "contractor") for k in right_of(domain, end)[:4]):
         partners = [info.context["company"]]  # "hired the group" after "the Wagner Group"
         draft.inferred.append("actor:coreference")
+    host_right = None
+    if not partners and form != "verb":  # "Wagner has worked alongside the Malian army": the company is the subject
+        subject = {t.i for t in subject_tokens(doc, doc[start])}
+        partners = [m for m in info.mentions if m.start in subject and m.label == "COMPANY"]
+        states = mentions_at(info, right_of(domain, end)[:6], lambda m: m.is_state and m.role != "modifier")
+        host_right = states[0] if partners and states else None
     if not partners:
         return []
     subject_side = mentions_at(info, left_of(domain, start)[:8], lambda m: m.label == "ARMED")
@@ -125,7 +131,7 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
         draft.tokens.append((partner.start, partner.end))
     ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role not in ("modifier", "force") \
         or m.label == "DEMONYM" and m.role == "force"  # noqa: E731  ("Malian troops, supported by Wagner")
-    left = mentions_at(info, left_of(domain, start), ok)
+    left = [host_right] if host_right else mentions_at(info, left_of(domain, start), ok)
     if left:  # the partner's host is on the subject's side; "since the departure of French forces" is not it
         draft.country = left[0].code
         draft.tokens.append((left[0].start, left[0].end))
