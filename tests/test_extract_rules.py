@@ -271,3 +271,19 @@ def test_a_company_working_alongside_an_army_and_its_fighters_landing():
         ("Wagner Group", "CAF", D(2018, 3, 1))]
     assert [(f.actor, f.country, f.date, f.bases) for f in facts if f.kind == "deployment"] == [
         ("Wagner Group", "CAF", D(2018, 3, 1), ("Bangui",))]
+
+
+def test_toll_and_displacement_phrasings():
+    def one(text, kind):
+        return [(f.country, f.size, f.date) for f in facts_of(text, D(2022, 6, 15)) if f.kind == kind]
+
+    assert one("The raid left 14 Chadian soldiers dead near Bol on Thursday.", "casualties") == [
+        ("TCD", 14, D(2022, 6, 9))]
+    assert one("The assault claimed the lives of 26 villagers in Niger on Monday.", "casualties") == [
+        ("NER", 26, D(2022, 6, 13))]
+    assert one("The death toll from Saturday's raid on a mine in Mali has climbed to 41.", "casualties") == [
+        ("MLI", 41, D(2022, 6, 11))]
+    assert one("The fighting has forced some 150,000 people from their homes in Niger.", "displacement") == [
+        ("NER", 150000, None)]
+    assert one("The number of displaced people in Chad reached 400,000.", "displacement") == [
+        ("TCD", 400000, None)]

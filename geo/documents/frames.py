@@ -151,6 +151,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("killed", "killing", "kills", "kill", "dead", "deaths", "died", "die", "massacred",
                 "slaughtered", "slain", "fatalities", "casualties", "executed")],
         [_words("lost"), {"LOWER": "their"}, {"LOWER": "lives"}],
+        [{"LEMMA": "claim"}, {"LOWER": "the"}, {"LOWER": "lives"}, {"LOWER": "of"}],
         [_words("death"), {"LOWER": "toll"}],
     ]),
     ("casualties.toll", "casualties", "verb", [[{"LOWER": "toll"}, {"LOWER": {"IN": ["at", "of", "to"]}}]]),
@@ -181,6 +182,8 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
     kept: list[tuple[str, int, int]] = []
     for rule, s, e in raw:
         kind = TRIGGER_KINDS[rule][0]
+        if rule == "withdrawal.verb" and doc[s].lemma_ == "leave" and _resultative(doc, e):
+            continue  # "the raid left 14 soldiers dead": a toll, nobody leaves
         if any(s < ke and ks < e and TRIGGER_KINDS[kr][0] == kind for kr, ks, ke in kept):
             continue
         if any(s < ke and ks < e and kr.startswith(("withdrawal", "suspension")) for kr, ks, ke in kept) \
@@ -188,6 +191,16 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
             continue
         kept.append((rule, s, e))
     return sorted(kept, key=lambda x: (x[1], x[2]))
+
+
+def _resultative(doc, end: int) -> bool:
+    """Does "left" read "left <them> dead/wounded/homeless" (a result, before any punctuation)?"""
+    for k in range(end, min(end + 8, len(doc))):
+        if doc[k].is_punct:
+            return False
+        if doc[k].lower_ in ("dead", "wounded", "injured", "homeless", "destitute"):
+            return True
+    return False
 
 
 def apply_rule(doc: Doc, info: Sentence, rule: str, start: int, end: int, earlier: list[Draft]) -> list[Draft]:
@@ -222,7 +235,9 @@ def _attach_date(doc, info, draft, domain) -> None:
         found = [d for d in info.dates if d.tok_start in domain]
         own = [d for d in found if not d.reporting]
         found = own or found  # a report's date only when the event has none of its own
-        mine = [d for d in found if (d.verb == start or _hangs_on(doc, d, start)) and d.kind in ("point", "range")]
+        head_verb = doc[start].head.i if doc[start].pos_ in ("NOUN", "PROPN", "ADJ") else None
+        mine = [d for d in found if (d.verb in (start, head_verb) or _hangs_on(doc, d, start)) and d.kind in (
+            "point", "range")]  # (a noun or adjective trigger: the verb it is an argument of, "left 30 dead")
         others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
         opened = [d for d in found if d.kind == "open"]
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]

@@ -319,7 +319,9 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     candidates = [q for q in info.quantities if q.tok_start in domain and q.tok_start not in used]
     left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
-    quantity = (left[-1] if left else None) or (right[0] if right else None)
+    inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
+    quantity = (inside[0] if inside else None) or (left[-1] if left else None) or (right[0] if right else None) \
+        or _reached(doc, start, candidates)
     if quantity is None:
         return []
     draft.size = quantity.value
@@ -344,6 +346,23 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _reached(doc, start, candidates):
+    """The number a toll's subject reached ("the death toll … has risen to 58", "the number of displaced people
+    reached 1.9 million"), or None."""
+    tok = doc[start]
+    for _ in range(5):
+        if tok.dep_ in ("nsubj", "nsubjpass") or tok.head is tok or tok.pos_ in ("VERB", "AUX") and tok.dep_ not in (
+                "amod", "acl"):
+            break
+        tok = tok.head
+    verb = tok.head
+    if tok.dep_ not in ("nsubj", "nsubjpass") or verb.lemma_ not in ("rise", "reach", "climb", "stand", "top",
+                                                                     "exceed", "pass", "jump", "surpass"):
+        return None
+    inside = {t.i for t in verb.subtree if t.i > tok.i}
+    return next((q for q in candidates if q.tok_start in inside and q.tok_start > verb.i), None)
 
 
 def epicentre_frame(doc, info, draft, form, domain, earlier):
