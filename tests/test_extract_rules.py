@@ -287,3 +287,9 @@ def test_toll_and_displacement_phrasings():
         ("NER", 150000, None)]
     assert one("The number of displaced people in Chad reached 400,000.", "displacement") == [
         ("TCD", 400000, None)]
+
+
+def test_a_list_of_actors_with_the_before_a_conjunct_gives_one_fact_each():
+    text = "Sweden and the Czech Republic announced the withdrawal of their troops from Mali in March 2022."
+    found = sorted(f.actor_code for f in facts_of(text, D(2022, 4, 1)) if f.kind == "withdrawal")
+    assert found == ["CZE", "SWE"]

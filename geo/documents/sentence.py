@@ -353,6 +353,8 @@ def list_of(info: Sentence, first: Mention, ok) -> list[Mention]:
     out, last = [first], first
     for m in sorted((m for m in info.mentions if m.start >= first.end and ok(m)), key=lambda m: m.start):
         gap = [t.lower_ for t in doc[last.end:m.start]]
+        if gap and gap[-1] == "the" and len(gap) > 1:  # "Germany and the United Kingdom"
+            gap = gap[:-1]
         if not (gap and len(gap) <= 2 and all(g in (",", "and", "or", "&") for g in gap)):
             break
         out.append(m)
@@ -366,6 +368,8 @@ def list_before(info: Sentence, last: Mention, ok) -> list[Mention]:
     out, first = [last], last
     for m in sorted((m for m in info.mentions if m.end <= last.start and ok(m)), key=lambda m: -m.start):
         gap = [t.lower_ for t in doc[m.end:first.start]]
+        if gap and gap[-1] == "the" and len(gap) > 1:
+            gap = gap[:-1]
         if not (gap and len(gap) <= 2 and all(g in (",", "and", "or", "&") for g in gap)):
             break
         out.insert(0, m)
