@@ -293,3 +293,11 @@ def test_a_list_of_actors_with_the_before_a_conjunct_gives_one_fact_each():
     text = "Sweden and the Czech Republic announced the withdrawal of their troops from Mali in March 2022."
     found = sorted(f.actor_code for f in facts_of(text, D(2022, 4, 1)) if f.kind == "withdrawal")
     assert found == ["CZE", "SWE"]
+
+
+def test_spread_to_coordinated_countries_each_with_its_date_and_to_the_states_of_a_list():
+    text = "The insurgency spread from Nigeria to Cameroon in 2013 and to Chad in 2015."
+    assert summary(facts_of(text, D(2016, 1, 1)), "spread") == [("CMR", D(2013, 1, 1), "year"),
+                                                                 ("TCD", D(2015, 1, 1), "year")]
+    text = "Violence has spread to the coastal states of Ghana and Togo."
+    assert sorted(f.country for f in facts_of(text, D(2022, 1, 1)) if f.kind == "spread") == ["GHA", "TGO"]

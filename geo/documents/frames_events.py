@@ -304,6 +304,11 @@ def spread_frame(doc, info, draft, form, domain, earlier):
     codes = tuple(dict.fromkeys(m.code for m in group))
     noun = [k for k in before if doc[k].lower_ in CONFLICT_NOUNS]
     tokens = draft.tokens + ([(noun[0], noun[0] + 1)] if noun else [])
+    pairs = [(m, dates) for m, dates in coordinated_places(doc, info, domain, end) if m.prep != "from"]
+    if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
+        # "spread to Burkina Faso in 2015 and to Niger in 2017": each country with its own date
+        return [replace(draft, country=m.code, countries=tuple(p.code for p, _ in pairs), date=dates[0] if dates
+                        else no_date(m), tokens=tokens + [(m.start, m.end)], inferred=[]) for m, dates in pairs]
     out = []
     for m in group:
         if not any(d.country == m.code for d in out):
