@@ -301,3 +301,13 @@ def test_spread_to_coordinated_countries_each_with_its_date_and_to_the_states_of
                                                                  ("TCD", D(2015, 1, 1), "year")]
     text = "Violence has spread to the coastal states of Ghana and Togo."
     assert sorted(f.country for f in facts_of(text, D(2022, 1, 1)) if f.kind == "spread") == ["GHA", "TGO"]
+
+
+def test_number_words_with_a_scale_are_one_number():
+    from geo.documents.quantities import quantities_in
+
+    found = [q.value for q in quantities_in("Two hundred and fifty soldiers, one thousand two hundred police and "
+                                            "some twenty-five thousand people.")]
+    assert found == [250, 1200, 25000]
+    facts = facts_of("Three hundred Chadian troops arrived in Niger on Tuesday.", D(2022, 6, 15))
+    assert [(f.actor_code, f.size) for f in facts if f.kind == "deployment"] == [("TCD", 300)]

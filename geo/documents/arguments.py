@@ -89,6 +89,8 @@ def number_token(doc: Doc, trigger: Token) -> Token | None:
                 continue  # "all three (states) have expelled …": a count of the actors, not of troops
             if tok.like_num and tok.dep_ in ("nummod", "dobj", "nsubj", "nsubjpass", "pobj", "quantmod", "appos"):
                 head = tok.head
+                while head.dep_ in ("compound", "amod") and head.head is not head and head.pos_ != "NOUN":
+                    head = head.head  # "three hundred Chadian troops": the parser hangs it on the adjective
                 if tok.dep_ in ("dobj", "nsubj", "nsubjpass") or head.lemma_ in FORCE_NOUNS or head.lower_ in \
                         FORCE_NOUNS or any(c.lower_ == "of" for c in tok.children) or (
                         tok.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in FORCE_NOUNS):
