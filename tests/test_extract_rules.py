@@ -311,3 +311,11 @@ def test_number_words_with_a_scale_are_one_number():
     assert found == [250, 1200, 25000]
     facts = facts_of("Three hundred Chadian troops arrived in Niger on Tuesday.", D(2022, 6, 15))
     assert [(f.actor_code, f.size) for f in facts if f.kind == "deployment"] == [("TCD", 300)]
+
+
+def test_before_the_end_of_a_year_is_a_deadline_at_its_last_day():
+    from geo.documents.dates import date_phrases_in
+
+    found = [(m.date, m.precision, m.deadline) for m in date_phrases_in(
+        "Spain will pull its troops out of Mali before the end of 2024.", D(2024, 2, 1))]
+    assert found == [(D(2024, 12, 31), "day", True)]

@@ -207,7 +207,9 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
         mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS
         mention.verb = verb.i if verb is not None else None
         mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
-        deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a])
+        deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a]) or (
+            re.search(r"(?i)\bbefore\s+$", text[:a]) and re.match(r"(?i)(?:the\s+)?end\s+of\b", m.group(0)))
+        # ("before the end of 2023": a deadline too, at its last day)
         anchor = next((x for x in reversed(out) if x.kind == "point" and not x.deadline and not x.reporting), None)
         if deadline and kind in ("dm", "md", "m") and year is None and anchor is not None and \
                 mention.kind == "point" and mention.date < anchor.date:
