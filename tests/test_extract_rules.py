@@ -319,3 +319,9 @@ def test_before_the_end_of_a_year_is_a_deadline_at_its_last_day():
     found = [(m.date, m.precision, m.deadline) for m in date_phrases_in(
         "Spain will pull its troops out of Mali before the end of 2024.", D(2024, 2, 1))]
     assert found == [(D(2024, 12, 31), "day", True)]
+
+
+def test_no_fact_from_a_denied_report_or_a_suspended_agreement():
+    assert not facts_of("Reports that Turkish troops had arrived in Niger were denied by the junta.", D(2023, 9, 1))
+    assert not [f for f in facts_of("Mali suspended its defence agreement with Denmark in May 2022.", D(2022, 6, 1))
+                if f.kind == "suspension"]

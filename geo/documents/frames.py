@@ -362,6 +362,9 @@ def hypothetical(tok) -> bool:
         if tok.dep_ in governed and tok.head.lemma_ in HYPOTHETICAL_VERBS and (
                 tok.dep_ != "advcl" or any(c.lower_ == "to" and c.dep_ == "aux" for c in tok.children)):
             return True  # "threatened to pull its troops out"
+        if tok.dep_ in ("acl", "ccomp") and tok.head.pos_ == "NOUN" and tok.head.dep_ in (
+                "nsubj", "nsubjpass", "dobj") and tok.head.head.lemma_ in HYPOTHETICAL_VERBS:
+            return True  # "reports that Russian troops had arrived … were denied"
         if tok.head is tok or tok.dep_ not in governed + ("prep", "conj"):
             return False
         tok = tok.head

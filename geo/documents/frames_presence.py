@@ -42,6 +42,9 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             target = (named[0].start, named[0].end) if named else None
         if target is None:
             return []
+        if draft.kind == "suspension" and any(doc[k].lemma_ in ("agreement", "accord", "treaty", "pact", "deal")
+                                              for k in range(target[0], min(target[1] + 2, len(doc)))):
+            return []  # suspending a treaty or an agreement is no suspension of forces
         draft.tokens.append(target)
         if any(doc[k].lower_ in ("mandate", "mandates") for k in range(target[0], target[1])):
             draft.inferred.append("object:mandate")  # the end of a mandate: the departure follows it
