@@ -325,3 +325,34 @@ def test_no_fact_from_a_denied_report_or_a_suspended_agreement():
     assert not facts_of("Reports that Turkish troops had arrived in Niger were denied by the junta.", D(2023, 9, 1))
     assert not [f for f in facts_of("Mali suspended its defence agreement with Denmark in May 2022.", D(2022, 6, 1))
                 if f.kind == "suspension"]
+
+
+def test_a_state_that_has_a_stated_number_of_troops_in_a_host():
+    def deployments(text):
+        return [(f.actor_code, f.country, f.size, f.date) for f in facts_of(text, D(2023, 9, 24))
+                if f.kind == "deployment"]
+
+    assert deployments("Spain has about 600 soldiers in Mali.") == [("ESP", "MLI", 600, None)]
+    assert deployments("Spain had no soldiers in Mali until May.") == []
+    assert deployments("Spain has 600 soldiers.") == []
+
+
+def test_joining_or_contributing_to_a_mission_is_a_deployment_and_a_pledge_a_plan():
+    def deployments(text):
+        return [(f.actor_code, f.country, f.size, f.planned) for f in facts_of(text, D(2023, 9, 24))
+                if f.kind == "deployment"]
+
+    assert deployments("Ghana contributed about 150 peacekeepers to MINUSMA.") == [("GHA", "MLI", 150, False)]
+    assert deployments("Senegal pledged 500 troops to MINUSMA.") == [("SEN", "MLI", 500, True)]
+
+
+def test_arriving_to_join_a_mission_is_one_deployment():
+    found = [(f.actor_code, f.size, f.mission) for f in facts_of(
+        "About 250 Irish soldiers have arrived in Mali to join MINUSMA.", D(2023, 9, 24)) if f.kind == "deployment"]
+    assert found == [("IRL", 250, "MINUSMA")]
+
+
+def test_the_same_troops_named_again_without_a_date_are_one_fact():
+    text = "Spain deployed 600 soldiers to Mali in March. Spain now has 600 soldiers in Mali."
+    found = [(f.actor_code, f.size, f.date) for f in facts_of(text, D(2023, 9, 24)) if f.kind == "deployment"]
+    assert found == [("ESP", 600, D(2023, 3, 1))]

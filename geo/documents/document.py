@@ -94,8 +94,11 @@ def _fold_participles(doc: Doc, drafts: list[Draft]) -> list[Draft]:
     out = []
     for d in drafts:
         tok = doc[d.trigger[0]]
+        purpose = tok.tag_ == "VB" and tok.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to"
+                                                                   for c in tok.children)  # "arrived … to join X"
         head = next((o for o in drafts if o is not d and o.kind == d.kind and o.actor_key == d.actor_key
-                     and tok.tag_ == "VBG" and tok.dep_ in ("advcl", "xcomp") and tok.head.i == o.trigger[0]), None)
+                     and (tok.tag_ == "VBG" and tok.dep_ in ("advcl", "xcomp") or purpose)
+                     and tok.head.i == o.trigger[0]), None)
         if head is None:
             out.append(d)
             continue
@@ -263,6 +266,10 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                 twin.town_candidates = tuple(dict.fromkeys(twin.town_candidates + d.town_candidates))
                 twin.size = twin.size or d.size
                 continue
+        if d.kind == "deployment" and date is None and d.size and any(
+                o.kind == "deployment" and o.actor_key == d.actor_key and o.country == d.country and o.size == d.size
+                and o.planned == d.planned for o in out):
+            continue  # the same troops, named again without a date ("… has 1,100 troops in Niger")
         if d.kind in PRESENCE_KINDS and d.planned is None and date is not None and date < document.published:
             d.planned = False
         out.append(d)

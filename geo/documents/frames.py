@@ -87,10 +87,13 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
           "POS": {"IN": ["VERB", "AUX"]}}],
     ]),
     ("deployment.launch", "deployment", "verb", [
-        [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open"]}, "POS": "VERB"}],
+        [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open", "join", "contribute",
+                           "pledge"]}, "POS": "VERB"}],
         [{"LEMMA": "take"}, {"LOWER": "over"}],
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
+    # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named
+    ("deployment.have", "deployment", "verb", [[{"LEMMA": "have", "POS": "VERB", "TAG": {"IN": ["VBZ", "VBP"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
@@ -229,7 +232,8 @@ def _attach_date(doc, info, draft, domain) -> None:
     draft.now = _own_now(doc[start], present) or bool(words & {"now", "currently", "today", "latest", "comes",
                                                                "says", "say"}) or doc[start].lower_ in (
         "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
-    if draft.kind == "deployment" and _simple_present(doc[start]) and not _own_now(doc[start], set()):
+    if draft.kind == "deployment" and _simple_present(doc[start]) and (
+            not _own_now(doc[start], set()) or draft.rule == "deployment.have"):
         draft.now = False  # "about 800 troops are currently stationed in Niger": a state in the present, no date
     if draft.date is None:
         found = [d for d in info.dates if d.tok_start in domain]

@@ -55,6 +55,12 @@ def presence_frame(doc, info, draft, form, domain, earlier):
                 c.dep_ in ("xcomp", "ccomp") for c in doc[start].children) and any(
                 t.lower_ in FORCE_NOUNS for c in doc[start].children if c.dep_ == "nsubjpass" for t in c.subtree)):
         return []
+    if draft.rule == "deployment.have" and not (any(
+            t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
+            and number_token(doc, doc[start]) is not None):
+        return []  # "has about 1,100 troops in Niger": a stated number of troops
+    if any(t.lower_ == "no" and t.dep_ == "det" for t in object_tokens(doc, doc[start])):
+        return []  # "had no troops in Burkina Faso", "sent no soldiers"
     if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
                       "deployment.arrive") and not _state_mission(doc, info, start) and not _names_force(
             doc, info, start, bases=draft.rule == "withdrawal.handover", missions=draft.rule != "deployment.hold"
@@ -88,6 +94,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
     else:
         actors = subjects(doc, info, domain, draft, form, earlier) or ([anaphor] if anaphor else [])
         hosts = _hosts(doc, info, domain, draft)
+        if draft.rule == "deployment.have" and not hosts:
+            return []  # "Mali has 10,000 soldiers": no host named, no foreign presence
         pairs = coordinated_places(doc, info, domain, end)
         if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
             # "quit Chad in January and Senegal in July": each host with its own date
@@ -383,7 +391,8 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
     if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
             "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
         return False  # "started to leave": under way
-    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize") or \
+    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize",
+                                                            "pledge") or \
             rule == "deployment.expected":
         return True  # a mission created or authorised, troops expected: not yet deployed
     if any(w in MODALS for w in words) or (words and words[-1] == "to") or \
