@@ -356,3 +356,14 @@ def test_the_same_troops_named_again_without_a_date_are_one_fact():
     text = "Spain deployed 600 soldiers to Mali in March. Spain now has 600 soldiers in Mali."
     found = [(f.actor_code, f.size, f.date) for f in facts_of(text, D(2023, 9, 24)) if f.kind == "deployment"]
     assert found == [("ESP", 600, D(2023, 3, 1))]
+
+
+def test_translated_wordings_disengagement_and_the_north_of_a_country():
+    facts = facts_of("The Belgian soldiers have completed their disengagement from Niger this Friday 22 December.",
+                     D(2023, 12, 24))
+    assert [(f.kind, f.actor_code, f.country, f.date) for f in facts] == [
+        ("withdrawal", "BEL", "NER", D(2023, 12, 22))]
+    facts = facts_of("The Togolese contingent of 700 men has been deployed since March 2013 in the north of Mali.",
+                     D(2014, 1, 10))
+    assert [(f.actor_code, f.country, f.size, f.date) for f in facts if f.kind == "deployment"] == [
+        ("TGO", "MLI", 700, D(2013, 3, 1))]

@@ -50,7 +50,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": "lower"}, {"IS_ALPHA": True, "OP": "{,3}"}, {"LEMMA": "flag"}],
     ]),
     ("withdrawal.noun", "withdrawal", "noun", [
-        [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit")],
+        [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit",
+                "disengagement", "retreat")],
         [_words("pull"), {"ORTH": "-"}, {"LOWER": "out"}],
     ]),
     ("withdrawal.end", "withdrawal", "verb", [

@@ -161,7 +161,9 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
 
 #: Parts of a country named before "of" ("the northern regions of Benin", "the border areas of Niger").
 _AREAS = frozenset({"region", "regions", "parts", "part", "areas", "area", "provinces", "province", "districts",
-                    "borderlands", "zones", "zone", "states", "countries", "neighbours", "neighbors"})
+                    "borderlands", "zones", "zone", "states", "countries", "neighbours", "neighbors", "north",
+                    "south", "east", "west", "centre", "center", "north-east", "north-west", "south-east",
+                    "south-west", "northeast", "northwest", "southeast", "southwest"})
 
 
 # ================================================================================================ clauses
