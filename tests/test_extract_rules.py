@@ -367,3 +367,12 @@ def test_translated_wordings_disengagement_and_the_north_of_a_country():
                      D(2014, 1, 10))
     assert [(f.actor_code, f.country, f.size, f.date) for f in facts if f.kind == "deployment"] == [
         ("TGO", "MLI", 700, D(2013, 3, 1))]
+
+
+def test_a_military_takeover_and_a_junta_that_came_to_power_are_coups_an_election_is_not():
+    assert summary(facts_of("The military takeover in Guinea on 5 September 2021 was condemned.", D(2021, 10, 1)),
+                   "coup") == [("GIN", D(2021, 9, 5), "day")]
+    assert summary(facts_of("Chad's junta, which came to power in April 2021, met the rebels.", D(2021, 10, 1)),
+                   "coup") == [("TCD", D(2021, 4, 1), "month")]
+    assert summary(facts_of("Senegal's president, who came to power in April 2024, met the press.",
+                            D(2024, 10, 1)), "coup") == []

@@ -100,7 +100,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
     ("deployment.welcome", "deployment", "expel", [[{"LEMMA": {"IN": ["welcome", "host"]}, "POS": "VERB"}]]),
     ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival"), {"LOWER": "of"}]]),
-    ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")]]),
+    ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")],
+                                   [_words("military", "army"), _words("takeover", "takeovers")]]),
+    # "the junta, which came to power in August 2020": only with a military subject (elections bring others)
+    ("coup.came", "coup", "verb", [[_words("come", "comes", "came", "coming"), {"LOWER": "to"}, {"LOWER": "power"}]]),
     ("coup.power", "coup", "verb", [
         [_words("seize", "seizes", "seized", "seizing", "take", "takes", "took", "taken", "taking", "grab",
                 "grabbed", "grabs", "grabbing"), {"LOWER": "power"}],

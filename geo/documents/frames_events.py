@@ -43,8 +43,19 @@ def _compared(doc, m: Mention) -> bool:
     return head.dep_ == "pobj" and head.head.lower_ in ("with", "like", "unlike", "than")
 
 
+_MILITARY = frozenset({"junta", "juntas", "army", "military", "soldiers", "officers", "colonels", "mutineers",
+                       "guard", "captain", "colonel", "lieutenant-colonel", "general"})
+
+
 def coup_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
+    if draft.rule == "coup.came":
+        subject = subject_tokens(doc, doc[start])
+        if len(subject) == 1 and subject[0].lower_ in ("which", "who", "that"):
+            verb = subject[0].head  # "the junta, which came to power": the noun the clause is about
+            subject = list(verb.head.subtree) if verb.dep_ == "relcl" else subject
+        if not any(t.lower_ in _MILITARY for t in subject):
+            return []
     window = [doc[k].lower_ for k in domain if start - 2 <= k <= end + 1]
     if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted") for w in window):
         return []
