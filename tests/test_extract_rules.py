@@ -376,3 +376,8 @@ def test_a_military_takeover_and_a_junta_that_came_to_power_are_coups_an_electio
                    "coup") == [("TCD", D(2021, 4, 1), "month")]
     assert summary(facts_of("Senegal's president, who came to power in April 2024, met the press.",
                             D(2024, 10, 1)), "coup") == []
+
+
+def test_relying_with_an_adverb_on_a_company_is_a_partnership():
+    facts = facts_of("Libya's eastern forces rely heavily on Wagner fighters.", D(2020, 6, 1))
+    assert [(f.kind, f.actor, f.country) for f in facts] == [("partnership", "Wagner Group", "LBY")]

@@ -124,7 +124,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("hire", "hires", "hired", "hiring", "recruit", "recruits", "recruited", "recruiting", "enlisted",
                 "enlist", "invited", "invite", "contracted")],
         [_words("turn", "turns", "turned", "turning"), {"LOWER": "to"}],
-        [_words("rely", "relies", "relied", "relying"), {"LOWER": "on"}],
+        [_words("rely", "relies", "relied", "relying"), {"POS": "ADV", "OP": "{,2}"}, {"LOWER": "on"}],
         [_words("backed", "supported", "assisted", "aided"), {"LOWER": "by"}],
         [_words("brought", "bring", "brings", "bringing"), {"LOWER": "in"}],
     ]),
