@@ -381,3 +381,9 @@ def test_a_military_takeover_and_a_junta_that_came_to_power_are_coups_an_electio
 def test_relying_with_an_adverb_on_a_company_is_a_partnership():
     facts = facts_of("Libya's eastern forces rely heavily on Wagner fighters.", D(2020, 6, 1))
     assert [(f.kind, f.actor, f.country) for f in facts] == [("partnership", "Wagner Group", "LBY")]
+
+
+def test_a_verb_takes_no_host_from_the_verb_coordinated_with_it():
+    facts = facts_of("Britain will withdraw 400 soldiers from the Sahel and station 300 troops in Niger.",
+                     D(2023, 1, 10))
+    assert [(f.kind, f.country, f.size) for f in facts] == [("deployment", "NER", 300)]

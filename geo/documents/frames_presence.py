@@ -289,7 +289,9 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
     tok = doc[start]
     if right and (tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children)):
         own = {t.i for t in _own_subtree(tok)}
-        right = [m for m in right if m.start in own] or right
+        verbs = [c for c in tok.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+        theirs = {t.i for v in verbs for t in v.subtree}  # "withdraw … from the Sahel and keep 2,500 in Niger":
+        right = [m for m in right if m.start in own] or [m for m in right if m.start not in theirs]  # not Niger
     if right and draft.kind == "deployment" and len({m.code for m in right}) > 1 and all(
             m.label in ("COUNTRY", "TOWN", "CAPITAL") for m in right):
         own = {t.i for t in _own_subtree(tok)}
