@@ -387,3 +387,9 @@ def test_a_verb_takes_no_host_from_the_verb_coordinated_with_it():
     facts = facts_of("Britain will withdraw 400 soldiers from the Sahel and station 300 troops in Niger.",
                      D(2023, 1, 10))
     assert [(f.kind, f.country, f.size) for f in facts] == [("deployment", "NER", 300)]
+
+
+def test_a_capital_left_or_reached_as_the_object_is_a_base():
+    facts = facts_of("The last 80 Belgian soldiers left Niamey on 30 June.", D(2024, 7, 2))
+    assert [(f.actor_code, f.country, f.bases, f.date) for f in facts if f.kind == "withdrawal"] == [
+        ("BEL", "NER", ("Niamey",), D(2024, 6, 30))]

@@ -187,7 +187,9 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     away = ("to", "into", "towards", "toward") if draft.kind == "withdrawal" else ()
     ok = [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
           and m.role in ("location", "plain") and m.prep not in away and m.prep != "from" or
-          m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal"]
+          m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal" or
+          m.label == "CAPITAL" and m.role == "government" and doc[m.end - 1].dep_ == "dobj"
+          and doc[m.end - 1].head.i == draft.trigger[0]]  # "left Niamey": the capital as the place left
     ok = [m for m in ok if not _of_government(doc, m)]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
