@@ -393,3 +393,10 @@ def test_a_capital_left_or_reached_as_the_object_is_a_base():
     facts = facts_of("The last 80 Belgian soldiers left Niamey on 30 June.", D(2024, 7, 2))
     assert [(f.actor_code, f.country, f.bases, f.date) for f in facts if f.kind == "withdrawal"] == [
         ("BEL", "NER", ("Niamey",), D(2024, 6, 30))]
+
+
+def test_a_conjunct_verb_shares_the_force_noun_and_the_modal_of_the_first():
+    facts = facts_of("Britain will withdraw 900 soldiers from the Sahel and keep about 400 in Niger.",
+                     D(2023, 1, 10))
+    assert [(f.kind, f.country, f.size, f.planned, f.date) for f in facts] == [
+        ("deployment", "NER", 400, True, None)]

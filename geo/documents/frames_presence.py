@@ -252,6 +252,10 @@ def _names_force(doc, info, start, bases: bool = False, missions: bool = True) -
     base noun)? "French troops remained in Gao" yes; "the border remained closed" no."""
     tokens = subject_tokens(doc, doc[start]) + object_tokens(doc, doc[start])
     tokens += [t for c in doc[start].children if c.dep_ in ("prep", "agent") for t in c.subtree]
+    tok = doc[start]
+    if tok.dep_ == "conj" and object_tokens(doc, tok) and all(t.like_num or t.pos_ in ("ADV", "ADP", "NUM")
+                                                              for t in object_tokens(doc, tok)):
+        tokens += object_tokens(doc, tok.head)  # "withdraw 2,500 soldiers … and keep about 2,500 in Niger"
     words = {t.lower_ for t in tokens} | {t.lemma_ for t in tokens}
     if bases:
         return bool(words & BASE_NOUNS)
@@ -392,6 +396,10 @@ def _attach_timing(info, draft, domain) -> None:
 def _planned(doc, domain, start, form, rule) -> bool | None:
     before = [k for k in domain if start - 5 <= k < start]
     words = [doc[k].lower_ for k in before]
+    tok = doc[start]
+    if tok.dep_ == "conj" and not any(c.dep_ in ("aux", "auxpass") for c in tok.children) and any(
+            c.dep_ == "aux" and c.lower_ in MODALS for c in tok.head.children):
+        return True  # "will withdraw … and keep 2,500 in Niger": the modal of the first conjunct
     if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
             "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
         return False  # "started to leave": under way
