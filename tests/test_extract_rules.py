@@ -400,3 +400,12 @@ def test_a_conjunct_verb_shares_the_force_noun_and_the_modal_of_the_first():
                      D(2023, 1, 10))
     assert [(f.kind, f.country, f.size, f.planned, f.date) for f in facts] == [
         ("deployment", "NER", 400, True, None)]
+
+
+def test_a_toll_far_from_its_number_and_placed_by_its_when_clause():
+    facts = facts_of("Thirty-one people, among them a priest, were killed in an attack on a church in Niger on Sunday.",
+                     D(2023, 9, 24))
+    assert [(f.country, f.size) for f in facts if f.kind == "casualties"] == [("NER", 31)]
+    facts = facts_of("Six soldiers, two of them French, were killed on 9 May when gunmen ambushed a convoy near "
+                     "Ménaka in Mali.", D(2023, 9, 24))
+    assert [(f.country, f.size, f.date) for f in facts if f.kind == "casualties"] == [("MLI", 6, D(2023, 5, 9))]

@@ -337,7 +337,7 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
     inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
     quantity = (inside[0] if inside else None) or (left[-1] if left else None) or (right[0] if right else None) \
-        or _reached(doc, start, candidates)
+        or _reached(doc, start, candidates) or _on_argument(doc, start, candidates)
     if quantity is None:
         return []
     draft.size = quantity.value
@@ -349,6 +349,10 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.tokens += [(low.tok_start, low.tok_end), (high.tok_start, high.tok_end)]
     place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
     places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
+    if not places:  # "… were killed when militants ambushed a patrol in Niger": the when-clause's place
+        after = next((c for c in info.clauses if c.start >= end and c.start > draft.trigger[0]), None)
+        if after is not None and doc[after.start].lower_ in ("when", "as", "after"):
+            places = mentions_at(info, list(range(after.start, after.end)), place_ok)
     country = places[0] if places else _nearest_state(info, domain, start, end)
     if country is not None:
         draft.country = country.code
@@ -362,6 +366,19 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _on_argument(doc, start, candidates):
+    """The number on the head noun of the trigger's subject or object, however far ("Twenty-four people,
+    including a pastor, were killed"), or None."""
+    tok = doc[start]
+    heads = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "dobj")]
+    for head in heads:
+        nums = {c.i for c in head.children if c.dep_ == "nummod"} | ({head.i} if head.like_num else set())
+        found = next((q for q in candidates if any(q.tok_start <= k < q.tok_end for k in nums)), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _reached(doc, start, candidates):
