@@ -262,7 +262,9 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: The fresh batch (6 documents, 13 key facts), scored once: 9/13 keys, 9/13 facts.
 #: The blind batch (20 documents, 98 key facts, written by a helper that never saw the extractor; see
 #: tests/fixtures/BLIND_SET.md), scored once on 2026-12-02 before any rule change: 43/98 keys, 43/69 facts.
-MEASURED = {"dev": (0.614, 0.769), "fresh": (0.692, 0.692), "blind": (0.438, 0.623)}
+#: Issue 9 rules (parse-based, tuned on dev only; fresh and blind seen as overall numbers only), 2026-12-02:
+#: dev 137/174 keys, 137/158 facts; fresh 11/13, 11/14; blind 49/98, 49/71 (floors raised to these).
+MEASURED = {"dev": (0.787, 0.867), "fresh": (0.846, 0.785), "blind": (0.5, 0.69)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),
@@ -280,7 +282,7 @@ def test_the_corpus_holds_its_measured_scores(name, folders):
 
 
 @pytest.mark.parametrize("module", ["read", "nlp", "lexicon", "dates", "quantities", "arguments", "frames",
-                                    "document", "attributes", "corpus", "__init__"])
+                                    "frames_actors", "document", "attributes", "corpus", "__init__"])
 def test_module_docstring_examples_hold(module, monkeypatch):
     import doctest
     import importlib

@@ -48,10 +48,15 @@ def subject_tokens(doc: Doc, trigger: Token) -> list[Token]:
         if agents:
             return [t for a in agents for t in _span_tokens(a) if t.dep_ != "agent"]
         if verb.dep_ in ("acl",) and verb.head.pos_ in ("NOUN", "PROPN"):
-            return _span_tokens(verb.head)
-        if verb.dep_ == "xcomp":  # "ordered French troops to leave": the object; "decided to leave": the subject
-            objects = [c for c in verb.head.children if c.dep_ in _OBJECTS]
-            if objects:
+            noun = verb.head
+            if noun.dep_ == "pobj" and noun.head.lower_ == "of" and (noun.head.head.lower_ in FORCE_NOUNS or
+                                                                     noun.head.head.lemma_ in FORCE_NOUNS):
+                noun = noun.head.head  # "400 special forces of Operation Sabre, based at …": the forces
+            return _span_tokens(noun)
+        infinitive = verb.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+        if verb.dep_ == "xcomp" or infinitive:  # "ordered French troops to leave", "giving it a month to leave":
+            objects = [c for c in verb.head.children if c.dep_ in _OBJECTS]  # the object; "decided to leave":
+            if objects:  # the subject
                 return [t for o in objects for t in _span_tokens(o)]
         if verb.dep_ in ("conj", "xcomp", "ccomp") and verb.head is not verb:
             verb = verb.head
@@ -79,9 +84,15 @@ def number_token(doc: Doc, trigger: Token) -> Token | None:
     """The number on the force noun of ``trigger``'s object, subject or passive subject, else None."""
     for tokens in (object_tokens(doc, trigger), subject_tokens(doc, trigger)):
         for tok in tokens:
+            if tok.like_num and any(c.lower_ in ("all", "the", "these", "those", "both", "each") for c in
+                                    tok.children):
+                continue  # "all three (states) have expelled …": a count of the actors, not of troops
             if tok.like_num and tok.dep_ in ("nummod", "dobj", "nsubj", "nsubjpass", "pobj", "quantmod", "appos"):
                 head = tok.head
+                while head.dep_ in ("compound", "amod") and head.head is not head and head.pos_ != "NOUN":
+                    head = head.head  # "three hundred Chadian troops": the parser hangs it on the adjective
                 if tok.dep_ in ("dobj", "nsubj", "nsubjpass") or head.lemma_ in FORCE_NOUNS or head.lower_ in \
-                        FORCE_NOUNS or any(c.lower_ == "of" for c in tok.children):
-                    return tok
+                        FORCE_NOUNS or any(c.lower_ == "of" for c in tok.children) or (
+                        tok.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in FORCE_NOUNS):
+                    return tok  # (… "a contingent of 200")
     return None

@@ -352,6 +352,11 @@ def driver_table(facts: list[Fact]) -> pd.DataFrame:
 def _earlier(fact: Fact, row: dict) -> bool:
     if fact.date is None:
         return False
+    if row["date"] is not None and row.get("kind") == "coup":  # one coup written twice ("26 July 2023", "July"):
+        fine, coarse = sorted(((fact.date, fact.date_precision), (row["date"], row["precision"])),
+                              key=lambda x: PRECISIONS.index(x[1]))
+        if fine[0].year == coarse[0].year and (coarse[1] == "year" or fine[0].month == coarse[0].month):
+            return PRECISIONS.index(fact.date_precision) < PRECISIONS.index(row["precision"])  # the finer date
     return row["date"] is None or fact.date < row["date"] or (
         fact.date == row["date"] and PRECISIONS.index(fact.date_precision) < PRECISIONS.index(row["precision"]))
 

@@ -55,7 +55,7 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(p))
     ("my", rf"\b(?:{_QUALIFIER}[- ]+)?{_MONTH},?\s+{_YEAR}\b"),
     ("dm", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b"),
     ("md", rf"\b{_MONTH}\s+{_DAY}\b(?![,.]?\d)"),
-    ("m", rf"\b(?:(?:[Ee]arlier|[Ll]ater|[Ee]arly|[Ll]ate|[Mm]id|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ll]ast|[Tt]his|[Nn]ext|and|or|of)"
+    ("m", rf"(?:(?<=\()|\b(?:[Ee]arlier|[Ll]ater|[Ee]arly|[Ll]ate|[Mm]id|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ll]ast|[Tt]his|[Nn]ext|and|or|of)"
           rf"(?:\s+in)?[- ]+){_MONTH}\b"),
     ("y", rf"\b(?:(?i:in|since|by|until|from|of|during)\s+)?(?:(?i:{_QUALIFIER})[- ]+)?{_YEAR}\b(?!\s*(?:troops|"
           r"soldiers|people|civilians|peacekeepers|km|kilomet|%|per))"),
@@ -135,7 +135,7 @@ REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state",
                              "explain", "quote", "note", "warn"})
 _FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would"})
 #: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
-_DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
+DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
                        r"\s*(?:\([^)]*\))?\s*[–—-]\s")
 #: Words that make a date phrase a deadline ("by 31 December", "until the end of the year").
 _DEADLINE_BEFORE = re.compile(r"(?i)\b(?:by|until|till|no later than)\s+(?:the\s+)?(?:end(?:\s+of)?\s+)?$")
@@ -178,7 +178,7 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
     text, base = sent.text, sent.start_char
     taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in TIMING.finditer(text) if m.group("offset")
                                     or " than " in m.group(0) or "schedule" in m.group(0)]
-    dateline = _DATELINE.match(text)
+    dateline = DATELINE.match(text)
     if dateline:  # "BAMAKO, March 3 –": when the report was filed, never an event's date
         taken.append((0, dateline.end()))
     taken += [(m.start(), m.end()) for m in RELATION.finditer(text)]
@@ -207,7 +207,15 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
         mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS
         mention.verb = verb.i if verb is not None else None
         mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
-        deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a])
+        deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a]) or (
+            re.search(r"(?i)\bbefore\s+$", text[:a]) and re.match(r"(?i)(?:the\s+)?end\s+of\b", m.group(0)))
+        # ("before the end of 2023": a deadline too, at its last day)
+        anchor = next((x for x in reversed(out) if x.kind == "point" and not x.deadline and not x.reporting), None)
+        if deadline and kind in ("dm", "md", "m") and year is None and anchor is not None and \
+                mention.kind == "point" and mention.date < anchor.date:
+            # "ended the mandate in May 2024, giving it until 30 November to leave": the first such day after
+            mention.date = mention.date.replace(year=anchor.date.year + (mention.date.replace(  # the sentence's
+                year=anchor.date.year) < anchor.date))  # own date, not the latest before publication
         if deadline and kind == "start_of":
             mention.deadline = True  # "by the start of 2022": January, at month precision
         elif deadline and mention.kind == "point":
@@ -308,6 +316,11 @@ def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
                 return DateMention(0, 0, 0, 0, "", "range", monday - dt.timedelta(days=7),
                                    monday - dt.timedelta(days=1), "day")
             return DateMention(0, 0, 0, 0, "", "range", monday, published, "day")
+        if kind == "ago" and re.search(r"(?i)\bthis\s+(?:year|month)$", m.group(0)):
+            # "earlier this year", "this month": the publication's year or month
+            if m.group(0).lower().endswith("year"):
+                return point(dt.date(published.year, 1, 1), "year")
+            return point(published.replace(day=1), "month")
         if kind == "ago" and "decade" in m.group(0).lower():
             n = parse_count(m.group("n") or "a") or 1
             return point(dt.date(published.year - 10 * n, 1, 1), "year")
@@ -391,7 +404,8 @@ def _base_date(d, published: dt.date):
     m = d.date
     if m is not None and m.kind in ("point", "range"):
         end = m.date_end
-        if d.kind in STATE_KINDS and end is None and m.text.lower().startswith("since"):
+        if d.kind in STATE_KINDS and end is None and (m.text.lower().startswith("since") or "date:since" in
+                                                       d.inferred):
             end = published  # "has relied on Wagner since late 2021": from then until at least publication
         return m.date, end, m.text, m.precision, "reported" if m.reporting else "stated"
     if d.period and d.kind == "coup" and d.now:

@@ -94,8 +94,11 @@ def _fold_participles(doc: Doc, drafts: list[Draft]) -> list[Draft]:
     out = []
     for d in drafts:
         tok = doc[d.trigger[0]]
+        purpose = tok.tag_ == "VB" and tok.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to"
+                                                                   for c in tok.children)  # "arrived … to join X"
         head = next((o for o in drafts if o is not d and o.kind == d.kind and o.actor_key == d.actor_key
-                     and tok.tag_ == "VBG" and tok.dep_ in ("advcl", "xcomp") and tok.head.i == o.trigger[0]), None)
+                     and (tok.tag_ == "VBG" and tok.dep_ in ("advcl", "xcomp") or purpose)
+                     and tok.head.i == o.trigger[0]), None)
         if head is None:
             out.append(d)
             continue
@@ -132,6 +135,8 @@ def _merge(drafts: list[Draft]) -> list[Draft]:
 
 
 def _same(a: Draft, b: Draft) -> bool:
+    if a.kind == b.kind == "onset" and a.date is not None and a.date is b.date and a.date.kind in ("point", "range"):
+        return True  # "violence has grown in X since 2017, when jihadists began …": the when-clause's onset is X's
     if a.kind != b.kind or (a.actor_key != b.actor_key and a.kind != "coup"):
         return False
     if a.clause != b.clause and (a.relation or b.relation):
@@ -152,7 +157,7 @@ def _same(a: Draft, b: Draft) -> bool:
     x, y = a.date, b.date
     if x is not None and y is not None and (x.date, x.kind) != (y.date, y.kind):
         return False
-    return a.kind in PRESENCE_KINDS + ("coup", "partnership", "epicentre")
+    return a.kind in PRESENCE_KINDS + ("coup", "partnership", "epicentre", "protest")
 
 
 # ================================================================================================ document pass
@@ -177,7 +182,14 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
         if d.country is None and d.kind in PRESENCE_KINDS and "country:region" not in d.inferred:
             previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.explicit_host
                              and p.actor_key == d.actor_key and p.country), None)
-            if previous is not None:
+            later = None
+            if previous is None and d.actor_code in SAHEL_G5:  # a Sahel state's own troops abroad: the host a
+                later = next((p for p in drafts[i + 1:] if p.kind in PRESENCE_KINDS and p.explicit_host  # later
+                              and p.actor_key == d.actor_key and p.country), None)  # sentence names for them
+            if later is not None:
+                d.country, d.countries = later.country, later.countries
+                d.inferred.append("country:continuity")
+            elif previous is not None:
                 d.country, d.mission = previous.country, d.mission or previous.mission
                 d.countries = previous.countries
                 d.inferred.append("country:continuity")
@@ -226,10 +238,15 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                               <= d.sentence_index + 3 and (o.country == d.country or d.country is None)
                               for o in drafts):
             continue  # the headline repeats the lead's fact (which has the date and details)
-        if d.kind == "coup" and basis not in ("stated", "reported") and (d.count or 1) <= 1:
+        if d.kind == "coup" and basis not in ("stated", "reported") and (d.count or 1) <= 1 and not (
+                basis == "relative" and d.relation is not None and date is not None):  # "two days after he ousted"
             if any(o.kind == "coup" and o.country == d.country and o.resolved[4] in ("stated", "reported")
                    for o in drafts):
                 continue
+        if d.kind == "coup" and (d.count or 1) <= 1 and date is not None and any(
+                o.kind == "coup" and o.country == d.country and o is not d and _within(o.resolved, d.resolved)
+                for o in drafts):
+            continue  # "the coup of July" again after "seized power on 26 July 2023": one event
         if d.kind == "casualties" and out:
             twin = next((o for o in reversed(out) if o.kind == "casualties" and o.country == d.country
                          and 0 <= d.sentence_index - o.sentence_index <= 1 and o.size and d.size
@@ -238,10 +255,35 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                 low, high = sorted((twin.size_min or twin.size, twin.size, d.size))[::2]
                 twin.size_min, twin.size = (low, high) if low != high else (None, high)
                 continue
+        if d.kind in PRESENCE_KINDS and date is None and "actor:continuity" in d.inferred and d.relation is None \
+                and "group:another" not in d.inferred:
+            twin = next((o for o in reversed(out) if o.kind == d.kind and o.actor_key == d.actor_key and o.country
+                         == d.country and o.planned == d.planned and o.resolved[0] is not None and 0 <
+                         d.sentence_index - o.sentence_index <= 1 and (o.size is None or d.size in (None, o.size))),
+                        None)
+            if twin is not None:  # "The last soldiers have left Mali on Monday. The last detachment left Gao":
+                twin.bases = tuple(dict.fromkeys(twin.bases + d.bases))  # one exit, told twice
+                twin.town_candidates = tuple(dict.fromkeys(twin.town_candidates + d.town_candidates))
+                twin.size = twin.size or d.size
+                continue
+        if d.kind == "deployment" and date is None and d.size and any(
+                o.kind == "deployment" and o.actor_key == d.actor_key and o.country == d.country and o.size == d.size
+                and o.planned == d.planned for o in out):
+            continue  # the same troops, named again without a date ("… has 1,100 troops in Niger")
         if d.kind in PRESENCE_KINDS and d.planned is None and date is not None and date < document.published:
             d.planned = False
         out.append(d)
     return out
+
+
+def _within(fine: tuple, coarse: tuple) -> bool:
+    """Is the resolved date ``fine`` more precise than ``coarse`` and inside its month or year?"""
+    order = ("day", "month", "year")
+    if fine[0] is None or fine[3] not in order or coarse[3] not in order or order.index(fine[3]) >= order.index(
+            coarse[3]):
+        return False
+    same_month = (fine[0].year, fine[0].month) == (coarse[0].year, coarse[0].month)
+    return fine[0].year == coarse[0].year and (coarse[3] == "year" or same_month)
 
 
 def _main_host(drafts: list[Draft], sentences: list[Sentence]) -> str | None:
@@ -261,7 +303,7 @@ def _main_host(drafts: list[Draft], sentences: list[Sentence]) -> str | None:
 
 def _sentence_country(info: Sentence, d: Draft) -> str | None:
     states = [m for m in info.mentions if m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN")
-              and m.role not in ("modifier", "force") and m.code != d.actor_code]
+              and m.role not in ("modifier", "force") and m.code != d.actor_code and m.start not in d.not_places]
     if not states:
         return None
     return min(states, key=lambda m: abs(m.start - d.trigger[0])).code

@@ -35,7 +35,7 @@ _PULL = ("pull", "pulls", "pulled", "pulling")
 TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("withdrawal.verb", "withdrawal", "verb", [
         [_words("withdraw", "withdraws", "withdrew", "withdrawn", "withdrawing", "leave", "leaves", "leaving",
-                "left", "quit", "quits", "quitting", "depart", "departs", "departed", "departing", "exit",
+                "left", "quit", "quits", "quitted", "quitting", "depart", "departs", "departed", "departing", "exit",
                 "exits", "exited", "exiting", "recall", "recalls", "recalled", "recalling")],
         [_words(*_PULL), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "out"}],
         [_words("draw", "draws", "drew", "drawing", "drawn"), {"LOWER": "down"}],
@@ -50,7 +50,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": "lower"}, {"IS_ALPHA": True, "OP": "{,3}"}, {"LEMMA": "flag"}],
     ]),
     ("withdrawal.noun", "withdrawal", "noun", [
-        [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit")],
+        [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit",
+                "disengagement", "retreat")],
         [_words("pull"), {"ORTH": "-"}, {"LOWER": "out"}],
     ]),
     ("withdrawal.end", "withdrawal", "verb", [
@@ -87,12 +88,22 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
           "POS": {"IN": ["VERB", "AUX"]}}],
     ]),
     ("deployment.launch", "deployment", "verb", [
-        [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open"]}, "POS": "VERB"}],
+        [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open", "join", "contribute",
+                           "pledge"]}, "POS": "VERB"}],
         [{"LEMMA": "take"}, {"LOWER": "over"}],
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
+    # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named
+    ("deployment.have", "deployment", "verb", [[{"LEMMA": "have", "POS": "VERB", "TAG": {"IN": ["VBZ", "VBP"]}}]]),
+    # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
+    ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
+    # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
+    ("deployment.welcome", "deployment", "expel", [[{"LEMMA": {"IN": ["welcome", "host"]}, "POS": "VERB"}]]),
     ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival"), {"LOWER": "of"}]]),
-    ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")]]),
+    ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")],
+                                   [_words("military", "army"), _words("takeover", "takeovers")]]),
+    # "the junta, which came to power in August 2020": only with a military subject (elections bring others)
+    ("coup.came", "coup", "verb", [[_words("come", "comes", "came", "coming"), {"LOWER": "to"}, {"LOWER": "power"}]]),
     ("coup.power", "coup", "verb", [
         [_words("seize", "seizes", "seized", "seizing", "take", "takes", "took", "taken", "taking", "grab",
                 "grabbed", "grabs", "grabbing"), {"LOWER": "power"}],
@@ -106,13 +117,14 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("partnership", "partnerships", "partner", "partnered", "partnering", "alliance", "cooperation",
                 "cooperating", "cooperated", "collaboration", "collaborating", "collaborated", "deal", "contract",
                 "ties", "allied"), {"LOWER": "with"}],
-        [_words("work", "works", "worked", "working"), {"IS_ALPHA": True, "OP": "{,2}"}, {"LOWER": "with"}],
+        [_words("work", "works", "worked", "working"), {"IS_ALPHA": True, "OP": "{,2}"},
+         {"LOWER": {"IN": ["with", "alongside"]}}],
     ]),
     ("partnership.verb", "partnership", "verb", [
         [_words("hire", "hires", "hired", "hiring", "recruit", "recruits", "recruited", "recruiting", "enlisted",
                 "enlist", "invited", "invite", "contracted")],
         [_words("turn", "turns", "turned", "turning"), {"LOWER": "to"}],
-        [_words("rely", "relies", "relied", "relying"), {"LOWER": "on"}],
+        [_words("rely", "relies", "relied", "relying"), {"POS": "ADV", "OP": "{,2}"}, {"LOWER": "on"}],
         [_words("backed", "supported", "assisted", "aided"), {"LOWER": "by"}],
         [_words("brought", "bring", "brings", "bringing"), {"LOWER": "in"}],
     ]),
@@ -130,7 +142,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("outbreak", "onset", "start", "beginning"), {"LOWER": "of"}],
     ]),
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
-                                        {"LOWER": "since"}]]),
+                                        {"LOWER": "since"}],
+                                       [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},
+                                        {"IS_PUNCT": False, "LOWER": {"NOT_IN": ["when", "after", "which", "that"]},
+                                         "OP": "{,6}"}, {"LOWER": "since"}]]),
     ("spread", "spread", "verb", [
         [_words("spilled", "spill", "spills", "spilling", "spilt"), {"LOWER": {"IN": ["over", "into", "across"]}}],
         [_words("spillover")],
@@ -143,6 +158,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("killed", "killing", "kills", "kill", "dead", "deaths", "died", "die", "massacred",
                 "slaughtered", "slain", "fatalities", "casualties", "executed")],
         [_words("lost"), {"LOWER": "their"}, {"LOWER": "lives"}],
+        [{"LEMMA": "claim"}, {"LOWER": "the"}, {"LOWER": "lives"}, {"LOWER": "of"}],
         [_words("death"), {"LOWER": "toll"}],
     ]),
     ("casualties.toll", "casualties", "verb", [[{"LOWER": "toll"}, {"LOWER": {"IN": ["at", "of", "to"]}}]]),
@@ -173,6 +189,8 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
     kept: list[tuple[str, int, int]] = []
     for rule, s, e in raw:
         kind = TRIGGER_KINDS[rule][0]
+        if rule == "withdrawal.verb" and doc[s].lemma_ == "leave" and _resultative(doc, e):
+            continue  # "the raid left 14 soldiers dead": a toll, nobody leaves
         if any(s < ke and ks < e and TRIGGER_KINDS[kr][0] == kind for kr, ks, ke in kept):
             continue
         if any(s < ke and ks < e and kr.startswith(("withdrawal", "suspension")) for kr, ks, ke in kept) \
@@ -180,6 +198,16 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
             continue
         kept.append((rule, s, e))
     return sorted(kept, key=lambda x: (x[1], x[2]))
+
+
+def _resultative(doc, end: int) -> bool:
+    """Does "left" read "left <them> dead/wounded/homeless" (a result, before any punctuation)?"""
+    for k in range(end, min(end + 8, len(doc))):
+        if doc[k].is_punct:
+            return False
+        if doc[k].lower_ in ("dead", "wounded", "injured", "homeless", "destitute"):
+            return True
+    return False
 
 
 def apply_rule(doc: Doc, info: Sentence, rule: str, start: int, end: int, earlier: list[Draft]) -> list[Draft]:
@@ -208,16 +236,21 @@ def _attach_date(doc, info, draft, domain) -> None:
     draft.now = _own_now(doc[start], present) or bool(words & {"now", "currently", "today", "latest", "comes",
                                                                "says", "say"}) or doc[start].lower_ in (
         "leaves", "withdraws", "ends", "halts", "suspends", "deploys", "quits")
+    if draft.kind == "deployment" and _simple_present(doc[start]) and (
+            not _own_now(doc[start], set()) or draft.rule == "deployment.have"):
+        draft.now = False  # "about 800 troops are currently stationed in Niger": a state in the present, no date
     if draft.date is None:
         found = [d for d in info.dates if d.tok_start in domain]
         own = [d for d in found if not d.reporting]
         found = own or found  # a report's date only when the event has none of its own
-        mine = [d for d in found if d.verb == start and d.kind in ("point", "range")]
+        head_verb = doc[start].head.i if doc[start].pos_ in ("NOUN", "PROPN", "ADJ") else None
+        mine = [d for d in found if (d.verb in (start, head_verb) or _hangs_on(doc, d, start)) and d.kind in (
+            "point", "range")]  # (a noun or adjective trigger: the verb it is an argument of, "left 30 dead")
         others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
         opened = [d for d in found if d.kind == "open"]
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
         # (5) "stationed … before the coup of July": the date of another event, not of this one
-        found = [d for d in found if not _inside_relative_phrase(doc, d, start)]
+        found = [d for d in found if not _inside_relative_phrase(doc, d, start) and not _other_relative(doc, d, start)]
         if found:
             nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
             if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:
@@ -229,6 +262,8 @@ def _attach_date(doc, info, draft, domain) -> None:
                 draft.date = nearest
                 if nearest.kind == "now":
                     draft.now = True
+                if nearest.kind == "now" and draft.kind == "deployment" and _simple_present(doc[start]):
+                    draft.now, draft.date = False, None  # "is staying for now": a state, no date
                 if nearest.kind == "unknown":
                     draft.now = False
                 if nearest.kind in ("point", "range"):
@@ -241,13 +276,16 @@ def _attach_date(doc, info, draft, domain) -> None:
             if not 0 <= k < len(info.clauses):
                 continue
             later = info.clauses[max(k, draft.clause)]
-            if doc[later.start].lower_ not in ("when", "as"):
-                continue
+            since = k == draft.clause + 1 and draft.kind in STATE_KINDS and doc[later.start].lower_ == "since"
+            if doc[later.start].lower_ not in ("when", "as") and not since:
+                continue  # (a state "since the violence began in 2015" is dated from then)
             near = [x for x in info.dates if info.clauses[k].start <= x.tok_start < info.clauses[k].end
                     and x.kind in ("point", "range") and not x.deadline and not x.reporting]
             if near:
                 draft.date = near[0]
                 draft.tokens.append((near[0].tok_start, near[0].tok_end))
+                if since:
+                    draft.inferred.append("date:since")  # from then until at least publication
                 break
     for m in RELATION.finditer(info.span.text):
         span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
@@ -290,6 +328,15 @@ HYPOTHETICAL_VERBS = frozenset({"threaten", "consider", "mull", "weigh", "contem
                                 "refuse", "deny", "reject", "doubt", "rule", "discuss", "study", "warn"})
 
 
+def _simple_present(tok) -> bool:
+    """Is the verb in the simple or progressive present ("are stationed", "is staying", "remain"), not the
+    perfect or the future?"""
+    aux = {c.lower_ for c in tok.children if c.dep_ in ("aux", "auxpass")}
+    if aux & {"has", "have", "had", "will", "'ll", "would", "shall", "was", "were"}:
+        return False
+    return tok.tag_ in ("VBZ", "VBP") or bool(tok.tag_ in ("VBG", "VBN") and aux & {"is", "are", "'s", "'re"})
+
+
 def _own_now(tok, present: set) -> bool:
     """Is the trigger's own verb (or the verb it completes) in the perfect or the future ("has cut short", "will
     leave", "has become the latest … to draw down")? Another verb's tense in the clause does not count."""
@@ -323,9 +370,37 @@ def hypothetical(tok) -> bool:
         if tok.dep_ in governed and tok.head.lemma_ in HYPOTHETICAL_VERBS and (
                 tok.dep_ != "advcl" or any(c.lower_ == "to" and c.dep_ == "aux" for c in tok.children)):
             return True  # "threatened to pull its troops out"
+        if tok.dep_ in ("acl", "ccomp") and tok.head.pos_ == "NOUN" and tok.head.dep_ in (
+                "nsubj", "nsubjpass", "dobj") and tok.head.head.lemma_ in HYPOTHETICAL_VERBS:
+            return True  # "reports that Russian troops had arrived … were denied"
         if tok.head is tok or tok.dep_ not in governed + ("prep", "conj"):
             return False
         tok = tok.head
+    return False
+
+
+def _other_relative(doc, mention, trigger: int) -> bool:
+    """Does the date phrase date a relative clause the trigger is not in ("would send 600 soldiers to a force
+    that the Council approved in December": December dates the approval)?"""
+    if mention.verb is None or mention.verb == trigger:
+        return False
+    verb = doc[mention.verb]
+    return verb.dep_ in ("relcl", "acl") and trigger not in {t.i for t in verb.subtree} and not _hangs_on(
+        doc, mention, trigger)
+
+
+def _hangs_on(doc, mention, trigger: int) -> bool:
+    """Does the date phrase hang on the noun trigger below its verb ("relied on Wagner since the departure of
+    French forces last year": "last year" dates the departure)?"""
+    if doc[trigger].pos_ not in ("NOUN", "PROPN"):
+        return False
+    tok = doc[mention.tok_start]
+    for _ in range(4):
+        if tok.head is tok or tok.pos_ in ("VERB", "AUX"):
+            return False
+        tok = tok.head
+        if tok.i == trigger:
+            return True
     return False
 
 

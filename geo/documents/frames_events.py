@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from geo.documents.arguments import subject_tokens
 from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
 from geo.documents.frames_presence import set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
+from geo.documents.quantities import ranges_of
 from geo.documents.sentence import Mention, coordinated_places, left_of, list_of, mentions_at, no_date, right_of
 from geo.names import country_names
 
@@ -23,8 +25,11 @@ from geo.names import country_names
 def _nearest_state(info, domain, start, end, forces: bool = True) -> Mention | None:
     """The nearest country, demonym, capital or town left of the trigger in its domain, else right of it
     (without ``forces``, no nationality adjective of a force: "would not allow French troops" is not France)."""
+    doc = info.span.doc
+    subject = {t.i for t in subject_tokens(doc, doc[start])} | set(range(start, end))
     ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role != "modifier" and (  # noqa
-        forces or not (m.label == "DEMONYM" and m.role == "force"))
+        forces or not (m.label == "DEMONYM" and m.role == "force")) and not _compared(doc, m) and (
+        forces or m.label != "DEMONYM" or doc[m.end - 1].head.i in subject)
     left = mentions_at(info, left_of(domain, start), ok)
     if left:
         return left[0]
@@ -32,8 +37,25 @@ def _nearest_state(info, domain, start, end, forces: bool = True) -> Mention | N
     return right[0] if right else None
 
 
+def _compared(doc, m: Mention) -> bool:
+    """Is the mention a partner or a comparison ("ties with France", "like Mali"), no place of the event?"""
+    head = doc[m.end - 1]
+    return head.dep_ == "pobj" and head.head.lower_ in ("with", "like", "unlike", "than")
+
+
+_MILITARY = frozenset({"junta", "juntas", "army", "military", "soldiers", "officers", "colonels", "mutineers",
+                       "guard", "captain", "colonel", "lieutenant-colonel", "general"})
+
+
 def coup_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
+    if draft.rule == "coup.came":
+        subject = subject_tokens(doc, doc[start])
+        if len(subject) == 1 and subject[0].lower_ in ("which", "who", "that"):
+            verb = subject[0].head  # "the junta, which came to power": the noun the clause is about
+            subject = list(verb.head.subtree) if verb.dep_ == "relcl" else subject
+        if not any(t.lower_ in _MILITARY for t in subject):
+            return []
     window = [doc[k].lower_ for k in domain if start - 2 <= k <= end + 1]
     if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted") for w in window):
         return []
@@ -41,6 +63,9 @@ def coup_frame(doc, info, draft, form, domain, earlier):
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
+    else:  # the document pass may take a state of the sentence: never a partner or a thing's nationality
+        draft.not_places = tuple(m.start for m in info.mentions if _compared(doc, m) or m.label == "DEMONYM"
+                                 and m.role not in ("government", "force"))
     prev = doc[start - 1] if start > info.span.start else None
     if prev is not None and (prev.like_num or prev.lower_ in NUMBER_WORDS) and prev.lower_ not in ("a", "an"):
         draft.count = parse_count(prev.text)
@@ -99,6 +124,12 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
             doc[k].lower_ in ("group", "company", "firm", "mercenaries", "contractor") for k in right_of(domain, end)[:4]):
         partners = [info.context["company"]]  # "hired the group" after "the Wagner Group"
         draft.inferred.append("actor:coreference")
+    host_right = None
+    if not partners and form != "verb":  # "Wagner has worked alongside the Malian army": the company is the subject
+        subject = {t.i for t in subject_tokens(doc, doc[start])}
+        partners = [m for m in info.mentions if m.start in subject and m.label == "COMPANY"]
+        states = mentions_at(info, right_of(domain, end)[:6], lambda m: m.is_state and m.role != "modifier")
+        host_right = states[0] if partners and states else None
     if not partners:
         return []
     subject_side = mentions_at(info, left_of(domain, start)[:8], lambda m: m.label == "ARMED")
@@ -111,7 +142,7 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
         draft.tokens.append((partner.start, partner.end))
     ok = lambda m: m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "TOWN") and m.role not in ("modifier", "force") \
         or m.label == "DEMONYM" and m.role == "force"  # noqa: E731  ("Malian troops, supported by Wagner")
-    left = mentions_at(info, left_of(domain, start), ok)
+    left = [host_right] if host_right else mentions_at(info, left_of(domain, start), ok)
     if left:  # the partner's host is on the subject's side; "since the departure of French forces" is not it
         draft.country = left[0].code
         draft.tokens.append((left[0].start, left[0].end))
@@ -177,14 +208,20 @@ def onset_frame(doc, info, draft, form, domain, earlier):
         noun = [k for k in before + after if doc[k].lower_ in CONFLICT_NOUNS]
         if noun:
             draft.tokens.append((noun[0], noun[0] + 1))
-    place = place_phrase(doc, info, right_of(domain, end)[:12])
+    # "violence has grown in the Tillabéri region since 2017": the place may stand inside the matched phrase
+    around = [k for k in domain if start < k < end] if form == "since" else []
+    place = place_phrase(doc, info, around + right_of(domain, end)[:12])
+    verb = next((a for a in doc[start].ancestors if a.pos_ in ("VERB", "AUX")), None)
+    if place is None and verb is not None and doc[start].head.dep_ == "agent":
+        # "central Mali has been engulfed by violence since 2015": the place is the passive's subject
+        place = place_phrase(doc, info, [t.i for t in subject_tokens(doc, verb) if t.i in set(domain)])
     if place is not None:
         phrase, code, tokens, the_country = place
         draft.country, draft.place, draft.the_country_place = code, phrase, the_country
         draft.tokens.append(tokens)
     else:
         country = _nearest_state(info, domain, start, end)
-        named = _named_area(doc, info, right_of(domain, end)[:12])
+        named = _named_area(doc, info, around + right_of(domain, end)[:12])
         if named is not None:  # "in the Tillabéri region", "around Djibo": the place as written
             phrase, code, tokens = named
             draft.place, draft.country = phrase, code or (country.code if country else None)
@@ -278,6 +315,11 @@ def spread_frame(doc, info, draft, form, domain, earlier):
     codes = tuple(dict.fromkeys(m.code for m in group))
     noun = [k for k in before if doc[k].lower_ in CONFLICT_NOUNS]
     tokens = draft.tokens + ([(noun[0], noun[0] + 1)] if noun else [])
+    pairs = [(m, dates) for m, dates in coordinated_places(doc, info, domain, end) if m.prep != "from"]
+    if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
+        # "spread to Burkina Faso in 2015 and to Niger in 2017": each country with its own date
+        return [replace(draft, country=m.code, countries=tuple(p.code for p, _ in pairs), date=dates[0] if dates
+                        else no_date(m), tokens=tokens + [(m.start, m.end)], inferred=[]) for m, dates in pairs]
     out = []
     for m in group:
         if not any(d.country == m.code for d in out):
@@ -293,14 +335,24 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     candidates = [q for q in info.quantities if q.tok_start in domain and q.tok_start not in used]
     left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
-    quantity = (left[-1] if left else None) or (right[0] if right else None)
+    inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
+    quantity = (inside[0] if inside else None) or (left[-1] if left else None) or (right[0] if right else None) \
+        or _reached(doc, start, candidates) or _on_argument(doc, start, candidates)
     if quantity is None:
         return []
     draft.size = quantity.value
     draft.magnitude = quantity.text if quantity.vague else None
     draft.tokens.append((quantity.tok_start, quantity.tok_end))
+    for low, high in ranges_of(info.span, info.quantities):  # "between 120 and 150 civilians": both ends
+        if quantity in (low, high):
+            draft.size_min, draft.size = low.value, high.value
+            draft.tokens += [(low.tok_start, low.tok_end), (high.tok_start, high.tok_end)]
     place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
     places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
+    if not places:  # "… were killed when militants ambushed a patrol in Niger": the when-clause's place
+        after = next((c for c in info.clauses if c.start >= end and c.start > draft.trigger[0]), None)
+        if after is not None and doc[after.start].lower_ in ("when", "as", "after"):
+            places = mentions_at(info, list(range(after.start, after.end)), place_ok)
     country = places[0] if places else _nearest_state(info, domain, start, end)
     if country is not None:
         draft.country = country.code
@@ -314,6 +366,36 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _on_argument(doc, start, candidates):
+    """The number on the head noun of the trigger's subject or object, however far ("Twenty-four people,
+    including a pastor, were killed"), or None."""
+    tok = doc[start]
+    heads = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "dobj")]
+    for head in heads:
+        nums = {c.i for c in head.children if c.dep_ == "nummod"} | ({head.i} if head.like_num else set())
+        found = next((q for q in candidates if any(q.tok_start <= k < q.tok_end for k in nums)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _reached(doc, start, candidates):
+    """The number a toll's subject reached ("the death toll … has risen to 58", "the number of displaced people
+    reached 1.9 million"), or None."""
+    tok = doc[start]
+    for _ in range(5):
+        if tok.dep_ in ("nsubj", "nsubjpass") or tok.head is tok or tok.pos_ in ("VERB", "AUX") and tok.dep_ not in (
+                "amod", "acl"):
+            break
+        tok = tok.head
+    verb = tok.head
+    if tok.dep_ not in ("nsubj", "nsubjpass") or verb.lemma_ not in ("rise", "reach", "climb", "stand", "top",
+                                                                     "exceed", "pass", "jump", "surpass"):
+        return None
+    inside = {t.i for t in verb.subtree if t.i > tok.i}
+    return next((q for q in candidates if q.tok_start in inside and q.tok_start > verb.i), None)
 
 
 def epicentre_frame(doc, info, draft, form, domain, earlier):

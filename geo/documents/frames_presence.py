@@ -14,42 +14,55 @@ from dataclasses import replace
 
 from geo.documents.arguments import number_token, object_tokens, subject_tokens
 from geo.documents.dates import TIMING
-from geo.documents.facts import PRESENCE_KINDS
 from geo.documents.quantities import ranges_of
-from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, PRONOUNS,
+from geo.documents.lexicon import (FORCE_NOUNS, GOVERNMENT_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS,
                                    UN_MISSIONS_BY_HOST)
-from geo.documents.sentence import (Draft, Mention, Sentence, coordinated_places, force_noun_after, left_of,
-                                    list_before, list_of, mentions_at, no_date, right_of)
-from geo.names import country_names
+from geo.documents.frames_actors import (ACTOR_FROM_DOCUMENT, crowd_demand, expelled, subject_or_antecedent,
+                                         subjects, set_actor)
+from geo.documents.sentence import (Draft, Mention, coordinated_places, force_noun_after, left_of, list_of,
+                                    mentions_at, no_date, right_of)
 
 # ------------------------------------------------------------------------------------------------ presence
-def _actor_ok(m: Mention) -> bool:
-    """Can ``m`` be the actor of a presence fact (a state, mission, organisation, company or force phrase)?"""
-    return (m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "ORG", "COMPANY", "MISSION", "UN_MISSION", "FORCE")
-            and m.role not in ("location", "modifier", "agent"))
-
-
-#: Placeholder actor: the subject is a force noun or pronoun without a named owner; the document pass fills it.
-ACTOR_FROM_DOCUMENT = ("", None, None)
-
-
 def presence_frame(doc, info, draft, form, domain, earlier):
     """Deployment, withdrawal and suspension: actor(s), host(s), mission, size, timing, planned."""
     start, end = draft.trigger
+    anaphor = None
     if draft.rule in ("withdrawal.end", "suspension.verb"):
         target = _object_of(doc, info, domain, end)
         if target is None and draft.rule == "withdrawal.end":
             subject = {t.i for t in subject_tokens(doc, doc[start])}
             named = [m for m in info.mentions if m.start in subject and m.label in ("MISSION", "UN_MISSION")]
+            if not named and any(doc[k].lower_ in ("mission", "operation") and any(
+                    c.lower_ in ("that", "the", "this") for c in doc[k].children) for k in subject):
+                # "… the UN mission in Mali until that mission ended": the mission named before it
+                named = [m for m in info.mentions if m.end <= start and m.label in ("MISSION", "UN_MISSION")][-1:]
+                anaphor = named[0] if named else None
+                resolved = _mission(info, [anaphor.start], anaphor.start, []) if anaphor else None
+                draft.mission = resolved[0] if resolved else None
             target = (named[0].start, named[0].end) if named else None
         if target is None:
             return []
+        if draft.kind == "suspension" and any(doc[k].lemma_ in ("agreement", "accord", "treaty", "pact", "deal")
+                                              for k in range(target[0], min(target[1] + 2, len(doc)))):
+            return []  # suspending a treaty or an agreement is no suspension of forces
         draft.tokens.append(target)
         if any(doc[k].lower_ in ("mandate", "mandates") for k in range(target[0], target[1])):
             draft.inferred.append("object:mandate")  # the end of a mandate: the departure follows it
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
         return []
-    if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch") and not _names_force(
+    if draft.rule == "deployment.expected" and not (
+            any(c.dep_ == "auxpass" for c in doc[start].children) and not any(
+                c.dep_ in ("xcomp", "ccomp") for c in doc[start].children) and any(
+                t.lower_ in FORCE_NOUNS for c in doc[start].children if c.dep_ == "nsubjpass" for t in c.subtree)):
+        return []
+    if draft.rule == "deployment.have" and not (any(
+            t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
+            and number_token(doc, doc[start]) is not None):
+        return []  # "has about 1,100 troops in Niger": a stated number of troops
+    if any(t.lower_ == "no" and t.dep_ == "det" for t in object_tokens(doc, doc[start])):
+        return []  # "had no troops in Burkina Faso", "sent no soldiers"
+    if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
+                      "deployment.arrive") and not _state_mission(doc, info, start) and not _names_force(
             doc, info, start, bases=draft.rule == "withdrawal.handover", missions=draft.rule != "deployment.hold"
             or True):
         return []
@@ -57,20 +70,40 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         first_right = mentions_at(info, right_of(domain, end)[:3], lambda m: True)
         if first_right and first_right[0].label == "ORG":  # leaving an organisation, not a country
             return []
-    if draft.kind == "withdrawal" and _crowd_demand(doc, info, start):  # "protesters demanded the departure of French troops": a protest
-        return []
+    if draft.kind == "withdrawal" and crowd_demand(doc, info, start):
+        # "supporters gathered …, some calling for France to leave": no withdrawal, a protest against France
+        targets = [a for a in subjects(doc, info, domain, draft, form, earlier) if isinstance(a, Mention)
+                   and (a.is_state or a.label in ("MISSION", "UN_MISSION"))] if form != "noun" else []
+        out = []
+        for target in targets[:1]:
+            protest = replace(draft, kind="protest", rule="protest.demand", tokens=draft.tokens + [target.evidence],
+                              inferred=list(draft.inferred))
+            set_actor(protest, target)
+            protest.not_places = tuple(m.start for m in info.mentions if m.label == "DEMONYM" and m.role not in (
+                "government", "force"))  # "waving Russian flags": no place of the protest
+            out.append(protest)
+        return out
     if form == "expel":
-        actors = _expelled(doc, info, domain, start, end, earlier)
-        host_found = mentions_at(info, left_of(domain, start), lambda m: m.is_state and m.role != "modifier")
+        actors = expelled(doc, info, domain, start, end, earlier)
+        host_ok = lambda m: m.is_state and m.role != "modifier" and (  # noqa: E731
+            m.label != "DEMONYM" or m.role == "government")  # "relying on Turkish drones": no host
+        subject = subject_or_antecedent(doc, doc[start])
+        host_found = [m for m in info.mentions if m.start in subject and host_ok(m)] or mentions_at(
+            info, left_of(domain, start), host_ok)
         hosts = [host_found[0]] if host_found else []
     else:
-        actors = _subjects(doc, info, domain, draft, form, earlier)
+        actors = subjects(doc, info, domain, draft, form, earlier) or ([anaphor] if anaphor else [])
         hosts = _hosts(doc, info, domain, draft)
+        if draft.rule == "deployment.have" and not hosts:
+            return []  # "Mali has 10,000 soldiers": no host named, no foreign presence
         pairs = coordinated_places(doc, info, domain, end)
         if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
             # "quit Chad in January and Senegal in July": each host with its own date
             hosts = [m for m, _ in pairs]
             draft.host_dates = {m.code: (dates[0] if dates else no_date(m)) for m, dates in pairs}
+    if any(t.lower_ in ("other", "more", "additional", "further", "another", "second", "new", "extra", "fresh")
+           for t in subject_tokens(doc, doc[start]) + object_tokens(doc, doc[start])):
+        draft.inferred.append("group:another")  # "other troops were sent to Gao": not the fact told before
     out = []
     for actor in actors:
         d = replace(draft, tokens=list(draft.tokens), inferred=list(draft.inferred))
@@ -84,77 +117,6 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             d.actor, d.actor_code, d.mission = actor
         out += _with_hosts(doc, info, d, form, domain, hosts)
     return out
-
-
-def _subjects(doc, info, domain, draft, form, earlier) -> list:
-    """The actor(s) of an ordinary trigger: the nearest eligible mention to the left (a list such as "Côte
-    d'Ivoire, Benin and Sweden" gives each), for nouns also to the right, else a pronoun's antecedent."""
-    start, end = draft.trigger
-    subject = subject_tokens(doc, doc[start])
-    if subject:
-        inside = {t.i for t in subject} & set(domain)
-        named = [m for m in info.mentions if m.start in inside and _actor_ok(m) and m.label != "FORCE"]
-        states = [m for m in named if m.label not in ("MISSION", "UN_MISSION")]
-        if states or named:
-            # one fact per conjunct of the subject ("Côte d'Ivoire, Benin and Sweden pulled …")
-            companies = [m for m in named if m.label == "COMPANY"]  # "Russian mercenaries from the Wagner Group"
-            return companies[:1] or states or named[:1]
-        pronoun = any(t.lower_ in PRONOUNS for t in subject)
-        force_noun = any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject)
-        if pronoun and force_noun and form != "noun" and not any(t.lower_ in ("it", "they") for t in subject):
-            previous = _previous_actor(earlier)
-            return [previous] if previous else [ACTOR_FROM_DOCUMENT]  # "its troops are based in Gao"
-        if not pronoun and form != "noun" and force_noun:
-            return [ACTOR_FROM_DOCUMENT]  # "the troops will leave": whose troops, the document pass decides
-    elif form != "noun" and not mentions_at(info, left_of(domain, start)[:12], _actor_ok) and any(
-            doc[k].lower_ in FORCE_NOUNS and doc[k].lower_ not in ("presence", "operation", "deployment")
-            for k in left_of(domain, start)[:6]):
-        return [ACTOR_FROM_DOCUMENT]  # no subject parsed, but "… soldiers and police served …"
-    left = [m for m in mentions_at(info, left_of(domain, start)[:12], _actor_ok)
-            if (m.label != "FORCE" or draft.kind == "deployment") and not _is_object(info, m)]
-    if left:
-        states = [m for m in left if m.label not in ("MISSION", "UN_MISSION")]
-        first = states[0] if states else left[0]
-        return [m for m in list_before(info, first, _actor_ok) if m.label != "FORCE"]
-    if form == "noun":
-        right = mentions_at(info, right_of(domain, end)[:5], _actor_ok)
-        right = sorted(right, key=lambda m: m.label in ("MISSION", "UN_MISSION"))
-        if right and right[0].label != "FORCE":
-            return [right[0]]
-    if any(doc[k].lower_ in PRONOUNS for k in left_of(domain, start)):
-        previous = _previous_actor(earlier)
-        return [previous] if previous else []
-    obj = object_tokens(doc, doc[start])
-    if obj and form != "noun" and obj[-1].head is doc[start] or obj and any(
-            t.dep_ == "dobj" and t.lower_ in ("deployment", "mission", "contingent", "presence") for t in obj):
-        if not any(m.start in {t.i for t in obj} for m in info.mentions) and any(
-                t.lower_ in ("deployment", "mission", "contingent", "presence", "troops", "soldiers") for t in obj):
-            if not mentions_at(info, left_of(domain, start)[:12], _actor_ok):
-                return [ACTOR_FROM_DOCUMENT]  # "voted to end the deployment": whose, the document says
-    return []
-
-
-def _is_object(info: Sentence, m: Mention) -> bool:
-    """Is ``m`` the object of a presence trigger ("left Mali", "quit the Sahel")?"""
-    doc = info.span.doc
-    k = m.start - 1
-    if k >= info.span.start and doc[k].lower_ == "the":
-        k -= 1
-    return k in info.triggers
-
-
-def _expelled(doc, info, domain, start, end, earlier) -> list:
-    """The force an expulsion or order names ("ordered French troops to leave"); an ambassador is no force."""
-    inside = [k for k in domain if start < k < end] + right_of(domain, end)[:6]
-    forces = mentions_at(info, inside, lambda m: _actor_ok(m) and m.label != "FORCE" and (
-        m.role == "force" or m.label in ("MISSION", "UN_MISSION", "COMPANY")
-        or (m.label == "COUNTRY" and any(doc[k].lower_ in FORCE_NOUNS for k in inside if k >= m.end))))
-    if forces:
-        return [forces[0]]
-    if any(doc[k].lower_ in PRONOUNS for k in inside):
-        previous = _previous_actor(earlier)
-        return [previous] if previous else []
-    return []
 
 
 def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
@@ -205,36 +167,6 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     return [draft]
 
 
-#: Nouns of crowds: their demands ("demanded that France leave") are protests, not orders.
-CROWD_NOUNS = frozenset({"protesters", "protestors", "demonstrators", "crowds", "crowd", "supporters", "residents",
-                         "marchers", "youths", "people", "thousands", "hundreds", "some", "activists"})
-
-
-def _crowd_demand(doc, info, start) -> bool:
-    """Is the trigger a demand of a crowd (the subject of the nearest verb above it that has one is a crowd)?"""
-    tok = doc[start]
-    if any(a.lower_ in CROWD_NOUNS - {"people", "thousands", "hundreds", "some"} for a in tok.ancestors):
-        return True  # "supporters gathered …, some calling for France to leave"
-    for _ in range(4):
-        subject = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
-        if subject and not any(m.start <= subject[0].i < m.end and m.label in ("COUNTRY", "DEMONYM", "MISSION")
-                               for m in info.mentions) and subject[0].lower_ not in FORCE_NOUNS:
-            head = subject[0]
-            if head.lower_ in ("thousands", "hundreds", "dozens", "some", "many"):
-                inner = next((t for t in head.subtree if t.dep_ == "pobj"), None)
-                if inner is not None:
-                    return inner.lower_ in CROWD_NOUNS and inner.lower_ not in ("thousands", "hundreds", "some")
-                if tok.head is tok:
-                    return False
-                tok = tok.head  # "some calling for France to leave": whose "some", the clause above says
-                continue
-            return head.lower_ in CROWD_NOUNS
-        if tok.head is tok:
-            break
-        tok = tok.head
-    return False
-
-
 _REGIONS = frozenset({"sahel", "africa", "subregion"})
 
 
@@ -255,7 +187,10 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     away = ("to", "into", "towards", "toward") if draft.kind == "withdrawal" else ()
     ok = [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
           and m.role in ("location", "plain") and m.prep not in away and m.prep != "from" or
-          m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal"]
+          m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal" or
+          m.label == "CAPITAL" and m.role == "government" and doc[m.end - 1].dep_ == "dobj"
+          and doc[m.end - 1].head.i == draft.trigger[0]]  # "left Niamey": the capital as the place left
+    ok = [m for m in ok if not _of_government(doc, m)]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
     mine = [m for m in ok if m.start in own]
@@ -263,6 +198,12 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
             c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
+
+
+def _of_government(doc, m: Mention) -> bool:
+    """Does the place say where a government sits ("the junta in Niamey", "authorities in Bamako"), not a base?"""
+    head = doc[m.end - 1]
+    return head.dep_ == "pobj" and head.head.dep_ == "prep" and head.head.head.lower_ in GOVERNMENT_NOUNS
 
 
 def _own_phrase(tok) -> list:
@@ -284,25 +225,6 @@ def _own_subtree(tok) -> list:
             continue
         out += _own_subtree(child)
     return out
-
-
-def set_actor(draft: Draft, m: Mention) -> None:
-    if m.label in ("MISSION",):
-        mission = MISSION_BY_NAME[m.name]
-        draft.actor, draft.actor_code, draft.mission = mission.lead, mission.lead_code, mission.name
-    elif m.label == "UN_MISSION":
-        draft.actor, draft.actor_code = "United Nations", None
-    elif m.is_state:
-        draft.actor, draft.actor_code = country_names().english.get(m.code, m.name), m.code
-    else:
-        draft.actor, draft.actor_code = m.name, None
-
-
-def _previous_actor(earlier: list[Draft]) -> tuple[str, str | None, str | None] | None:
-    for d in reversed(earlier):
-        if d.kind in PRESENCE_KINDS and d.actor:
-            return d.actor, d.actor_code, d.mission
-    return None
 
 
 def _object_of(doc, info, domain, end) -> tuple[int, int] | None:
@@ -330,6 +252,10 @@ def _names_force(doc, info, start, bases: bool = False, missions: bool = True) -
     base noun)? "French troops remained in Gao" yes; "the border remained closed" no."""
     tokens = subject_tokens(doc, doc[start]) + object_tokens(doc, doc[start])
     tokens += [t for c in doc[start].children if c.dep_ in ("prep", "agent") for t in c.subtree]
+    tok = doc[start]
+    if tok.dep_ == "conj" and object_tokens(doc, tok) and all(t.like_num or t.pos_ in ("ADV", "ADP", "NUM")
+                                                              for t in object_tokens(doc, tok)):
+        tokens += object_tokens(doc, tok.head)  # "withdraw 2,500 soldiers … and keep about 2,500 in Niger"
     words = {t.lower_ for t in tokens} | {t.lemma_ for t in tokens}
     if bases:
         return bool(words & BASE_NOUNS)
@@ -338,6 +264,14 @@ def _names_force(doc, info, start, bases: bool = False, missions: bool = True) -
     ids = {t.i for t in tokens}
     return any(m.start in ids and (m.label in ("COMPANY",) or missions and m.label in ("MISSION", "UN_MISSION"))
                for m in info.mentions)
+
+
+def _state_mission(doc, info, start) -> bool:
+    """Is the subject a state's mission ("Italy's training mission is staying", "the Italian mission remains")?"""
+    subject = subject_tokens(doc, doc[start])
+    ids = {t.i for t in subject}
+    return any(t.lemma_ in ("mission", "operation") and t.dep_ in ("nsubj", "nsubjpass") for t in subject) and any(
+        m.start in ids and m.is_state and m.role != "location" for m in info.mentions)
 
 
 def _force_after(doc, domain, end) -> bool:
@@ -361,7 +295,9 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
     tok = doc[start]
     if right and (tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children)):
         own = {t.i for t in _own_subtree(tok)}
-        right = [m for m in right if m.start in own] or right
+        verbs = [c for c in tok.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+        theirs = {t.i for v in verbs for t in v.subtree}  # "withdraw … from the Sahel and keep 2,500 in Niger":
+        right = [m for m in right if m.start in own] or [m for m in right if m.start not in theirs]  # not Niger
     if right and draft.kind == "deployment" and len({m.code for m in right}) > 1 and all(
             m.label in ("COUNTRY", "TOWN", "CAPITAL") for m in right):
         own = {t.i for t in _own_subtree(tok)}
@@ -416,7 +352,7 @@ def _attach_number(doc, info, draft, domain) -> None:
             draft.tokens.append((best.tok_start, best.tok_end))
             return
     for q in info.quantities:
-        if q.tok_start not in domain or q.value is None:
+        if q.tok_start not in domain or q.value is None or _another_triggers(doc, info, q, draft.trigger):
             continue
         nxt = force_noun_after(doc, q.tok_end, info.span.end)
         before = doc[q.tok_start - 2:q.tok_start] if q.tok_start >= 2 else []
@@ -426,6 +362,19 @@ def _attach_number(doc, info, draft, domain) -> None:
     if best is not None:
         draft.size, draft.magnitude = best.value, best.text if best.vague else None
         draft.tokens.append((best.tok_start, best.tok_end))
+
+
+def _another_triggers(doc, info, q, trigger) -> bool:
+    """Is the number an argument of another presence trigger of the sentence ("ended the mandate …, giving it until
+    31 December to withdraw its 13,000 peacekeepers": 13,000 is the withdrawal's, not the end's)?"""
+    tok = doc[q.tok_end - 1]
+    for _ in range(5):
+        if tok.head is tok:
+            return False
+        tok = tok.head
+        if tok.pos_ in ("VERB", "AUX"):
+            return tok.i in info.triggers and not trigger[0] <= tok.i < trigger[1]
+    return False
 
 
 def _attach_timing(info, draft, domain) -> None:
@@ -447,11 +396,17 @@ def _attach_timing(info, draft, domain) -> None:
 def _planned(doc, domain, start, form, rule) -> bool | None:
     before = [k for k in domain if start - 5 <= k < start]
     words = [doc[k].lower_ for k in before]
+    tok = doc[start]
+    if tok.dep_ == "conj" and not any(c.dep_ in ("aux", "auxpass") for c in tok.children) and any(
+            c.dep_ == "aux" and c.lower_ in MODALS for c in tok.head.children):
+        return True  # "will withdraw … and keep 2,500 in Niger": the modal of the first conjunct
     if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
             "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
         return False  # "started to leave": under way
-    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize"):
-        return True  # a mission created or authorised is not yet deployed
+    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize",
+                                                            "pledge") or \
+            rule == "deployment.expected":
+        return True  # a mission created or authorised, troops expected: not yet deployed
     if any(w in MODALS for w in words) or (words and words[-1] == "to") or \
             any(w in ("plans", "plan", "planned", "intends", "decided", "agreed", "going") for w in words[-3:]):
         return True

@@ -6,6 +6,8 @@ What it decides: the value of a number phrase (thousands separators ",", space a
 
 >>> [q.value for q in quantities_in("Some 2 300 soldiers and 1.2 million people, 15 km away.")]
 [2300, 1200000]
+>>> [q.value for q in quantities_in("Two hundred and fifty soldiers and Seventy-one police.")]
+[250, 71]
 """
 from __future__ import annotations
 
@@ -47,12 +49,48 @@ class Quantity:
     vague: bool
 
 
+_TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_SMALL = rf"(?:(?:{_TENS})(?:-(?:{_UNITS}))?|{_TEENS}|{_UNITS})"
+#: Number words with a scale: "two hundred and fifty", "Three thousand", "one thousand two hundred".
+_WORDS = re.compile(rf"(?P<qual>\b{_QUAL}\s+)?\b(?P<words>{_SMALL}(?:\s+(?:and\s+)?(?:{_SMALL}|hundred|thousand))+)"
+                    r"\b", re.I)
+
+
+def _words_value(m: re.Match) -> int | None:
+    """The value of a run of number words with at least one scale word, else None."""
+    words = [w for w in re.split(r"\s+", m.group("words").lower()) if w != "and"]
+    if not any(w in ("hundred", "thousand") for w in words):
+        return None
+    total = current = 0
+    for w in words:
+        if w == "hundred":
+            current = (current or 1) * 100
+        elif w == "thousand":
+            total, current = total + (current or 1) * 1000, 0
+        else:
+            n = parse_count(w)
+            if n is None:
+                return None
+            current += n
+    return total + current
+
+
 def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quantity]:
     text, base = sent.text, sent.start_char
-    out = []
+    out, taken = [], []
+    for m in _WORDS.finditer(text):  # "two hundred and fifty soldiers": one number
+        a, b = m.span()
+        value = _words_value(m)
+        if value is None or _NOT_COUNTS.match(text[b:]):
+            continue
+        span = doc.char_span(base + a, base + b, alignment_mode="expand")
+        out.append(Quantity(base + a, base + b, span.start, span.end, m.group(0).strip(), value,
+                            float(math.floor(math.log10(value))), bool(m.group("qual"))))
+        taken.append((a, b))
     for m in _QUANTITY.finditer(text):
         a, b = m.span()
-        if any(base + a < d.end and d.start < base + b for d in dates) or _NOT_COUNTS.match(text[b:]):
+        if any(base + a < d.end and d.start < base + b for d in dates) or _NOT_COUNTS.match(text[b:]) or any(
+                a < y and x < b for x, y in taken):
             continue
         if m.group("num") and m.group("num").lower() == "one" and text[b:b + 3] == " of":
             continue
@@ -73,12 +111,12 @@ def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quanti
         span = doc.char_span(base + a, base + b, alignment_mode="expand")
         vague = value is None or bool(m.group("qual"))
         out.append(Quantity(base + a, base + b, span.start, span.end, phrase, value, log10, vague))
-    return out
+    return sorted(out, key=lambda q: q.start)
 
 
 
-_RANGE = re.compile(r"(?i)\b(?:between|from)\s+(?P<a>[\d,.]+)(?:\s+\w+){0,3}?\s+(?:and|to)\s+(?:about\s+|some\s+"
-                    r"|around\s+|roughly\s+|nearly\s+)?(?P<b>[\d,.]+)\b")
+_RANGE = re.compile(r"(?i)\b(?:(?:between|from)\s+(?P<a>[\d,.]+)(?:\s+\w+){0,3}?\s+(?:and|to)\s+(?:about\s+|some\s+"
+                    r"|around\s+|roughly\s+|nearly\s+)?|(?P<a2>\d[\d,.]*)\s*(?:to|-|–)\s*)(?P<b>\d[\d,.]*)\b")
 
 
 def ranges_of(sent: Span, quantities: list[Quantity]) -> list[tuple[Quantity, Quantity]]:
@@ -86,7 +124,8 @@ def ranges_of(sent: Span, quantities: list[Quantity]) -> list[tuple[Quantity, Qu
     2014 to about 5,100")."""
     out = []
     for m in _RANGE.finditer(sent.text):
-        a = next((q for q in quantities if q.start == sent.start_char + m.start("a")), None)
+        first = "a" if m.group("a") else "a2"
+        a = next((q for q in quantities if q.start == sent.start_char + m.start(first)), None)
         b = next((q for q in quantities if q.start <= sent.start_char + m.start("b") < q.end), None)
         if a is not None and b is not None and a.value and b.value and a.value < b.value:
             out.append((a, b))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
-from geo.documents.dates import DateMention
+from geo.documents.dates import DATELINE, DateMention
 from geo.documents.lexicon import (CLAUSE_WORDS, FORCE_ADJECTIVES, FORCE_NOUNS, GOVERNMENT_NOUNS, LOCATION_PREPS,
                                    MODIFIER_SUFFIXES, NEGATIONS, RELATIVE_WORDS, SKIPPABLE)
 from geo.documents.quantities import Quantity
@@ -65,7 +65,16 @@ def mentions_of(doc: Doc, sent: Span) -> list[Mention]:
                 out.append(Mention(tok.i, noun + 1, "FORCE", None, doc[tok.i:noun + 1].text, role="force"))
     out.sort(key=lambda m: m.start)
     for m in out:
+        if m.label == "DEMONYM" and m.end < sent.end and doc[m.end].lower_ in ("territory", "soil"):
+            m.label = "COUNTRY"  # "the Malian territory", "on Nigerien soil": the country itself
+    for m in out:
         _assign_role(doc, sent, m, out)
+    dateline = DATELINE.match(sent.text)
+    if dateline:  # "AGADEZ, Niger, Aug 5 –": where the report was filed, no host or base of an event
+        stop = sent.start_char + dateline.end()
+        for m in out:
+            if doc[m.start].idx < stop:
+                m.role = "dateline"
     return out
 
 
@@ -127,7 +136,15 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         return None
     low = doc[j].lower_
     if low == "of":  # "out of Mali" is an origin; "the north of Mali" is no preposition of place
-        return "from" if j > sent.start and doc[j - 1].lower_ == "out" else None
+        if j > sent.start and doc[j - 1].lower_ in ("base", "bases", "camp", "garrison", "airport"):
+            return "at"  # "the air base of Niamey": a base at Niamey
+        if j > sent.start and doc[j - 1].lower_ == "out":
+            return "from"
+        noun = doc[j].head  # "into the northern regions of Benin": the preposition that governs the noun
+        if doc[j].dep_ == "prep" and noun.lower_ in _AREAS and noun.head.dep_ == "prep" and \
+                noun.head.lower_ in LOCATION_PREPS - {"of"}:
+            return noun.head.lower_
+        return None
     if low in LOCATION_PREPS:
         return low
     if low in (":", "–", "—"):
@@ -140,6 +157,13 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         if previous and previous[0].role == "location":
             return previous[0].prep
     return None
+
+
+#: Parts of a country named before "of" ("the northern regions of Benin", "the border areas of Niger").
+_AREAS = frozenset({"region", "regions", "parts", "part", "areas", "area", "provinces", "province", "districts",
+                    "borderlands", "zones", "zone", "states", "countries", "neighbours", "neighbors", "north",
+                    "south", "east", "west", "centre", "center", "north-east", "north-west", "south-east",
+                    "south-west", "northeast", "northwest", "southeast", "southwest"})
 
 
 # ================================================================================================ clauses
@@ -183,7 +207,7 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
     for tok in sent:  # non-restrictive relative clauses (", which …"), as the parser delimits them
         if tok.dep_ == "relcl":
             first = min(t.i for t in tok.subtree)
-            last = max(t.i for t in tok.subtree) + 1
+            last = _relative_end(doc, tok, max(t.i for t in tok.subtree) + 1)
             clause = next((c for c in clauses if c.start <= first < c.end), None)
             if clause is not None and first > clause.start and doc[first - 1].text == "," and \
                     doc[first].lower_ in RELATIVE_WORDS:
@@ -199,6 +223,20 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
                 i = stop
             i += 1
     return clauses
+
+
+def _relative_end(doc: Doc, relcl, last: int) -> int:
+    """End of a relative clause inside a subject ("The juntas, which seized power in Mali in 2020, in Burkina Faso
+    in 2022 and in Niger in 2023, formed …"): the parser often hangs the later conjuncts on the noun, but the
+    clause runs to the comma before the main verb when only verbless phrases lie between."""
+    noun = relcl.head
+    verb = noun.head
+    if noun.dep_ not in ("nsubj", "nsubjpass") or verb.i <= last:
+        return last
+    commas = [k for k in range(last, verb.i) if doc[k].text == ","]
+    if not commas or any(doc[k].pos_ in ("VERB", "AUX") for k in range(last, commas[-1])):
+        return last
+    return commas[-1]
 
 
 def domain_of(clauses: list[Clause], i: int) -> list[int]:
@@ -247,6 +285,7 @@ class Draft:
     char_span: tuple[int, int] | None = None  # evidence [start, end) in the document
     host_dates: dict | None = None  # host code → its own date mention, for coordinated hosts
     headline: bool = False  # stated in the document's headline (a first line without a full stop)
+    not_places: tuple = ()  # starts of mentions of the sentence that are no place of the fact ("ties with France")
     town_candidates: tuple = ()  # (town as written, its country) named with the trigger: bases of the final host
 
     @property
@@ -316,6 +355,8 @@ def list_of(info: Sentence, first: Mention, ok) -> list[Mention]:
     out, last = [first], first
     for m in sorted((m for m in info.mentions if m.start >= first.end and ok(m)), key=lambda m: m.start):
         gap = [t.lower_ for t in doc[last.end:m.start]]
+        if gap and gap[-1] == "the" and len(gap) > 1:  # "Germany and the United Kingdom"
+            gap = gap[:-1]
         if not (gap and len(gap) <= 2 and all(g in (",", "and", "or", "&") for g in gap)):
             break
         out.append(m)
@@ -329,6 +370,8 @@ def list_before(info: Sentence, last: Mention, ok) -> list[Mention]:
     out, first = [last], last
     for m in sorted((m for m in info.mentions if m.end <= last.start and ok(m)), key=lambda m: -m.start):
         gap = [t.lower_ for t in doc[m.end:first.start]]
+        if gap and gap[-1] == "the" and len(gap) > 1:
+            gap = gap[:-1]
         if not (gap and len(gap) <= 2 and all(g in (",", "and", "or", "&") for g in gap)):
             break
         out.insert(0, m)
@@ -357,5 +400,19 @@ def coordinated_places(doc, info, domain, end) -> list[tuple[Mention, list]]:
     out = []
     for i, m in enumerate(places):
         stop = places[i + 1].start if i + 1 < len(places) else 10 ** 9
-        out.append((m, [d for d in dates if m.end <= d.tok_start < stop]))
+        out.append((m, [d for d in dates if m.end <= d.tok_start < stop and not _leads(doc, d, places[i + 1:])]
+                    + [d for d in dates if _leads(doc, d, [m])]))
     return out
+
+
+def _leads(doc, d: "DateMention", following: list) -> bool:
+    """Does the date phrase stand before the next conjunct as its own ("…, Niger (July 2023) and, on Wednesday,
+    Gabon")? Only commas and "and" lie on either side of it."""
+    if not following:
+        return False
+    gap = [t.lower_ for t in doc[d.tok_end:following[0].start]]
+    k = d.tok_start - 1
+    if k > 0 and doc[k].lower_ in ("on", "in"):
+        k -= 1
+    before = doc[k].lower_ if k >= 0 else ""
+    return bool(gap) and all(g in (",", "and", "or") for g in gap) and before in (",", "and", "or")
