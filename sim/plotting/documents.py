@@ -232,8 +232,12 @@ def _draw_bar(ax, row, y: float, left, right, colour: str) -> None:
     ax.plot([end], [y], marker=marker, ls="none", zorder=4, **style)
     cut = {"month": 7, "year": 4}.get(row.until_precision, 10)
     text = pd.Timestamp(end).date().isoformat()[:cut] + (" announced" if row.planned else "")
-    ax.annotate(text, (mdates.date2num(pd.Timestamp(end)), y), xytext=(0, 5), textcoords="offset points",
-                ha="center", va="bottom", fontsize=6.5, color="#222222", zorder=5)
+    # above the end, except in the left third, where the row's label above the bar would be written over: there
+    # it goes right of the marker, at the bar
+    early = (pd.Timestamp(end) - pd.Timestamp(left)) < (pd.Timestamp(right) - pd.Timestamp(left)) / 3
+    ax.annotate(text, (mdates.date2num(pd.Timestamp(end)), y), xytext=(6, 0) if early else (0, 5),
+                textcoords="offset points", ha="left" if early else "center", va="center" if early else "bottom",
+                fontsize=6.5, color="#222222", zorder=5)
 
 
 def _row_label(row) -> str:
