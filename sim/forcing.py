@@ -97,6 +97,7 @@ class Forcing:
     troops: pd.DataFrame = field(default_factory=pd.DataFrame)  # contingents with troops and effective dates
     garrisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # base, host, x, y, troops, from, until
     country_id: np.ndarray | None = None  # (ny, nx) for per-country summaries
+    _sigma_summaries: dict = field(default_factory=dict, repr=False, compare=False)  # change date → sigma_on
 
     def _at(self, day: dt.date):
         current = self.changes[0]
@@ -120,13 +121,19 @@ class Forcing:
         return self._at(day)[2]
 
     def sigma_on(self, day: dt.date) -> np.ndarray:
-        """(n+1,) the largest σ in each country's cells on ``day`` (1/day; a summary for the series)."""
-        field_ = self.sigma_field_on(day)
+        """(n+1,) the largest σ in each country's cells on ``day`` (1/day; a summary for the series).
+
+        Computed once per change of the fields (every snapshot asks for it)."""
+        change = self._at(day)
+        cached = self._sigma_summaries.get(change[0])
+        if cached is not None:
+            return cached.copy()
         out = np.zeros(len(self.perm))
         if self.country_id is not None:
-            np.maximum.at(out, self.country_id.ravel().astype(np.intp), field_.ravel().astype(float))
+            np.maximum.at(out, self.country_id.ravel().astype(np.intp), change[2].ravel().astype(float))
             out[0] = 0.0
-        return out
+        self._sigma_summaries[change[0]] = out
+        return out.copy()
 
     def troops_on(self, day: dt.date) -> np.ndarray:
         """(n+1,) foreign troops present per country id on ``day``."""
@@ -330,13 +337,19 @@ def _base_lonlat(name: str, host: str) -> tuple[float, float] | None:
     return float(lon), float(lat)
 
 
+@lru_cache(maxsize=8)
+def _to_grid(crs: str):
+    """lon/lat → the grid's CRS (metres); building a pyproj Transformer costs milliseconds: once per CRS."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
 def _base_point(name: str, host: str, countries, grid: Grid):
     ll = _base_lonlat(name.strip(), host)
     if ll is None:
         return None
-    from pyproj import Transformer
-
-    x, y = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform(*ll)
+    x, y = _to_grid(str(grid.crs)).transform(*ll)
     return name.strip(), x / 1000.0, y / 1000.0
 
 
@@ -367,11 +380,9 @@ def state_field(scenario: Scenario, grid: Grid) -> np.ndarray:
     out = np.zeros(grid.shape)
     if s.state_capital_per_year <= 0:
         return out
-    from pyproj import Transformer
-
     from geo.names import capital_of
 
-    to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    to_grid = _to_grid(str(grid.crs))
     xs, ys = grid.x / 1000.0, grid.y / 1000.0
     two_l2 = 2.0 * s.state_reach_km ** 2
     for i, code in enumerate(grid.codes, start=1):
