@@ -255,15 +255,16 @@ def population_factor(scenario: Scenario, grid: Grid) -> np.ndarray:
 def growth_table(scenario: Scenario, grid: Grid, drivers: pd.DataFrame, day: dt.date) -> np.ndarray:
     """(n+1,) ``r0 D_c(day)`` per country in 1/day: the drivers dated on or before ``day`` (module docstring)."""
     g = scenario.growth
+    position = {code: i for i, code in enumerate(grid.codes)}
+    factor = np.ones(len(grid.codes))
+    if len(drivers):
+        in_force = (pd.to_datetime(drivers["date"]) <= pd.Timestamp(day)).to_numpy()  # NaT: never
+        for code, kind, on in zip(drivers["country"], drivers["kind"], in_force):
+            if on and code in position and kind in DRIVER_WEIGHTS:
+                factor[position[code]] += getattr(g, DRIVER_WEIGHTS[kind])
+    country = np.array([g.country_factor.get(code, 1.0) for code in grid.codes])
     r = np.zeros(len(grid.codes) + 1)
-    stamp = pd.Timestamp(day)
-    for i, code in enumerate(grid.codes, start=1):
-        factor = 1.0
-        if len(drivers):
-            mine = drivers[(drivers["country"] == code) & (pd.to_datetime(drivers["date"]) <= stamp)]
-            for kind, weight in DRIVER_WEIGHTS.items():
-                factor += getattr(g, weight) * int((mine["kind"] == kind).sum())
-        r[i] = g.base_rate_per_year / DAYS_PER_YEAR * max(0.0, factor) * g.country_factor.get(code, 1.0)
+    r[1:] = g.base_rate_per_year / DAYS_PER_YEAR * np.maximum(0.0, factor) * country
     return r
 
 
