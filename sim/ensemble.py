@@ -85,28 +85,30 @@ def run_members(base: Scenario, members: list, executor=None, batch: int = 8, on
     u_sum = result.values["u_sum"]  # (members, units, years)
     snaps = result.values["snapshots"]  # (members, years)
     cells = np.bincount(acc.index.unit, minlength=acc.index.n_units).astype(float)  # |C_k|
-    codes = list(grid.admin1_codes)
-    country = list(grid.admin1_country)
-    rows, crow = [], []
-    for j in range(len(members)):
-        if not result.ok[j]:
-            continue
-        for yi, year in enumerate(acc.years):
-            s = snaps[j, yi]
-            if not s:
-                continue
-            for k, code in enumerate(codes):
-                if cells[k]:
-                    rows.append((j, year, country[k], code, u_sum[j, k, yi] / (s * cells[k])))
-            for c in dict.fromkeys(country):
-                mine = [k for k in range(len(codes)) if country[k] == c and cells[k]]
-                n_cells = cells[mine].sum()
-                if n_cells:
-                    crow.append((j, year, c, u_sum[j, mine, yi].sum() / (s * n_cells)))
-    table = pd.DataFrame([{"member": j, "seed": m.seed, **m.overrides, "ok": bool(result.ok[j]),
-                           "error": str(result.errors[j])} for j, m in enumerate(members)])
-    return Ensemble(table, pd.DataFrame(rows, columns=["member", "year", "country", "unit", "mean_risk"]),
-                    pd.DataFrame(crow, columns=["member", "year", "unit", "mean_risk"]), result.wall_seconds)
+    codes = np.array(grid.admin1_codes, dtype=object)
+    country = np.array(grid.admin1_country, dtype=object)
+    ok = np.asarray(result.ok, bool)
+    years_ = np.array(acc.years)
+    # admin-1: u_sum / (S_y |C_k|), for the ok members, the units with cells and the years with snapshots
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit_mean = u_sum / (snaps[:, None, :] * cells[None, :, None])
+    j, k, y = np.nonzero(ok[:, None, None] & (cells > 0)[None, :, None] & (snaps > 0)[:, None, :])
+    admin1 = pd.DataFrame({"member": j, "year": years_[y], "country": country[k], "unit": codes[k],
+                           "mean_risk": unit_mean[j, k, y]})
+    # countries: the units' sums and cells added per country
+    names = list(dict.fromkeys(country[cells > 0]))
+    in_country = np.array([(country == name) & (cells > 0) for name in names], float)  # (countries, units)
+    c_sum = np.einsum("ck,jky->jcy", in_country, np.nan_to_num(u_sum))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_mean = c_sum / (snaps[:, None, :] * (in_country @ cells)[None, :, None])
+    j, c, y = np.nonzero(np.broadcast_to(ok[:, None, None] & (snaps > 0)[:, None, :], c_mean.shape))
+    countries = pd.DataFrame({"member": j, "year": years_[y], "unit": np.array(names, dtype=object)[c],
+                              "mean_risk": c_mean[j, c, y]})
+    table = pd.DataFrame([{"member": i, "seed": m.seed, **m.overrides, "ok": bool(result.ok[i]),
+                           "error": str(result.errors[i])} for i, m in enumerate(members)])
+    order = ["member", "year", "unit"]
+    return Ensemble(table, admin1.sort_values(order, ignore_index=True),
+                    countries.sort_values(order, ignore_index=True), result.wall_seconds)
 
 
 def band(series: pd.DataFrame) -> pd.DataFrame:
