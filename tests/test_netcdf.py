@@ -108,3 +108,33 @@ def test_run_json_and_attributes_are_strict_json(run_dir):
         for key, value in ds.attrs.items():
             assert not (isinstance(value, str) and value.startswith(("{'", "[{'"))), f"{key} is a Python repr"
         assert loads_strict(ds.attrs["provenance"])["scenario"] == manifest["scenario"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pre_filtered_chunks_decode_through_hdf5s_own_filters(tmp_path, dtype):
+    """risk.nc's snapshots are written as pre-shuffled, pre-deflated chunks (sim.netcdf.encoded_chunks); netCDF4
+    must decode them with HDF5's shuffle + deflate filters to the same values, edge chunks (padded) included."""
+    import h5py
+    import netCDF4
+
+    from sim.netcdf import encoded_chunks
+
+    rng = np.random.default_rng(3)
+    values = rng.random((6, 5)).astype(dtype)
+    values[0, 0] = np.nan  # NaN, and the fill of the padded edges, survive too
+    path = tmp_path / "chunks.nc"
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("time", None)
+        ds.createDimension("y", 6)
+        ds.createDimension("x", 5)
+        ds.createVariable("risk", np.dtype(dtype).str[1:], ("time", "y", "x"), zlib=True, complevel=1, shuffle=True,
+                          chunksizes=(1, 4, 4), fill_value=np.nan)
+    chunks = list(encoded_chunks(values, (4, 4)))
+    assert [c for c, _ in chunks] == [(0, 0), (0, 4), (4, 0), (4, 4)]
+    with h5py.File(path, "r+") as f:
+        f["risk"].resize(1, axis=0)
+        for (iy, ix), payload in chunks:
+            f["risk"].id.write_direct_chunk((0, iy, ix), payload)
+    with netCDF4.Dataset(path) as ds:
+        back = ds["risk"][0].filled(np.nan)
+    np.testing.assert_array_equal(back, values)
