@@ -13,7 +13,8 @@ from typing import Iterator
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success rename it onto ``target``, on error delete it.
+    """Yield a temporary path beside ``target``; on success rename it onto ``target``, on error delete it (an
+    OSError that names no file, as a writer's "No space left on device", is raised again naming ``target``).
 
     The temporary keeps the target's suffix so that format drivers that look at the extension
     (GDAL, netCDF, Parquet) pick the right one.
@@ -29,6 +30,12 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        if exc.filename is None and exc.errno:  # "No space left on device" from a writer: say which file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+        raise
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()

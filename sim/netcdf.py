@@ -241,9 +241,22 @@ class RiskNetCDF:
             raise write_error(exc, self.path) from exc
         self.n += 1
 
+    def _close_h5(self) -> None:
+        h5, self.h5 = self.h5, None
+        self.risk = self.time = None
+        if h5 is not None and h5.id.valid:
+            h5.close()
+
     def close(self) -> None:
         try:
-            self.h5.close()
+            self.h5.flush()  # the last writes; if they fail, abort() frees the blocks before closing any handle
+        except BaseException as exc:
+            self.abort(exc)
+            if isinstance(exc, (RuntimeError, OSError)):
+                raise write_error(exc, self.path) from exc
+            raise
+        try:
+            self._close_h5()
         except BaseException as exc:
             self._atomic.__exit__(type(exc), exc, exc.__traceback__)
             if isinstance(exc, (RuntimeError, OSError)):
@@ -254,8 +267,13 @@ class RiskNetCDF:
     def abort(self, exc: BaseException | None = None) -> None:
         exc = exc or RuntimeError("aborted")
         try:
-            if self.h5 is not None and self.h5.id.valid:
-                self.h5.close()
+            if self.h5 is not None:
+                # The file is discarded: free its blocks first, so that HDF5 can flush and close its handles even
+                # on a full disk (a dataset handle it failed to close crashes the interpreter at exit).
+                import os
+
+                os.truncate(self._tmp, 0)
+            self._close_h5()
             if self.ds is not None and self.ds.isopen():
                 self.ds.close()
         except Exception:  # the file is removed anyway

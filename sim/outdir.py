@@ -234,11 +234,15 @@ class OutputFolder:
             if name not in self._journal:
                 self._journal.append(name)
         tmp = self.path / f".{JOURNAL_FILE}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"tool": TOOL, "pid": os.getpid(), "files": self._journal}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path / JOURNAL_FILE)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump({"tool": TOOL, "pid": os.getpid(), "files": self._journal}, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path / JOURNAL_FILE)
+        except OSError as exc:  # a full disk: no temporary left behind, and the error names the file
+            _remove(tmp)
+            raise _named(exc, self.path / JOURNAL_FILE) from exc
 
     def file(self, name: str) -> Path:
         """Journal ``name`` and return ``path / name``, to be written (atomically) by the caller.
@@ -272,11 +276,14 @@ class OutputFolder:
         data = {"tool": TOOL, "kind": self.kind, **(extra or {}), "outputs": outputs}
         self._write_journal([self.manifest])
         target = self.path / self.manifest
-        with atomic_path(target) as tmp:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+        try:
+            with atomic_path(target) as tmp:
+                with open(tmp, "w", encoding="utf-8") as fh:
+                    fh.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except OSError as exc:
+            raise _named(exc, target) from exc
         _fsync_dir(self.path)
         _remove(self.path / JOURNAL_FILE)
         self._committed = True
@@ -306,6 +313,13 @@ class OutputFolder:
         if self._created:
             with contextlib.suppress(OSError):
                 self.path.rmdir()
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """``exc`` naming ``path`` when it names no file (a failed write or fsync says only "No space left")."""
+    if exc.filename is not None:
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def _describe(manifest: dict) -> str:
