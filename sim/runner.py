@@ -80,7 +80,33 @@ class RunResult:
         return xr.open_dataset(self.out / RISK_FILE)
 
     def first_crossing(self, country: str) -> dt.date | None:
-        """The first crossing date of ``country`` as a date, or None if it never crosses."""
+        """The first crossing date of ``country`` as a date, or None if it never crosses.
+
+        Parameters
+        ----------
+        country : str
+            ADM0_A3 code of a modelled country, e.g. ``"BFA"``.
+
+        Returns
+        -------
+        datetime.date or None
+            The first date on which at least ``output.crossing_area_fraction`` of the country has risk
+            ≥ ``output.threshold``; None if that never happens in the run.
+
+        Raises
+        ------
+        geo.errors.SpilloverError
+            ``country`` is not modelled in this run.
+
+        Examples
+        --------
+        >>> from sim import Scenario, run
+        >>> result = run(Scenario.load("scenarios/withdrawal.toml").replace(**{"grid.cell_km": 50}))  # doctest: +SKIP
+        >>> result.first_crossing("BFA")                                 # doctest: +SKIP
+        datetime.date(2016, 1, 10)
+        >>> result.first_crossing("SAH") is None                         # doctest: +SKIP
+        True
+        """
         row = self.crossings.loc[self.crossings["country"] == country, "first_crossing"]
         if not len(row):
             raise SpilloverError(f"country {country!r} is not in this run; it has {list(self.crossings['country'])}")
@@ -145,6 +171,16 @@ def run_ensemble(scenarios: Sequence[Scenario | str | os.PathLike], outs: Sequen
         One run folder per scenario (or None: nothing written).
     force, progress, log
         As for :func:`run`.
+
+    Returns
+    -------
+    list of RunResult
+        One per scenario, in the order given (``.dataset``, ``.series``, ``.crossings`` as for :func:`run`).
+
+    Raises
+    ------
+    geo.errors.SpilloverError
+        No scenario, a number of folders that does not match, or members that differ in grid or calendar.
 
     Examples
     --------

@@ -59,3 +59,30 @@ def test_runs_without_admin1_csv_are_skipped(run_dir, tmp_path):
     manifest["outputs"] = [name for name in manifest["outputs"] if name != "admin1.csv"]
     (copy / "run.json").write_text(json.dumps(manifest))
     assert plot_admin1_choropleth(copy, tmp_path / "x.png") == []
+
+
+def test_maps_draw_admin1_borders_thinly_under_the_country_borders(countries):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    from geo import build_grid
+    from sim.plotting.basemap import draw_basemap
+    from sim.plotting.style import ADMIN1_COLOUR, BORDER_COLOUR
+
+    codes = ["MLI", "BFA", "NER"]
+    grid = build_grid(countries, cell_km=100.0, codes=codes)
+    fig, (with_units, without) = plt.subplots(1, 2)
+    try:
+        draw_basemap(with_units, grid, countries.loc[codes], names=False, capitals=False, graticule=False)
+        draw_basemap(without, grid, countries.loc[codes], names=False, capitals=False, graticule=False, admin1=False)
+        lines = {}
+        for ax in (with_units, without):
+            lines[ax] = [c for c in ax.collections if isinstance(c, LineCollection)]
+        units, borders = lines[with_units]
+        assert np.allclose(units.get_colors()[0], plt.matplotlib.colors.to_rgba(ADMIN1_COLOUR))
+        assert np.allclose(borders.get_colors()[0], plt.matplotlib.colors.to_rgba(BORDER_COLOUR))
+        assert units.get_linewidths()[0] < borders.get_linewidths()[0] and units.zorder < borders.zorder
+        assert len(units.get_segments()) > len(borders.get_segments())  # 62 units: more lines than 3 outlines
+        assert len(lines[without]) == 1  # admin1=False: the country borders only
+    finally:
+        plt.close(fig)

@@ -18,13 +18,15 @@ def test_examples_run(name):
     assert result.failed == 0
 
 
-@pytest.mark.parametrize("function", ["run", "run_ensemble", "Scenario.load", "Scenario.replace"])
+@pytest.mark.parametrize("function", ["run", "run_ensemble", "Scenario.load", "Scenario.replace",
+                                      "RunResult.first_crossing", "sweep.run_ensemble"])
 def test_public_functions_have_parameters_returns_and_examples(function):
+    importlib.import_module("sim.sweep")
     obj = sim
     for part in function.split("."):
         obj = getattr(obj, part)
     doc = inspect.getdoc(obj)
-    for section in ("Parameters", "Examples"):
+    for section in ("Parameters", "Returns", "Examples"):
         assert f"{section}\n----" in doc, (function, section)
     assert ">>> " in doc
 

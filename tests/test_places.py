@@ -161,8 +161,8 @@ def test_tri_point_is_the_real_mali_burkina_niger_tripoint(countries):
         assert countries.geometry[code].boundary.distance(p) < 1e-9
 
 
-@pytest.mark.parametrize("phrase", ["tri-border area", "the Liptako-Gourma", "Liptako Gourma", "the three borders",
-                                    "zone des trois frontières", "the triborder"])
+@pytest.mark.parametrize("phrase", ["tri-border area", "the tri-border area", "Liptako-Gourma", "the Liptako-Gourma",
+                                    "Liptako Gourma", "the three borders", "zone des trois frontières", "the triborder"])
 def test_tri_border_area(countries, phrase):
     place = resolve_place(phrase, countries)
     assert place.kind == "tri-border" and place.codes == ("MLI", "BFA", "NER")

@@ -1,6 +1,8 @@
 """Runs report per admin-1 unit: admin1.csv, the admin-1 rows of crossings.csv and admin1_id in risk.nc."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,8 @@ from geo.admin1 import load_admin1
 from sim import Scenario, run
 from sim.output import ADMIN1_FILE, RISK_FILE
 from sim.plotting.maps import RunData
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CODES = ["MLI", "BFA", "NER"]
 SMALL = {
@@ -85,3 +89,22 @@ def test_flag_meanings_are_cf_safe_for_western_sahara(tmp_path):
     with xr.open_dataset(run_dir.out / RISK_FILE) as ds:
         attrs = ds["admin1_id"].attrs
     assert "SAH+00?" in attrs["adm1_codes"].split() and "SAH+00_" in attrs["flag_meanings"].split()
+
+
+def test_the_default_scenario_reports_every_unit_of_the_18_countries(tmp_path):
+    """The default run (scenarios/withdrawal.toml, its documents, all 18 countries), only coarser and shorter:
+    admin1.csv lists all 343 units at every snapshot, even units smaller than a 100 km cell (NaN risk)."""
+    scenario = Scenario.load(ROOT / "scenarios" / "withdrawal.toml")
+    assert len(scenario.grid.countries) == 18
+    done = run(scenario.replace(**{"grid.cell_km": 100.0, "scenario.end": "2012-03-01", "output.geotiff_days": []}),
+               tmp_path / "run")
+    table = pd.read_csv(done.out / ADMIN1_FILE, keep_default_na=False, na_values=[""])
+    units = load_admin1()
+    assert len(units) == 343
+    for _, snapshot in table.groupby("time"):
+        assert list(snapshot["adm1_code"]) == list(units["adm1_code"])
+    assert table["time"].nunique() == len(pd.read_csv(done.out / "countries.csv")["time"].unique()) >= 2
+    small = table[table["time"] == table["time"].min()].set_index("adm1_code")
+    assert np.isnan(small.loc["MLI-2792", "mean_risk"])  # Bamako district: 250 km², no 100 km cell of its own
+    cross = pd.read_csv(done.out / "crossings.csv", keep_default_na=False)
+    assert (cross["level"] == "admin1").sum() == 343 and (cross["level"] == "country").sum() == 18

@@ -97,6 +97,17 @@ def test_replace_validates_again_and_rejects_unknown_keys():
         s.replace(**{"growth.nope": 1})
 
 
+def test_replace_sets_one_entry_of_a_dictionary_valued_key():
+    base = Scenario().replace(**{"suppression.contingent_sizes": {"MINUSMA": 12000}})
+    changed = base.replace(**{"suppression.contingent_sizes.Barkhane": 3000})
+    assert changed.suppression.contingent_sizes == {"MINUSMA": 12000, "Barkhane": 3000}  # the other entry kept
+    assert changed.get("suppression.contingent_sizes.Barkhane") == 3000
+    assert base.suppression.contingent_sizes == {"MINUSMA": 12000}  # replace() returns a new scenario
+    assert changed.replace(**{"growth.country_factor.MLI": 1.5}).growth.country_factor == {"MLI": 1.5}
+    with pytest.raises(SpilloverError, match=r"suppression.contingent_sizes.Barkhane = -1; valid: a troop count"):
+        base.replace(**{"suppression.contingent_sizes.Barkhane": -1})
+
+
 def test_numeric_parameters_carry_units_and_defaults():
     params = Scenario.numeric_parameters()
     assert params["diffusion.kappa_km2_per_year"]["units"] == "km²/year"

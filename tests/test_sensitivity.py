@@ -109,6 +109,30 @@ def test_never_crossed_runs_are_censored_at_run_length_plus_one():
     assert default_metrics(spec) == ["cross_days_BFA", "mean_risk_BFA_end", "area_at_risk_km2_BFA_end"]
 
 
+def test_plot_titles_are_in_words_with_the_runs_and_the_censored_runs(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    import sim.plotting.style
+    from sim.sweep.sensitivity import plot
+
+    spec, frame = _fake()
+    frame.loc[[1, 5], "cross_days_BFA"] = np.nan
+    kept = {}
+    monkeypatch.setattr(sim.plotting.style, "save_figure", lambda fig, path, formats: kept.setdefault("fig", fig))
+    plot(analyze(spec, frame), tmp_path / "s.png")
+    fig = kept["fig"]
+    try:
+        titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+        n = len(frame)
+        assert titles[0].replace("\n", " ").replace("\u00a0", " ") == (
+            f"days until 10% of Burkina Faso has risk ≥ 0.05 N = {n} runs; 2 never crossed (censored at run length "
+            "+ 1 day)")
+        assert titles[1].splitlines() == ["mean risk in Burkina Faso at the end (2016-01-01)", f"N = {n} runs"]
+        assert "cross_days" not in " ".join(titles) and f"{n} runs" in fig._suptitle.get_text()
+    finally:
+        plt.close(fig)
+
+
 def test_failed_points_and_non_sobol_designs_give_clear_errors():
     spec, frame = _fake()
     frame.loc[3, ["status", "error"]] = ["failed", "SpilloverError: boom"]

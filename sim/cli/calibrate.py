@@ -14,7 +14,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from geo.errors import SpilloverError
-from sim.cli.common import QuietOption, VerboseOption, say, set_verbosity, verbosity
+from sim.cli.common import (CsvFlag, Format, FormatOption, JsonFlag, QuietOption, VerboseOption, choose_format,
+                            emit_table, say, set_verbosity, verbosity)
 
 Observed = Annotated[Path, typer.Option("--observed", help="a UCDP GED CSV", metavar="GED.csv")]
 Workers = Annotated[int, typer.Option(help="local worker processes (0: in this process)")]
@@ -27,6 +28,14 @@ def _year(text: str, option: str) -> int:
         return int(text) if len(text) == 4 else dt.date.fromisoformat(text).year
     except ValueError:
         raise SpilloverError(f"{option} {text!r}: give a year or a date, e.g. 2016 or 2016-01-01") from None
+
+
+def estimates_frame(fit: dict):
+    """The fitted parameters of ``fit.json`` as a table: ``parameter, mean, sd`` (what ``--json``/``--csv`` print)."""
+    import pandas as pd
+
+    rows = [{"parameter": k, "mean": e["mean"], "sd": e["sd"]} for k, e in fit["estimates"].items()]
+    return pd.DataFrame(rows, columns=["parameter", "mean", "sd"])
 
 
 def calibrate_command(
@@ -45,6 +54,9 @@ def calibrate_command(
     workers: Workers = 0,
     scheduler: Scheduler = None,
     force: Annotated[bool, typer.Option(help="replace a previous fit in DIR (runs there are reused)")] = False,
+    fmt: FormatOption = Format.table,
+    as_json: JsonFlag = False,
+    as_csv: CsvFlag = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -55,6 +67,7 @@ def calibrate_command(
     from sim.evidence.workflow import calibrate_files
 
     set_verbosity(quiet, verbose)
+    fmt = choose_format(fmt, as_json, as_csv)
     first, last = check_years(train)
     box = dict(DEFAULT_BOX) if not param else {}
     for text in param or []:
@@ -69,9 +82,12 @@ def calibrate_command(
                 raise SpilloverError(f"--param {key}={lo:g}:{hi:g}: {exc}") from None
     command = "spillover " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else ""
     fit = calibrate_files(scenario, observed, (first, last), box, out, points, cell_km, ess, workers, scheduler,
-                          seed, force, command, progress=verbosity() >= 0)
-    for k, e in fit["estimates"].items():
-        print(f"{k} = {e['mean']:.4g} ± {e['sd']:.2g}")
+                          seed, force, command, progress=verbosity() >= 1)
+    if fmt == "table":
+        for k, e in fit["estimates"].items():
+            print(f"{k} = {e['mean']:.4g} ± {e['sd']:.2g}")
+    else:
+        emit_table(estimates_frame(fit), fmt)
     say(f"wrote {out / 'fit.json'}, {out / 'calibrated.toml'}, {out / 'fit_countries.png'} "
         f"({fit['runs_ok']} runs, temperature {fit['temperature']:.3g}, ESS {fit['ess']:.1f})")
 
@@ -100,7 +116,7 @@ def forecast_command(
         raise SpilloverError(f"--members {members}: need at least 10 for the 5-95% quantiles")
     first_year = _year(origin, "--origin")
     table = forecast_files(scenario, observed, fit, first_year, _year(until, "--until"), out,
-                           members, workers, scheduler, seed, force, progress=verbosity() >= 0)
+                           members, workers, scheduler, seed, force, progress=verbosity() >= 1)
     say(f"wrote {out / 'predictions.csv'} ({len(table)} rows), {out / 'fan_countries.png'} and "
         f"{out / f'admin1_{first_year}.png'}")
 
@@ -111,6 +127,9 @@ def evaluate_command(
     members: Annotated[int, typer.Option(help="ensemble members per forecast")] = 1000,
     workers: Workers = 0,
     scheduler: Scheduler = None,
+    fmt: FormatOption = Format.table,
+    as_json: JsonFlag = False,
+    as_csv: CsvFlag = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -118,7 +137,11 @@ def evaluate_command(
     from sim.evidence.workflow import evaluate_files, skill_markdown
 
     set_verbosity(quiet, verbose)
+    fmt = choose_format(fmt, as_json, as_csv)
     table = evaluate_files(folder, observed, members=members, workers=workers, scheduler=scheduler,
-                           progress=verbosity() >= 0)
-    print(skill_markdown(table))
+                           progress=verbosity() >= 1)
+    if fmt == "table":
+        print(skill_markdown(table))
+    else:
+        emit_table(table, fmt)
     say(f"wrote {folder / 'skill.md'} and {folder / 'skill.csv'}")

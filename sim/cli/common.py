@@ -195,7 +195,9 @@ FormatOption = Annotated[Format, typer.Option(
 JsonFlag = Annotated[bool, typer.Option("--json", help="same as --format json")]
 CsvFlag = Annotated[bool, typer.Option("--csv", help="same as --format csv")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="errors and data only: no progress, no messages")]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="more detail (stepping, estimates, timings)")]
+VerboseOption = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="more detail on stderr (run: the work estimate against the time taken; sweep: every "
+    "failed run)")]
 
 
 def choose_format(fmt: Format | str = Format.table, as_json: bool = False, as_csv: bool = False) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sim.cli.common import (CsvFlag, Format, FormatOption, JsonFlag, QuietOption, VerboseOption, choose_format,
-                            emit_table, interrupted, say, set_verbosity, verbosity)
+                            detail, emit_table, interrupted, say, set_verbosity, verbosity)
 
 
 def run_scenario(
@@ -40,6 +40,8 @@ def run_scenario(
     except KeyboardInterrupt:
         raise interrupted(f"interrupted: nothing was stored; the partial run in {out} was removed") from None
     say(f"wrote {result.out}/ in {result.seconds:.1f} s")
+    if result.estimate is not None:
+        detail(f"estimate before the run: {result.estimate.describe()}; took {result.seconds:.1f} s")
     print_crossings(result.crossings, fmt)
 
 

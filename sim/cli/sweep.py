@@ -172,10 +172,11 @@ def _summary(outcome, config, fmt: str) -> None:
     say(f"{outcome.out}/results.parquet: {len(res)} runs ({outcome.ok} ok, {outcome.failed} failed); ran "
         f"{outcome.ran} now in {outcome.seconds:.1f} s ({rate:,.1f} runs/min), {outcome.skipped} were stored already")
     failed = res[res["status"] != "ok"]
-    for row in failed.head(5).itertuples():
+    shown = len(failed) if verbosity() >= 2 else 5  # -v: every failed run
+    for row in failed.head(shown).itertuples():
         say(f"  failed {row.run_id}: {row.error}")
-    if len(failed) > 5:
-        say(f"  … and {len(failed) - 5} more (see the error column)")
+    if len(failed) > shown:
+        say(f"  … and {len(failed) - shown} more (see the error column, or -v)")
     ok = res[res["status"] == "ok"]
     if not len(ok):
         return
