@@ -56,6 +56,10 @@ def calibrate_command(
 
     set_verbosity(quiet, verbose)
     first, last = check_years(train)
+    if points < 2:
+        raise SpilloverError(f"--points {points}: calibration needs at least 2 design points")
+    if not (ess == ess and 1 <= ess < float("inf")):  # above the finite runs it is the number of finite runs
+        raise SpilloverError(f"--ess {ess:g}: give an effective sample size ≥ 1 (at most the runs kept), e.g. 8")
     box = dict(DEFAULT_BOX) if not param else {}
     for text in param or []:
         key, lo, hi = parse_param(text)
@@ -69,7 +73,7 @@ def calibrate_command(
                 raise SpilloverError(f"--param {key}={lo:g}:{hi:g}: {exc}") from None
     command = "spillover " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else ""
     fit = calibrate_files(scenario, observed, (first, last), box, out, points, cell_km, ess, workers, scheduler,
-                          seed, force, command, progress=verbosity() >= 0)
+                          seed, force, command, progress=verbosity() >= 1)
     for k, e in fit["estimates"].items():
         print(f"{k} = {e['mean']:.4g} ± {e['sd']:.2g}")
     say(f"wrote {out / 'fit.json'}, {out / 'calibrated.toml'}, {out / 'fit_countries.png'} "
@@ -93,14 +97,13 @@ def forecast_command(
     verbose: VerboseOption = False,
 ) -> None:
     """Ensemble forecast per country and admin-1 unit and calendar year: DIR/predictions.csv."""
-    from sim.evidence.workflow import forecast_files
+    from sim.evidence.workflow import check_members, forecast_files
 
     set_verbosity(quiet, verbose)
-    if members < 10:
-        raise SpilloverError(f"--members {members}: need at least 10 for the 5-95% quantiles")
+    check_members(members)
     first_year = _year(origin, "--origin")
     table = forecast_files(scenario, observed, fit, first_year, _year(until, "--until"), out,
-                           members, workers, scheduler, seed, force, progress=verbosity() >= 0)
+                           members, workers, scheduler, seed, force, progress=verbosity() >= 1)
     say(f"wrote {out / 'predictions.csv'} ({len(table)} rows), {out / 'fan_countries.png'} and "
         f"{out / f'admin1_{first_year}.png'}")
 
@@ -119,6 +122,6 @@ def evaluate_command(
 
     set_verbosity(quiet, verbose)
     table = evaluate_files(folder, observed, members=members, workers=workers, scheduler=scheduler,
-                           progress=verbosity() >= 0)
+                           progress=verbosity() >= 1)
     print(skill_markdown(table))
     say(f"wrote {folder / 'skill.md'} and {folder / 'skill.csv'}")
