@@ -213,7 +213,10 @@ with output_folder(sys.argv[1], manifest=sys.argv[2], kind=sys.argv[3], caches=(
 
 @pytest.mark.parametrize("command, manifest, kind", [(CAL, "fit.json", "calibration"),
                                                       (FC, "forecast.json", "forecast"),
-                                                      (ENS, "ensemble.json", "ensemble")])
+                                                      (ENS, "ensemble.json", "ensemble"),
+                                                      (["sweep", S, "--param", "growth.loss_per_year=0.1:0.5",
+                                                        "--method", "lhs", "--n", "4", "--out", "{d}/out", "-q"],
+                                                       "sweep.json", "sweep")])
 def test_a_second_process_writing_the_folder_is_refused_before_any_work(command, manifest, kind, tmp_path, capsys):
     _make(tmp_path, {"s.toml": toml(), "ged.csv": GOOD_GED, "fit.json": fit()})
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(tmp_path / "out"), manifest, kind],
