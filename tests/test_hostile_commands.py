@@ -300,3 +300,23 @@ def test_evaluate_adds_its_files_to_the_calibration_and_a_fault_changes_nothing(
     err = capsys.readouterr()
     assert rc == 1 and "Traceback" not in err.err and len(err.err.strip().splitlines()) == 1
     assert _tree(cal) == before  # the previous skill files, the fit and the user's notes as they were
+
+
+@pytest.mark.parametrize("argv", [ENS, CAL, FC, OBS + ["--out", "{d}/ro/out"]], ids=["ensemble", "calibrate",
+                                                                                     "forecast", "observed"])
+def test_a_read_only_folder_is_one_line_exit_1(argv, tmp_path):
+    """A read-only bind mount in a private mount namespace (root ignores file modes; no root needed elsewhere)."""
+    import shutil
+
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
+        pytest.skip("user/mount namespaces are not available here")
+    _make(tmp_path, {"s.toml": toml(), "ged.csv": GOOD_GED, "fit.json": fit()})
+    (tmp_path / "ro").mkdir()
+    args = " ".join(a.format(d=tmp_path).replace(f"{tmp_path}/out", f"{tmp_path}/ro/out") for a in argv)
+    script = (f"mount --bind {tmp_path}/ro {tmp_path}/ro && mount -o remount,bind,ro {tmp_path}/ro && "
+              f"{sys.executable} -m sim.cli {args}")
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "read-only file system" in lines[0], lines
+    assert not any((tmp_path / "ro").iterdir())
