@@ -61,6 +61,9 @@ def design(base: Scenario, n: int, ranges: Mapping[str, tuple[float, float]], se
 
     if n < 1:
         raise SpilloverError(f"--members {n}: give at least 1 (e.g. 50)")
+    if n > base.numerics.max_runs:
+        raise SpilloverError(f"--members {n:,}: more model runs than numerics.max_runs = {base.numerics.max_runs:,}; "
+                             "give fewer, or raise numerics.max_runs in the scenario")
     seed = base.scenario.seed if seed is None else int(seed)
     names = list(ranges)
     values = np.zeros((n, 0))  # no ranges: members differ only in their seeds
@@ -122,15 +125,26 @@ def band(series: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def ensemble_folder(out, force: bool = False):
+    """``with ensemble_folder(out) as folder``: the guarded ensemble folder (lock, never a user's files), to hold
+    while the members run so that a folder that would be refused is refused before any work."""
+    from sim.outdir import output_folder
+
+    return output_folder(out, manifest="ensemble.json", kind="ensemble", force=force)
+
+
 def write_ensemble(ensemble: Ensemble, base: Scenario, out, ranges: Mapping[str, tuple[float, float]],
-                   force: bool = False) -> list:
+                   force: bool = False, folder=None) -> list:
     """Write the ensemble folder: ``members.csv``, ``countries.csv`` and ``admin1.csv`` (every member's yearly
     series), ``band_countries.csv`` and ``band_admin1.csv`` (median and 90% band), ``ensemble.png`` and the
-    manifest ``ensemble.json`` (resolved base scenario, seeds, ranges, package and data versions), last."""
+    manifest ``ensemble.json`` (resolved base scenario, seeds, ranges, package and data versions), last.
+
+    ``folder``: an :func:`ensemble_folder` already open (the command opens it before running the members).
+    """
+    import contextlib
     from geo.admin1 import load_admin1
     from sim.forcing import document_inputs
     from sim.output import provenance
-    from sim.outdir import output_folder
     from sim.plotting.ensemble import plot_ensemble
     from sim.plotting.series import country_names
 
@@ -139,7 +153,7 @@ def write_ensemble(ensemble: Ensemble, base: Scenario, out, ranges: Mapping[str,
     names.update(country_names(sorted(set(ensemble.countries["unit"]))))
     prov = provenance(base, document_inputs(base).documents)
     written = []
-    with output_folder(out, manifest="ensemble.json", kind="ensemble", force=force) as folder:
+    with (contextlib.nullcontext(folder) if folder is not None else ensemble_folder(out, force)) as folder:
         for name, frame in (("members.csv", ensemble.members), ("countries.csv", ensemble.countries),
                             ("admin1.csv", ensemble.admin1), ("band_countries.csv", bands["countries"]),
                             ("band_admin1.csv", bands["admin1"])):

@@ -1,7 +1,8 @@
 """Output folders that are never silently mixed, never shared by two processes, and never take a user's files.
 
-Every command that writes a folder (``run --out``, ``figures --out``, ``compare --out``, ``sweep --out``) and the
-Python API behind it opens the folder with :func:`output_folder`. The rules:
+Every command that writes a folder (``run``, ``figures``, ``compare``, ``sweep``, ``ensemble``, ``observed``,
+``calibrate``, ``forecast``, ``evaluate``; ``map`` and ``population`` write single files and refuse an existing one)
+and the Python API behind it opens the folder with :func:`output_folder`. The rules:
 
 1. **One writer.** An exclusive lock (``fcntl.flock`` on ``DIR/.spillover.lock``) is taken for the whole write;
    a second process is refused at once with a :class:`~geo.errors.SpilloverError` naming the folder. The lock dies
@@ -54,8 +55,15 @@ TOOL = "sahel-spillover"
 LOCK_FILE = ".spillover.lock"
 JOURNAL_FILE = ".spillover-journal.json"
 _OWN = (LOCK_FILE, JOURNAL_FILE)
-#: The manifests of the outputs this tool writes (a run, a figure folder, a sweep).
-KNOWN_MANIFESTS = ("run.json", "figures.json", "sweep.json")
+#: The manifests of the outputs this tool writes (a run, a figure folder, a sweep, an ensemble, observed events, a
+#: calibration, a forecast).
+KNOWN_MANIFESTS = ("run.json", "figures.json", "sweep.json", "ensemble.json", "observed.json", "fit.json",
+                   "forecast.json")
+#: The marker of a cache subfolder of an output (e.g. a calibration's ``runs/``): :func:`mark_cache`.
+CACHE_MARKER = ".spillover-cache.json"
+#: What a ``fit.json`` of ``spillover calibrate`` wrote before it carried ``tool``/``kind``/``outputs``.
+_LEGACY_FIT_KEYS = {"design", "draws", "observed_sha256", "estimates"}
+_LEGACY_FIT_OUTPUTS = ["calibrated.toml", "fit_countries.png", "skill.csv", "skill.md"]
 
 
 def read_manifest(path: Path) -> dict | None:
@@ -68,7 +76,31 @@ def read_manifest(path: Path) -> dict | None:
         return None
     if data.get("tool") == TOOL or ("sahel_spillover_version" in data and "outputs" in data):
         return data
+    if path.name == "fit.json" and _LEGACY_FIT_KEYS <= set(data):  # a calibration written before the manifests
+        present = [n for n in _LEGACY_FIT_OUTPUTS if (path.parent / n).is_file()]
+        return {**data, "tool": TOOL, "kind": "calibration", "outputs": present}
     return None
+
+
+def mark_cache(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` (a cache subfolder of an output, e.g. ``DIR/runs``) with its marker; return it.
+
+    An output folder opened with ``caches=(name,)`` counts such a subfolder as its own (not a user's file) and never
+    deletes it; a subfolder of that name without the marker is a user's and makes the folder refused.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / CACHE_MARKER
+    if read_manifest(marker) is None:
+        tmp = folder / f".{CACHE_MARKER}.tmp"
+        tmp.write_text(json.dumps({"tool": TOOL, "kind": "cache"}) + "\n", encoding="utf-8")
+        os.replace(tmp, marker)
+    return folder
+
+
+def is_cache(folder: Path) -> bool:
+    """Whether ``folder`` is a cache subfolder this tool marked (:func:`mark_cache`)."""
+    return folder.is_dir() and not folder.is_symlink() and read_manifest(folder / CACHE_MARKER) is not None
 
 
 def _journal_names(folder: Path) -> list[str]:
@@ -112,8 +144,10 @@ def _fsync_dir(folder: Path) -> None:
 class OutputFolder:
     """An output folder opened by :func:`output_folder` (see the module docstring)."""
 
-    def __init__(self, path: Path, manifest: str, kind: str, mode: str, force: bool, flag: str):
+    def __init__(self, path: Path, manifest: str, kind: str, mode: str, force: bool, flag: str,
+                 caches: tuple[str, ...] = ()):
         self.path = path
+        self.caches = tuple(caches)
         self.manifest = manifest
         self.kind = kind
         self.mode = mode
@@ -194,7 +228,8 @@ class OutputFolder:
         _remove(self.path / JOURNAL_FILE)
 
     def _others(self, ours: set[str]) -> list[str]:
-        return sorted(e.name for e in os.scandir(self.path) if e.name not in ours and e.name not in _OWN)
+        return sorted(e.name for e in os.scandir(self.path) if e.name not in ours and e.name not in _OWN
+                      and not (e.name in self.caches and is_cache(self.path / e.name)))
 
     def _check_contents(self) -> None:
         manifest = read_manifest(self.path / self.manifest)
@@ -273,7 +308,9 @@ class OutputFolder:
         outputs = [n for n in self.written if (self.path / n).exists()]  # a fallback may skip a journalled name
         if self.mode in ("add", "resume") and self.previous:
             outputs = list(dict.fromkeys([*self.previous.get("outputs", []), *outputs]))
-        data = {"tool": TOOL, "kind": self.kind, **(extra or {}), "outputs": outputs}
+        from sim.strict_json import json_value
+
+        data = {"tool": TOOL, "kind": self.kind, **json_value(extra or {}), "outputs": outputs}
         self._write_journal([self.manifest])
         target = self.path / self.manifest
         try:
@@ -323,7 +360,9 @@ def _named(exc: OSError, path: Path) -> OSError:
 
 
 def _describe(manifest: dict) -> str:
-    name = manifest.get("scenario_name") or (manifest.get("scenario") or {}).get("scenario", {}).get("name")
+    scenario = manifest.get("scenario")
+    name = manifest.get("scenario_name") or (scenario.get("scenario", {}).get("name") if isinstance(scenario, dict)
+                                             else scenario)
     when = manifest.get("created")
     parts = [f"scenario {name!r}" if name else None, f"written {when}" if when else None]
     return ", ".join(p for p in parts if p) or "a manifest of spillover"
@@ -331,7 +370,7 @@ def _describe(manifest: dict) -> str:
 
 @contextlib.contextmanager
 def output_folder(path: str | os.PathLike, *, manifest: str, kind: str, mode: str = "replace", force: bool = False,
-                  flag: str = "--out") -> Iterator[OutputFolder]:
+                  flag: str = "--out", caches: tuple[str, ...] = ()) -> Iterator[OutputFolder]:
     """Open ``path`` as an output folder of this tool for the duration of the ``with`` block.
 
     Parameters
@@ -348,6 +387,9 @@ def output_folder(path: str | os.PathLike, *, manifest: str, kind: str, mode: st
         Allow replacing a previous output (``--force``).
     flag : str
         The option named in messages.
+    caches : tuple of str
+        Names of cache subfolders the output keeps across replacements (marked by :func:`mark_cache`; e.g. a
+        calibration's ``runs``): never counted as a user's files, never deleted here.
 
     Returns
     -------
@@ -367,7 +409,7 @@ def output_folder(path: str | os.PathLike, *, manifest: str, kind: str, mode: st
     """
     if mode not in ("replace", "add", "resume"):
         raise ValueError(f"mode={mode!r}")
-    folder = OutputFolder(Path(path), manifest, kind, mode, force, flag)
+    folder = OutputFolder(Path(path), manifest, kind, mode, force, flag, caches)
     try:
         folder._open()
     except BaseException:

@@ -11,7 +11,7 @@ A scenario file has these tables (every key optional; defaults below; units are 
     [initial]     risk, places (phrases such as "northern Mali"), from_documents, noise, state
     [output]      threshold, crossing_area_fraction, geotiff_days, dtype
     [numerics]    dt_days (0 = automatic sub-stepping), device ("cpu" or "cuda"), max_substeps_per_day, max_cells,
-                  max_memory_gb (work limits)
+                  max_memory_gb, max_runs (work limits)
 
 ``scenario.end`` is inclusive: it is the date of the run's last state (a snapshot is always written on it), and
 every date from ``start`` to ``end`` may be asked for (GeoTIFFs, maps, metrics; the rule for a date D is the last
@@ -181,6 +181,8 @@ class NumericsConfig:
                         "cells", lo=1, sweep=False)
     max_memory_gb: float = _p(8.0, "refuse a run whose estimated memory is larger", "GB", lo=0.0, lo_open=True,
                               sweep=False)
+    max_runs: int = _p(100_000, "refuse an ensemble, sweep or calibration with more model runs", "runs", lo=1,
+                       sweep=False)
 
 
 SECTIONS: dict[str, type] = {

@@ -69,6 +69,10 @@ def calibrate_command(
     set_verbosity(quiet, verbose)
     fmt = choose_format(fmt, as_json, as_csv)
     first, last = check_years(train)
+    if points < 2:
+        raise SpilloverError(f"--points {points}: calibration needs at least 2 design points")
+    if not (ess == ess and 1 <= ess < float("inf")):  # above the finite runs it is the number of finite runs
+        raise SpilloverError(f"--ess {ess:g}: give an effective sample size ≥ 1 (at most the runs kept), e.g. 8")
     box = dict(DEFAULT_BOX) if not param else {}
     for text in param or []:
         key, lo, hi = parse_param(text)
@@ -109,11 +113,10 @@ def forecast_command(
     verbose: VerboseOption = False,
 ) -> None:
     """Ensemble forecast per country and admin-1 unit and calendar year: DIR/predictions.csv."""
-    from sim.evidence.workflow import forecast_files
+    from sim.evidence.workflow import check_members, forecast_files
 
     set_verbosity(quiet, verbose)
-    if members < 10:
-        raise SpilloverError(f"--members {members}: need at least 10 for the 5-95% quantiles")
+    check_members(members)
     first_year = _year(origin, "--origin")
     table = forecast_files(scenario, observed, fit, first_year, _year(until, "--until"), out,
                            members, workers, scheduler, seed, force, progress=verbosity() >= 1)

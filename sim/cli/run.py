@@ -68,7 +68,7 @@ def ensemble_command(
 ) -> None:
     """Run an ensemble: members that differ in parameters and in the seeded growth noise; write every member's
     yearly series per country and admin-1 unit, their median and 90% band, and a figure of them."""
-    from sim.ensemble import design, run_members, write_ensemble
+    from sim.ensemble import design, ensemble_folder, run_members, write_ensemble
     from sim.progress import Progress
     from sim.scenario import Scenario
     from sim.sweep import check_scheduler_address, parse_param, require_dask
@@ -84,10 +84,11 @@ def ensemble_command(
     ranges = {p.name: (p.lo, p.hi) for p in (parse_param(text) for text in (param or []))}
     chosen = design(base, members, ranges, seed)
     try:
-        with executor_for(workers, scheduler, log=say) as pool, \
-                Progress(len(chosen), base.scenario.name, unit="members", enabled=verbosity() >= 1) as bar:
-            ensemble = run_members(base, chosen, executor=pool, on_batch=lambda b: bar.advance(len(b.index)))
-        written = write_ensemble(ensemble, base, out, ranges, force=force)
+        with ensemble_folder(out, force=force) as folder:  # refused (or locked) before any member runs
+            with executor_for(workers, scheduler, log=say) as pool, \
+                    Progress(len(chosen), base.scenario.name, unit="members", enabled=verbosity() >= 1) as bar:
+                ensemble = run_members(base, chosen, executor=pool, on_batch=lambda b: bar.advance(len(b.index)))
+            written = write_ensemble(ensemble, base, out, ranges, folder=folder)
     except KeyboardInterrupt:
         raise interrupted(f"interrupted: nothing was stored in {out}") from None
     failed = int((~ensemble.members["ok"]).sum())

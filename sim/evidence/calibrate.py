@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -231,12 +232,17 @@ def run_design(base, keys: Sequence[str], points: np.ndarray, years: Sequence[in
     todo = list(range(n))
     part_dir = None
     if store is not None:
-        part_dir = Path(store) / "runs" / design_hash(base, keys, points, years, cell_km)
+        from sim.outdir import mark_cache
+
+        part_dir = mark_cache(Path(store) / "runs") / design_hash(base, keys, points, years, cell_km)
         part_dir.mkdir(parents=True, exist_ok=True)
         for f in sorted(part_dir.glob("part-*.npz")):
-            with np.load(f) as z:
-                idx = z["index"]
-                exposure[idx], ok[idx] = z["exposure"], z["ok"]
+            try:
+                with np.load(f) as z:
+                    idx, x, good = z["index"], z["exposure"], z["ok"]
+                exposure[idx], ok[idx] = x, good
+            except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile):
+                f.unlink(missing_ok=True)  # a part our cache cannot read (an older layout, a bad disk): run it again
         todo = [i for i in range(n) if not ok[i]]
         if on_batch is not None and n - len(todo):
             on_batch(n - len(todo))
@@ -251,11 +257,20 @@ def run_design(base, keys: Sequence[str], points: np.ndarray, years: Sequence[in
         for k, i in enumerate(chunk):
             errors[i] = str(res.errors[k])
         if part_dir is not None:
-            np.savez(part_dir / f"part-{chunk[0]:05d}.npz", index=idx, exposure=x, ok=res.ok)
+            _save_part(part_dir / f"part-{chunk[0]:05d}.npz", index=idx, exposure=x, ok=res.ok)
         if on_batch is not None:
             on_batch(len(chunk))
     return DesignRuns(tuple(keys), np.asarray(points, float), years, labels, countries, exposure, people, ok,
                       float(cell_km), time.perf_counter() - t0, errors)
+
+
+def _save_part(path: Path, **arrays) -> None:
+    """Write a part of the runs cache atomically: a process killed while writing leaves no truncated part."""
+    from geo.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
 
 
 def fit_points(y: np.ndarray, exposure: np.ndarray, people: np.ndarray, ok: np.ndarray, years: Sequence[int],

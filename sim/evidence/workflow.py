@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.atomic import atomic_path, write_text_atomic
 from geo.errors import SpilloverError
 from sim.evidence import calibrate as cal
 from sim.evidence import forecast as fcm
@@ -41,11 +42,18 @@ def _read(ged: Path, years=None):
     return events, counts, names, dict(zip(admin1["adm1_code"], admin1["adm0_a3"]))
 
 
-def _guard(out: Path, name: str, force: bool) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    if (out / name).exists() and not force:
-        raise SpilloverError(f"{out / name} exists; pass --force to replace it (the runs in {out / 'runs'} are "
-                             "reused either way)")
+#: The manifests: a calibration folder is marked by its fit.json (with ``tool``, ``kind`` and ``outputs``), a forecast
+#: folder by forecast.json; both are opened through :func:`sim.outdir.output_folder` (a lock, never a user's files,
+#: ``--force`` only for a previous output of the same command, partial outputs removed). A calibration's ``runs/``
+#: is a marked cache (:func:`sim.outdir.mark_cache`) kept across ``--force`` and reused by forecast and evaluate.
+FIT_MANIFEST, FORECAST_MANIFEST = "fit.json", "forecast.json"
+
+
+def _calibration_folder(out: Path, force: bool, mode: str = "replace", flag: str = "--out"):
+    from sim.outdir import output_folder
+
+    return output_folder(out, manifest=FIT_MANIFEST, kind="calibration", mode=mode, force=force, flag=flag,
+                         caches=("runs",))
 
 
 def _executor(workers: int, scheduler: str | None):
@@ -80,41 +88,54 @@ def calibrate_files(scenario_path: Path, ged: Path, train: tuple[int, int], box:
     from sim.evidence.observed import file_sha256
 
     out = Path(out)
-    _guard(out, "fit.json", force)
     scenario = Scenario.load(scenario_path)
     years = tuple(range(train[0], train[1] + 1))
-    events, counts, names, country_of = _read(ged)
-    runs = design_runs(scenario, box, points, years, cell_km, out, workers, scheduler, seed, progress)
-    lv = fcm.align(runs, counts["admin1"], "admin1")
-    prof = cal.fit_points(lv.y, lv.exposure, lv.people, lv.ok, years, years)
-    post = cal.posterior(runs, prof, ess=ess, seed=seed)
-    fit = {
-        "method": "Sobol design, runs through sim.sweep.run_ensemble, alpha/phi/u0 profiled per point on admin-1 "
-                  "yearly deaths (gamma = beta = 1), tempered importance posterior (sim/evidence/calibrate.py)",
-        "command": command, "scenario": str(scenario_path), "observed": str(ged), "observed_sha256": file_sha256(Path(ged)),
-        "train": list(train), "cell_km": cell_km, "points": points, "runs_ok": int(runs.ok.sum()),
-        "runs_seconds": runs.seconds, "box": {k: list(v) for k, v in box.items()}, "seed": seed,
-        "temperature": post["temperature"], "ess": post["ess"], "estimates": post["estimates"], "best": post["best"],
-        "loglik": {"max": float(np.nanmax(prof["loglik"])), "per_point": [float(v) for v in prof["loglik"]]},
-        "design": {"keys": list(runs.keys), "points": runs.points.tolist()},
-        "draws": post["draws"], "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-    (out / "fit.json").write_text(json.dumps(fit, indent=1) + "\n", encoding="utf-8")
-    rel = os.path.relpath(Path(scenario_path).resolve(), out.resolve())
-    lines = [f"# Calibrated by: {command}" if command else "# Calibrated (sim.evidence.workflow.calibrate_files)",
-             f"# {cell_km:g} km grid, train {train[0]}-{train[1]}, {points} design points, posterior mean ± sd:",
-             f'extends = "{rel}"', ""]
-    sections: dict[str, list[str]] = {}
-    for k in runs.keys:
-        e = post["estimates"][k]
-        section, key = k.rsplit(".", 1)
-        sections.setdefault(section, []).append(f"{key} = {e['mean']:.6g}  # sd {e['sd']:.3g}")
-    for section, items in sections.items():
-        lines += [f"[{section}]", *items, ""]
-    (out / "calibrated.toml").write_text("\n".join(lines), encoding="utf-8")
-    Scenario.load(out / "calibrated.toml")  # it must load
-    _fit_figure(lv, prof, post, runs, out / "fit_countries.png", country_of)
+    check_runs(scenario, points, "--points")
+    with _calibration_folder(out, force) as folder:
+        events, counts, names, country_of = _read(ged)
+        runs = design_runs(scenario, box, points, years, cell_km, out, workers, scheduler, seed, progress)
+        lv = fcm.align(runs, counts["admin1"], "admin1")
+        prof = cal.fit_points(lv.y, lv.exposure, lv.people, lv.ok, years, years)
+        post = cal.posterior(runs, prof, ess=ess, seed=seed)
+        fit = {
+            "method": "Sobol design, runs through sim.sweep.run_ensemble, alpha/phi/u0 profiled per point on "
+                      "admin-1 yearly deaths (gamma = beta = 1), tempered importance posterior "
+                      "(sim/evidence/calibrate.py)",
+            "command": command, "scenario": str(Path(scenario_path).resolve()), "observed": str(ged),
+            "observed_sha256": file_sha256(Path(ged)),
+            "train": list(train), "cell_km": cell_km, "points": points, "runs_ok": int(runs.ok.sum()),
+            "runs_seconds": runs.seconds, "box": {k: list(v) for k, v in box.items()}, "seed": seed,
+            "temperature": post["temperature"], "ess": post["ess"], "estimates": post["estimates"],
+            "best": post["best"],
+            "loglik": {"max": float(np.nanmax(prof["loglik"])), "per_point": [float(v) for v in prof["loglik"]]},
+            "design": {"keys": list(runs.keys), "points": runs.points.tolist()},
+            "draws": post["draws"], "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        rel = os.path.relpath(Path(scenario_path).resolve(), out.resolve())
+        lines = [f"# Calibrated by: {command}" if command else "# Calibrated (sim.evidence.workflow.calibrate_files)",
+                 f"# {cell_km:g} km grid, train {train[0]}-{train[1]}, {points} design points, posterior mean ± sd:",
+                 f"extends = {json.dumps(rel)}", ""]
+        sections: dict[str, list[str]] = {}
+        for k in runs.keys:
+            e = post["estimates"][k]
+            section, key = k.rsplit(".", 1)
+            sections.setdefault(section, []).append(f"{key} = {e['mean']:.6g}  # sd {e['sd']:.3g}")
+        for section, items in sections.items():
+            lines += [f"[{section}]", *items, ""]
+        toml_path = folder.file("calibrated.toml")
+        toml_path.write_text("\n".join(lines), encoding="utf-8")
+        Scenario.load(toml_path)  # it must load
+        _fit_figure(lv, prof, post, runs, folder.file("fit_countries.png"), country_of)
+        folder.commit(fit)  # fit.json, last: the manifest of the calibration folder
     return fit
+
+
+def check_runs(scenario, runs: int, option: str) -> None:
+    """Refuse more model runs than the scenario's ``numerics.max_runs``, naming the option and the key."""
+    limit = scenario.numerics.max_runs
+    if runs > limit:
+        raise SpilloverError(f"{option} {runs:,}: more model runs than numerics.max_runs = {limit:,}; give fewer, or "
+                             "raise numerics.max_runs in the scenario")
 
 
 def _fit_figure(lv, prof, post, runs, path: Path, country_of: dict) -> None:
@@ -143,14 +164,50 @@ def _fit_figure(lv, prof, post, runs, path: Path, country_of: dict) -> None:
 
 
 def _fit_design(fit_path: Path) -> dict:
+    """The fit.json of ``spillover calibrate`` at ``fit_path``, checked as far as forecast and evaluate use it."""
+    path = Path(fit_path)
+    if path.is_dir():
+        raise SpilloverError(f"{fit_path} is a folder; give the fit.json of `spillover calibrate` in it")
     try:
-        fit = json.loads(Path(fit_path).read_text(encoding="utf-8"))
-        fit["design"]["keys"], fit["design"]["points"], fit["cell_km"]
+        fit = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpilloverError(f"{fit_path}: no such fit; run `spillover calibrate` first") from None
-    except (KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise SpilloverError(f"{fit_path}: not a fit.json of `spillover calibrate` ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpilloverError(f"{fit_path}: not a fit.json of `spillover calibrate` (not JSON: {exc})") from None
+    problem = _fit_problem(fit)
+    if problem:
+        raise SpilloverError(f"{fit_path}: not a fit.json of `spillover calibrate` ({problem}); run "
+                             "`spillover calibrate` again")
     return fit
+
+
+def _fit_problem(fit) -> str:
+    """What makes ``fit`` unusable, or ''."""
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+    if not isinstance(fit, dict):
+        return "not a JSON object"
+    design, box, train = fit.get("design"), fit.get("box"), fit.get("train")
+    if not isinstance(design, dict) or not isinstance(design.get("keys"), list) or not design["keys"]:
+        return "no design keys"
+    keys, points = design["keys"], design.get("points")
+    if not all(isinstance(k, str) for k in keys):
+        return "design keys are not names"
+    if not isinstance(points, list) or len(points) < 2 or not all(
+            isinstance(p, list) and len(p) == len(keys) and all(number(v) for v in p) for p in points):
+        return f"design points are not lists of {len(keys)} numbers"
+    if not isinstance(box, dict) or not all(isinstance(box.get(k), list) and len(box[k]) == 2
+                                            and all(number(v) for v in box[k]) for k in keys):
+        return "box does not give LOW, HIGH for every design key"
+    if not (isinstance(train, list) and len(train) == 2 and all(isinstance(y, int) and not isinstance(y, bool)
+                                                                 for y in train)):
+        return "train is not [FIRST, LAST]"
+    if not number(fit.get("cell_km")) or not 0 < fit["cell_km"] <= 1000:
+        return "cell_km is not a number in (0, 1000]"
+    if not isinstance(fit.get("scenario", ""), str):
+        return "scenario is not a path"
+    return ""
 
 
 def _runs_for(fit: dict, scenario_path: Path, first: int, last: int, out: Path, workers, scheduler, progress):
@@ -168,30 +225,47 @@ def forecast_files(scenario_path: Path, ged: Path, fit_path: Path, origin: int, 
     """Forecast every unit of the record from ``origin`` to ``until``; write predictions.csv, the fan chart and the
     admin-1 maps of the origin year (median deaths, P(≥ 25 deaths))."""
     out = Path(out)
-    _guard(out, "predictions.csv", force)
     fit = _fit_design(fit_path)
     first = int(fit["train"][0])
     if not first < origin <= until:
         raise SpilloverError(f"--origin {origin}: must be after the fit's first year {first} and ≤ --until {until}")
-    events, counts, names, country_of = _read(ged)
-    record_last = int(counts["country"].array()["period"].max())
-    if origin > record_last + 1:
-        raise SpilloverError(f"--origin {origin}: the record ends in {record_last}; the origin can be at most "
-                             f"{record_last + 1} (the year before it must be observed)")
-    # the runs are cached beside the fit (same design and years: no rerun)
-    runs = _runs_for(fit, scenario_path, first, until, Path(fit_path).parent, workers, scheduler, progress)
-    rows, fans = [], {}
-    for level in ("country", "admin1"):
-        lv = fcm.align(runs, counts[level], level)
-        fc = fcm.forecast_members(lv, runs.keys, runs.points, origin, until, members=members, seed=seed)
-        rows += fcm.summary_rows(lv, fc, names if level == "admin1" else None)
-        if level == "country":
-            fans = {"lv": lv, "fc": fc}
-    table = pd.DataFrame(rows)
-    table.to_csv(out / "predictions.csv", index=False)
-    _fan_chart(fans["lv"], fans["fc"], out / "fan_countries.png", origin)
-    _forecast_maps(table, origin, out / f"admin1_{origin}.png", events, fit)
+    check_members(members)
+    from sim.outdir import output_folder
+
+    with output_folder(out, manifest=FORECAST_MANIFEST, kind="forecast", force=force) as folder:
+        paths = [folder.file(n) for n in ("predictions.csv", "fan_countries.png", f"admin1_{origin}.png")]
+        events, counts, names, country_of = _read(ged)
+        record_last = int(counts["country"].array()["period"].max())
+        if origin > record_last + 1:
+            raise SpilloverError(f"--origin {origin}: the record ends in {record_last}; the origin can be at most "
+                                 f"{record_last + 1} (the year before it must be observed)")
+        # the runs are cached beside the fit (same design and years: no rerun)
+        runs = _runs_for(fit, scenario_path, first, until, Path(fit_path).parent, workers, scheduler, progress)
+        rows, fans = [], {}
+        for level in ("country", "admin1"):
+            lv = fcm.align(runs, counts[level], level)
+            fc = fcm.forecast_members(lv, runs.keys, runs.points, origin, until, members=members, seed=seed)
+            rows += fcm.summary_rows(lv, fc, names if level == "admin1" else None)
+            if level == "country":
+                fans = {"lv": lv, "fc": fc}
+        table = pd.DataFrame(rows)
+        table.to_csv(paths[0], index=False)
+        _fan_chart(fans["lv"], fans["fc"], paths[1], origin)
+        _forecast_maps(table, origin, paths[2], events, fit)
+        folder.commit({"scenario": str(scenario_path), "fit": str(fit_path), "observed": str(ged),
+                       "observed_sha256": events.sha256, "origin": origin, "until": until, "members": members,
+                       "seed": seed, "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
     return table
+
+
+#: Most forecast members (draws) per unit and year: the draws are held in memory as (members, units, years).
+MAX_MEMBERS = 100_000
+
+
+def check_members(members: int) -> None:
+    if not 10 <= members <= MAX_MEMBERS:
+        raise SpilloverError(f"--members {members:,}: give 10 to {MAX_MEMBERS:,} (at least 10 for the 5-95% "
+                             "quantiles; the draws are held in memory)")
 
 
 def _forecast_maps(table: pd.DataFrame, year: int, path: Path, events, fit: dict) -> None:
@@ -242,27 +316,37 @@ def evaluate_files(folder: Path, ged: Path, scenario_path: Path | None = None, o
     from sim.evidence.baselines import baseline_skill
 
     folder = Path(folder)
-    fit = _fit_design(folder / "fit.json")
-    scenario_path = Path(scenario_path or fit["scenario"])
-    events, counts, names, country_of = _read(ged)
-    runs = _runs_for(fit, scenario_path, int(fit["train"][0]), last, folder, workers, scheduler, progress)
-    frames = []
-    for level in ("country", "admin1"):
-        lv = fcm.align(runs, counts[level], level)
+    fit = _fit_design(folder / FIT_MANIFEST)
+    check_members(members)
+    scenario_path = scenario_path or fit.get("scenario")
+    if not scenario_path:
+        raise SpilloverError(f"{folder / FIT_MANIFEST} names no scenario; run `spillover calibrate` again")
+    scenario_path = Path(scenario_path)
+    # skill.csv and skill.md join the calibration's outputs (a rerun replaces them; a user's file is never touched)
+    with _calibration_folder(folder, force=True, mode="add", flag="DIR") as out:
+        skill_csv, skill_md = out.file("skill.csv"), out.file("skill.md")  # a user's file is refused before any run
+        events, counts, names, country_of = _read(ged)
+        runs = _runs_for(fit, scenario_path, int(fit["train"][0]), last, folder, workers, scheduler, progress)
+        frames = []
+        for level in ("country", "admin1"):
+            lv = fcm.align(runs, counts[level], level)
 
-        def predict(origin, last_year, lv=lv, assimilate=True, spread="nb"):
-            return fcm.forecast_members(lv, runs.keys, runs.points, origin, last_year, members=members,
-                                        assimilate=assimilate, spread=spread)["members"]
+            def predict(origin, last_year, lv=lv, assimilate=True, spread="nb"):
+                return fcm.forecast_members(lv, runs.keys, runs.points, origin, last_year, members=members,
+                                            assimilate=assimilate, spread=spread)["members"]
 
-        focus = tuple(u for u in lv.units if (u if level == "country" else country_of.get(u)) in FOCUS)
-        t = baseline_skill(counts[level], origins=tuple(origins), last=last, groups={"MLI+BFA+NER": focus},
-                           predictions={"model (calibrated)": predict,
-                                        "model (calibrated, mixed spread)": lambda o, l, lv=lv: predict(o, l, lv, True, "mixed"),
-                                        "model (no assimilation)": lambda o, l, lv=lv: predict(o, l, lv, False)})
-        frames.append(t)
-    table = pd.concat(frames, ignore_index=True)
-    table.to_csv(folder / "skill.csv", index=False)
-    (folder / "skill.md").write_text(skill_markdown(table), encoding="utf-8")
+            focus = tuple(u for u in lv.units if (u if level == "country" else country_of.get(u)) in FOCUS)
+            t = baseline_skill(counts[level], origins=tuple(origins), last=last, groups={"MLI+BFA+NER": focus},
+                               predictions={"model (calibrated)": predict,
+                                            "model (calibrated, mixed spread)":
+                                                lambda o, l, lv=lv: predict(o, l, lv, True, "mixed"),
+                                            "model (no assimilation)": lambda o, l, lv=lv: predict(o, l, lv, False)})
+            frames.append(t)
+        table = pd.concat(frames, ignore_index=True)
+        with atomic_path(skill_csv) as tmp:  # atomic: a previous skill.csv is never left half replaced
+            table.to_csv(tmp, index=False)
+        write_text_atomic(skill_md, skill_markdown(table))
+        out.commit({k: v for k, v in (out.previous or {}).items() if k not in ("tool", "kind", "outputs")})
     return table
 
 

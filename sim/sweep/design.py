@@ -173,6 +173,12 @@ class SweepConfig:
             raise SpilloverError(f"--method grid: {self.n}^{len(self.params)} points is too many; use lhs or sobol")
         if self.method == "morris" and self.levels < 2:
             raise SpilloverError(f"--levels {self.levels}: Morris needs at least 2 levels")
+        runs, limit = self.point_count() * self.replicates, self.scenario.numerics.max_runs
+        if runs > limit:
+            raise SpilloverError(f"--method {self.method} --n {self.n} with {len(self.params)} parameter(s) and "
+                                 f"--replicates {self.replicates} gives {runs:,} runs, more than numerics.max_runs = "
+                                 f"{limit:,}; give a smaller --n, or raise numerics.max_runs in the scenario "
+                                 "(--set numerics.max_runs=N)")
         last = self.seed + self.point_count() * self.replicates - 1
         if last > MAX_SEED:
             raise SpilloverError(f"--seed {self.seed}: run seeds go up to seed + runs − 1 = {last}, above the largest "
