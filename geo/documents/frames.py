@@ -81,6 +81,9 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                 "redeploying", "station", "stations", "stationed", "dispatch", "dispatches", "dispatched")],
     ]),
     ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")],
+                                               [{"LEMMA": "cross"}, {"LOWER": "the", "OP": "?"},  # "crossed (the
+                                                {"LOWER": {"IN": ["border", "frontier"]}, "OP": "?"},  # border) into"
+                                                {"LOWER": "into"}],
                                                [{"LEMMA": {"IN": ["reinforce", "land"]}, "POS": "VERB"}]]),
     ("deployment.hold", "deployment", "verb", [
         [{"LEMMA": {"IN": ["remain", "stay", "keep", "count", "number", "base", "garrison", "station", "serve",
@@ -89,10 +92,12 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ]),
     ("deployment.launch", "deployment", "verb", [
         [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open", "join", "contribute",
-                           "pledge"]}, "POS": "VERB"}],
+                           "pledge", "approve"]}, "POS": "VERB"}],
         [{"LEMMA": "take"}, {"LOWER": "over"}],
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
+    # "the French have been replaced by Russian instructors": the agent arrives (the replaced may have left)
+    ("deployment.replace", "deployment", "verb", [[{"LEMMA": "replace", "POS": "VERB"}, {"LOWER": "by"}]]),
     # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named
     ("deployment.have", "deployment", "verb", [[{"LEMMA": "have", "POS": "VERB", "TAG": {"IN": ["VBZ", "VBP"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
@@ -153,6 +158,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("spread", "spreads", "spreading", "expanded", "expand", "expands", "expanding", "extended",
                 "extends", "extending", "reached", "reaches", "reaching", "engulfed", "engulfs", "engulfing")],
         [_words("moved", "moves", "moving", "crossed", "crosses", "crossing"), _words("into")],
+        [{"LEMMA": "cross"}, {"LOWER": "the", "OP": "?"}, _words("border", "frontier"), _words("into", "from")],
     ]),
     ("casualties", "casualties", "verb", [
         [_words("killed", "killing", "kills", "kill", "dead", "deaths", "died", "die", "massacred",

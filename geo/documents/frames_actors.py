@@ -11,7 +11,7 @@ True
 """
 from __future__ import annotations
 
-from geo.documents.arguments import object_tokens, subject_tokens
+from geo.documents.arguments import object_tokens, partitive_of_pronoun, subject_tokens
 from geo.documents.facts import PRESENCE_KINDS
 from geo.documents.lexicon import FORCE_NOUNS, MISSION_BY_NAME, PRONOUNS
 from geo.documents.sentence import Draft, Mention, Sentence, left_of, list_before, mentions_at, right_of
@@ -49,6 +49,9 @@ def subjects(doc, info, domain, draft, form, earlier) -> list:
             companies = [m for m in named if m.label == "COMPANY"]  # "Russian mercenaries from the Wagner Group"
             return companies[:1] or states or named[:1]
         pronoun = any(t.lower_ in PRONOUNS for t in subject)
+        if form != "noun" and partitive_of_pronoun(subject):  # "about 1,000 of them will stay": the force before
+            previous = _previous_actor(earlier)
+            return [previous] if previous else [ACTOR_FROM_DOCUMENT]
         force_noun = any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject)
         if pronoun and force_noun and form != "noun" and not any(t.lower_ in ("it", "they") for t in subject):
             previous = _previous_actor(earlier)
