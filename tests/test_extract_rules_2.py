@@ -117,3 +117,29 @@ def test_a_un_take_over_keeps_the_un_mission_not_the_african_force_it_absorbs():
                      "force AFISMA put on blue helmets and became troops of MINUSMA.", D(2013, 7, 2))
     assert [(f.actor, f.mission, f.size) for f in facts if f.kind == "deployment"] == [
         ("United Nations", "MINUSMA", 5000)]
+
+
+# ------------------------------------------------------------------------------------------------ back-references
+def test_the_mission_as_a_subject_is_the_mission_named_before():
+    facts = facts_of("MINUSMA ended its patrols in Mali in June. The mission handed over its Tessalit camp on "
+                     "10 August.", D(2023, 9, 1))
+    found = [(f.mission, f.country, f.date, f.bases) for f in facts if f.kind == "withdrawal" and f.sentence_index == 1]
+    assert found == [("MINUSMA", "MLI", D(2023, 8, 10), ("Tessalit",))]
+
+
+def test_the_town_refers_back_to_the_town_named_before():
+    facts = facts_of("Rebels entered Ménaka on Friday, a week after French troops left their base in the town.",
+                     D(2022, 6, 20))
+    assert [(f.actor_code, f.country, f.bases) for f in facts if f.kind == "withdrawal"] == [
+        ("FRA", "MLI", ("Ménaka",))]
+    facts = facts_of("Jihadists besieged Djibo for months. In March, French soldiers left their camp in the town.",
+                     D(2022, 6, 20))
+    assert [(f.actor_code, f.country, f.bases) for f in facts if f.kind == "withdrawal"] == [
+        ("FRA", "BFA", ("Djibo",))]
+
+
+def test_a_flag_lowered_where_a_town_is_named_is_a_departure_from_that_town():
+    facts = facts_of("The ceremony took place at the camp in Gao, where the German flag was lowered on 12 December.",
+                     D(2023, 12, 20))
+    assert [(f.actor_code, f.country, f.bases, f.date) for f in facts if f.kind == "withdrawal"] == [
+        ("DEU", "MLI", ("Gao",), D(2023, 12, 12))]

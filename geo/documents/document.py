@@ -70,6 +70,9 @@ def extract_document(document: Document) -> list[Fact]:
             companies = [m for m in info.mentions if m.label == "COMPANY"]
             if companies:
                 context["company"] = companies[-1]  # "the group" in a later sentence
+            towns = [m for m in info.mentions if m.label == "TOWN" and m.role != "dateline"]
+            if towns:
+                context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
             found = _merge(_fold_participles(doc, found))
             if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
                     len(sentences_of(doc)) > 1:

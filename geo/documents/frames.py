@@ -48,6 +48,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": "hand", "POS": "VERB"}],
         [{"LEMMA": {"IN": ["close", "vacate", "evacuate", "abandon"]}}],
         [{"LEMMA": "lower"}, {"IS_ALPHA": True, "OP": "{,3}"}, {"LEMMA": "flag"}],
+        [{"LEMMA": "flag"}, {"LEMMA": "be"}, {"LOWER": "lowered"}],  # "where the UN flag was lowered"
     ]),
     ("withdrawal.noun", "withdrawal", "noun", [
         [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit",
@@ -191,7 +192,8 @@ def _matcher() -> Matcher:
 def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
     """Trigger matches, longest first where they overlap (an expulsion beats the "leave" inside it)."""
     vocab = doc.vocab.strings
-    raw = sorted(((vocab[mid], s, e) for mid, s, e in _matcher()(doc)), key=lambda x: (-(x[2] - x[1]), x[1]))
+    raw = sorted(((vocab[mid], s if doc[s].lemma_ != "flag" else e - 1, e) for mid, s, e in _matcher()(doc)),
+                 key=lambda x: (-(x[2] - x[1]), x[1]))  # "the flag was lowered": the verb is the trigger
     kept: list[tuple[str, int, int]] = []
     for rule, s, e in raw:
         kind = TRIGGER_KINDS[rule][0]

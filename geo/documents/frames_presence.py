@@ -102,7 +102,7 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         actors = ([m for m in actors if m.label == "COMPANY"] or actors)[:1]  # "Russian mercenaries of Wagner"
         hosts = _hosts(doc, info, domain, draft)
     else:
-        actors = subjects(doc, info, domain, draft, form, earlier) or ([anaphor] if anaphor else [])
+        actors = [anaphor] if anaphor else subjects(doc, info, domain, draft, form, earlier)
         hosts = _hosts(doc, info, domain, draft)
         if draft.rule == "deployment.have" and not hosts:
             return []  # "Mali has 10,000 soldiers": no host named, no foreign presence
@@ -152,6 +152,8 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     hosts = [h for h in hosts if h.code != draft.actor_code]
     towns = _bases(doc, info, domain, draft)
     draft.town_candidates = tuple((doc[m.start:m.end].text, m.code) for m in towns)
+    if not towns:
+        draft.town_candidates = _town_reference(doc, info, draft)
     if draft.kind == "withdrawal" and towns and not any(h.label == "COUNTRY" for h in hosts) and (
             hosts or any(m.role == "plain" for m in towns)):
         draft.inferred.append("scope:bases")  # "left Ménaka", "closed its bases in Kidal": bases, not the country
@@ -208,11 +210,35 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     ok = [m for m in ok if not _of_government(doc, m)]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
+    verb = tok if tok.dep_ == "relcl" else tok.head if tok.head.dep_ == "relcl" else None
+    if verb is not None and any(c.lower_ == "where" for c in verb.children):
+        own.add(verb.head.i)  # "headquarters in Bamako, where the UN flag was lowered": Bamako
+        ok += [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.end - 1 == verb.head.i
+               and m not in ok]
     mine = [m for m in ok if m.start in own]
     if mine or tok.dep_ in ("conj", "relcl", "acl", "advcl") or tok.pos_ == "NOUN" or any(
             c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
+
+
+#: Nouns that refer back to a town named before ("the northern town", "the city").
+TOWN_NOUNS = frozenset({"town", "city", "garrison town", "locality"})
+
+
+def _town_reference(doc, info, draft) -> tuple:
+    """A definite "the (northern) town / city" in the trigger's own phrase: the last town named before it, in
+    the sentence or the sentences before ("took Kidal, two weeks after UN peacekeepers left their camp in the
+    northern town" → Kidal); as (town, country) candidates of the fact's bases, else ()."""
+    own = [t for t in _own_subtree(doc[draft.trigger[0]]) if t.lower_ in TOWN_NOUNS and t.dep_ in (
+        "pobj", "dobj") and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)]
+    if not own:
+        return ()
+    before = [m for m in info.mentions if m.label == "TOWN" and m.end <= own[0].i and m.role != "dateline"]
+    if before:
+        return ((doc[before[-1].start:before[-1].end].text, before[-1].code),)
+    last = info.context.get("town") if info.context else None
+    return (last,) if last else ()
 
 
 def _of_government(doc, m: Mention) -> bool:
