@@ -143,3 +143,10 @@ def test_a_flag_lowered_where_a_town_is_named_is_a_departure_from_that_town():
                      D(2023, 12, 20))
     assert [(f.actor_code, f.country, f.bases, f.date) for f in facts if f.kind == "withdrawal"] == [
         ("DEU", "MLI", ("Gao",), D(2023, 12, 12))]
+
+
+def test_troops_named_again_with_their_own_owner_do_not_take_the_launch_size():
+    facts = facts_of("Spain launched Operation Duna on 3 May, a force of 400 soldiers. Spanish troops are also "
+                     "stationed in Mauritania.", D(2023, 6, 1))
+    assert [(f.country, f.size, f.date) for f in facts if f.kind == "deployment" and f.sentence_index == 1] == [
+        ("MRT", None, None)]

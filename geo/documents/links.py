@@ -2,8 +2,8 @@
 
 What it decides: a deployment stated with a size or a date but no host of its own ("France launched Operation
 Barkhane, a force of 3,000 soldiers", "authorised a regional force of 7,500 troops", "will send 600 soldiers to
-the Sahel") followed, in the next sentence, by deployments of the same actor or of the force it names that give
-hosts but no size and no date ("The troops will be based in Mali, Niger and Chad", "The Multinational Joint Task
+the Sahel") followed, in the next sentence, by deployments that refer back to it ("the troops", "the reinforcements") or
+name the force it authorised, and that give hosts but no size and no date ("The troops will be based in Mali, Niger and Chad", "The Multinational Joint Task
 Force will be based in Nigeria, Niger, Chad and Cameroon"): those are one fact per host, with the launch's size,
 date and planned status; the launch's own guessed host (or its host named again among them) is dropped.
 
@@ -57,7 +57,9 @@ def _follows(launch: Draft, g: Draft) -> bool:
     if "group:another" in g.inferred:
         return False  # "other troops will be based in Gao": not the launch's
     if launch.actor_key is not None and launch.actor_key == g.actor_key:
-        return launch.mission is None or g.mission in (None, launch.mission)
+        # only a reference back ("the troops", "the reinforcements", "about 1,000 of them"): "French troops are
+        # stationed in Niger" after a launch names troops of their own, not the launch's
+        return "actor:continuity" in g.inferred and (launch.mission is None or g.mission in (None, launch.mission))
     # "authorised a regional force of 7,500 troops. The Multinational Joint Task Force will be based in …": the
     # force an organisation authorised is the mission named next
     return launch.actor_code is None and launch.mission is None and g.mission is not None
