@@ -150,3 +150,13 @@ def test_troops_named_again_with_their_own_owner_do_not_take_the_launch_size():
                      "stationed in Mauritania.", D(2023, 6, 1))
     assert [(f.country, f.size, f.date) for f in facts if f.kind == "deployment" and f.sentence_index == 1] == [
         ("MRT", None, None)]
+
+
+def test_people_fleeing_across_a_border_spread_no_conflict():
+    facts = facts_of("Thousands of villagers fleeing the fighting crossed the border into Niger in May.", D(2023, 6, 1))
+    assert not [f for f in facts if f.kind in ("spread", "deployment")]
+
+
+def test_the_attackers_killed_are_not_added_to_the_toll():
+    facts = facts_of("Seven soldiers and 20 jihadists were killed in clashes in Niger on Monday.", D(2023, 6, 1))
+    assert [(f.country, f.size) for f in facts if f.kind == "casualties"] == [("NER", 7)]

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from geo.documents.arguments import subject_tokens
 from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
-from geo.documents.frames_presence import set_actor
+from geo.documents.frames_presence import MILITANT_NOUNS, militants, set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
 from geo.documents.quantities import ranges_of
@@ -297,6 +297,8 @@ def place_phrase(doc, info, tokens: list[int]) -> tuple[str | None, str | None, 
 
 def spread_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
+    if doc[start].lemma_ == "cross" and not militants(doc, info, start):
+        return []  # "refugees fleeing the fighting crossed the border into Niger": people fleeing, no spread
     before = left_of(domain, start)[:16]
     if not any(doc[k].lower_ in CONFLICT_NOUNS for k in before) and not mentions_at(
             info, before, lambda m: m.label == "ARMED"):
@@ -414,6 +416,8 @@ def _summed_groups(doc, quantity, candidates) -> list:
     for conj in (c for c in noun.children if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN")):
         chain = [conj] + [c for c in conj.subtree if c.dep_ == "conj" and c.head.dep_ == "conj"]
         for c in chain:
+            if c.lower_ in MILITANT_NOUNS | {"fighters", "assailants"}:
+                continue  # "seven soldiers and 30 jihadists were killed": the attackers' dead are no victims
             found = _number_of(c, candidates)
             if found is not None and found is not quantity:
                 out.append(found)

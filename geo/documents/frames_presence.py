@@ -50,7 +50,7 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             draft.inferred.append("object:mandate")  # the end of a mandate: the departure follows it
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
         return []
-    if doc[start].lemma_ == "cross" and _militants(doc, info, start):
+    if doc[start].lemma_ == "cross" and militants(doc, info, start):
         return []  # "jihadist fighters crossed the border into Benin": a spread, no deployment
     if draft.rule == "deployment.expected" and not (
             any(c.dep_ == "auxpass" for c in doc[start].children) and not any(
@@ -324,7 +324,8 @@ MILITANT_NOUNS = frozenset({"jihadists", "jihadist", "militants", "insurgents", 
                             "attackers", "islamists", "assailants"})
 
 
-def _militants(doc, info, start) -> bool:
+def militants(doc, info, start) -> bool:
+    """Is the trigger's subject (or a relative pronoun's antecedent) an armed group or militants?"""
     subject = subject_or_antecedent(doc, doc[start])
     return any(doc[k].lower_ in MILITANT_NOUNS for k in subject) or any(
         m.start in subject and m.label == "ARMED" for m in info.mentions)
