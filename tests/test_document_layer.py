@@ -264,7 +264,7 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: tests/fixtures/BLIND_SET.md), scored once on 2026-12-02 before any rule change: 43/98 keys, 43/69 facts.
 #: Issue 9 rules (parse-based, tuned on dev only; fresh and blind seen as overall numbers only), 2026-12-02:
 #: dev 137/174 keys, 137/158 facts; fresh 11/13, 11/14; blind 49/98, 49/71 (floors raised to these).
-MEASURED = {"dev": (0.787, 0.867), "fresh": (0.846, 0.785), "blind": (0.5, 0.69)}
+MEASURED = {"dev": (0.857, 0.915), "fresh": (0.846, 0.785), "blind": (0.51, 0.69)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),
@@ -281,7 +281,7 @@ def test_the_corpus_holds_its_measured_scores(name, folders):
     assert matched_keys / keys >= recall and matched_facts / extracted >= precision
 
 
-@pytest.mark.parametrize("module", ["read", "nlp", "lexicon", "dates", "quantities", "arguments", "frames",
+@pytest.mark.parametrize("module", ["read", "nlp", "lexicon", "dates", "quantities", "arguments", "frames", "links",
                                     "frames_actors", "document", "attributes", "corpus", "__init__"])
 def test_module_docstring_examples_hold(module, monkeypatch):
     import doctest

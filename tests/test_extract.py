@@ -188,13 +188,15 @@ def test_burkina_epicentre_thousands_killed_millions_displaced(seed):
 # ------------------------------------------------------------------------------------------------ generality
 def test_fixture_mali_france_exit(fixtures):
     doc, facts = fixtures["mali_france_exit"]
-    left = one(facts, kind="withdrawal", mission="Barkhane")
+    left = one(facts, kind="withdrawal", mission="Barkhane", planned=False)
     assert (left.actor_code, left.country, left.date, left.planned) == ("FRA", "MLI", D(2022, 8, 15), False)
     assert evidence(doc, left) == ("French soldiers of Operation Barkhane left Mali on Monday, ending a nine-year "
                                    "military presence")
-    serval = one(facts, kind="deployment")
+    serval = one(facts, kind="deployment", mission="Serval")
     assert (serval.actor_code, serval.country, serval.mission, serval.date, serval.date_precision) == (
         "FRA", "MLI", "Serval", D(2013, 1, 1), "month")
+    barkhane = one(facts, kind="deployment", mission="Barkhane")  # "Serval, which was replaced by Barkhane in …"
+    assert (barkhane.country, barkhane.date, barkhane.date_precision) == ("MLI", D(2014, 8, 1), "month")
     coups = pick(facts, kind="coup")
     assert [(f.country, f.date) for f in coups] == [("MLI", D(2020, 8, 1)), ("MLI", D(2021, 5, 1))]
     announced = one(facts, kind="withdrawal", date=D(2022, 2, 17))

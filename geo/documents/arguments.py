@@ -96,3 +96,12 @@ def number_token(doc: Doc, trigger: Token) -> Token | None:
                         tok.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in FORCE_NOUNS):
                     return tok  # (… "a contingent of 200")
     return None
+
+
+def partitive_of_pronoun(tokens: list[Token]) -> bool:
+    """Is the phrase a number of a pronoun ("about 1,000 of them", "200 of those"): a part of the force named
+    before?"""
+    return any(t.like_num and any(c.dep_ == "prep" and c.lower_ == "of" and any(
+        g.dep_ == "pobj" and g.lower_ in ("them", "those", "these") for g in c.children) for c in t.children)
+        for t in tokens)
+

@@ -22,6 +22,7 @@ from geo.documents.dates import date_phrases, resolve_dates
 from geo.documents.facts import PRESENCE_KINDS, Fact, apply_overrides, read_overrides
 from geo.documents.frames import TRIGGER_KINDS, apply_rule, trigger_matches
 from geo.documents.lexicon import LANGUAGES, UN_MISSIONS_BY_HOST
+from geo.documents.links import carry_launches
 from geo.documents.nlp import parse, pipeline_label, sentences_of
 from geo.documents.quantities import quantities_of
 from geo.documents.read import Document, text_for_nlp
@@ -69,6 +70,9 @@ def extract_document(document: Document) -> list[Fact]:
             companies = [m for m in info.mentions if m.label == "COMPANY"]
             if companies:
                 context["company"] = companies[-1]  # "the group" in a later sentence
+            towns = [m for m in info.mentions if m.label == "TOWN" and m.role != "dateline"]
+            if towns:
+                context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
             found = _merge(_fold_participles(doc, found))
             if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
                     len(sentences_of(doc)) > 1:
@@ -164,6 +168,7 @@ def _same(a: Draft, b: Draft) -> bool:
 def _document_pass(document: Document, sentences: list[Sentence], drafts: list[Draft]) -> list[Fact]:
     main = _main_host(drafts, sentences)
     kept: list[Draft] = []
+    regional: list[Draft] = []  # deployments "to the Sahel": no fact, but their size may carry to later hosts
     for i, d in enumerate(drafts):
         if "actor:pending" in d.inferred:  # "the troops will leave": the actor of the previous presence fact
             previous = next((p for p in reversed(drafts[:i]) if p.kind in PRESENCE_KINDS and p.actor_key
@@ -208,6 +213,9 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
             elif main:
                 d.country = main
                 d.inferred.append("country:document")
+        if d.country is None and d.kind == "deployment" and "country:region" in d.inferred:
+            regional.append(d)
+            continue
         if d.country is None or (d.kind in PRESENCE_KINDS and d.actor_code == d.country):
             continue
         if d.kind == "onset" and d.place is None:
@@ -218,6 +226,8 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
             d.mission = UN_MISSIONS_BY_HOST.get(d.country)
         kept.append(d)
     resolve_dates(kept, sentences, document.published)
+    resolve_dates(regional, sentences, document.published)
+    kept = carry_launches(kept, regional)
     kept = _one_event_each(kept, document)
     facts, seen = [], Counter()
     for d in kept:

@@ -48,6 +48,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": "hand", "POS": "VERB"}],
         [{"LEMMA": {"IN": ["close", "vacate", "evacuate", "abandon"]}}],
         [{"LEMMA": "lower"}, {"IS_ALPHA": True, "OP": "{,3}"}, {"LEMMA": "flag"}],
+        [{"LEMMA": "flag"}, {"LEMMA": "be"}, {"LOWER": "lowered"}],  # "where the UN flag was lowered"
     ]),
     ("withdrawal.noun", "withdrawal", "noun", [
         [_words("withdrawal", "withdrawals", "pullout", "pullouts", "departure", "drawdown", "exit",
@@ -81,6 +82,9 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                 "redeploying", "station", "stations", "stationed", "dispatch", "dispatches", "dispatched")],
     ]),
     ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")],
+                                               [{"LEMMA": "cross"}, {"LOWER": "the", "OP": "?"},  # "crossed (the
+                                                {"LOWER": {"IN": ["border", "frontier"]}, "OP": "?"},  # border) into"
+                                                {"LOWER": "into"}],
                                                [{"LEMMA": {"IN": ["reinforce", "land"]}, "POS": "VERB"}]]),
     ("deployment.hold", "deployment", "verb", [
         [{"LEMMA": {"IN": ["remain", "stay", "keep", "count", "number", "base", "garrison", "station", "serve",
@@ -89,10 +93,12 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ]),
     ("deployment.launch", "deployment", "verb", [
         [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open", "join", "contribute",
-                           "pledge"]}, "POS": "VERB"}],
+                           "pledge", "approve"]}, "POS": "VERB"}],
         [{"LEMMA": "take"}, {"LOWER": "over"}],
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
+    # "the French have been replaced by Russian instructors": the agent arrives (the replaced may have left)
+    ("deployment.replace", "deployment", "verb", [[{"LEMMA": "replace", "POS": "VERB"}, {"LOWER": "by"}]]),
     # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named
     ("deployment.have", "deployment", "verb", [[{"LEMMA": "have", "POS": "VERB", "TAG": {"IN": ["VBZ", "VBP"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
@@ -153,6 +159,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("spread", "spreads", "spreading", "expanded", "expand", "expands", "expanding", "extended",
                 "extends", "extending", "reached", "reaches", "reaching", "engulfed", "engulfs", "engulfing")],
         [_words("moved", "moves", "moving", "crossed", "crosses", "crossing"), _words("into")],
+        [{"LEMMA": "cross"}, {"LOWER": "the", "OP": "?"}, _words("border", "frontier"), _words("into", "from")],
     ]),
     ("casualties", "casualties", "verb", [
         [_words("killed", "killing", "kills", "kill", "dead", "deaths", "died", "die", "massacred",
@@ -185,7 +192,8 @@ def _matcher() -> Matcher:
 def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
     """Trigger matches, longest first where they overlap (an expulsion beats the "leave" inside it)."""
     vocab = doc.vocab.strings
-    raw = sorted(((vocab[mid], s, e) for mid, s, e in _matcher()(doc)), key=lambda x: (-(x[2] - x[1]), x[1]))
+    raw = sorted(((vocab[mid], s if doc[s].lemma_ != "flag" else e - 1, e) for mid, s, e in _matcher()(doc)),
+                 key=lambda x: (-(x[2] - x[1]), x[1]))  # "the flag was lowered": the verb is the trigger
     kept: list[tuple[str, int, int]] = []
     for rule, s, e in raw:
         kind = TRIGGER_KINDS[rule][0]

@@ -11,7 +11,7 @@ True
 """
 from __future__ import annotations
 
-from geo.documents.arguments import object_tokens, subject_tokens
+from geo.documents.arguments import object_tokens, partitive_of_pronoun, subject_tokens
 from geo.documents.facts import PRESENCE_KINDS
 from geo.documents.lexicon import FORCE_NOUNS, MISSION_BY_NAME, PRONOUNS
 from geo.documents.sentence import Draft, Mention, Sentence, left_of, list_before, mentions_at, right_of
@@ -49,6 +49,11 @@ def subjects(doc, info, domain, draft, form, earlier) -> list:
             companies = [m for m in named if m.label == "COMPANY"]  # "Russian mercenaries from the Wagner Group"
             return companies[:1] or states or named[:1]
         pronoun = any(t.lower_ in PRONOUNS for t in subject)
+        if form != "noun" and _definite_mission(subject):  # "the mission handed over its camp": the one before
+            return [ACTOR_FROM_DOCUMENT]
+        if form != "noun" and partitive_of_pronoun(subject):  # "about 1,000 of them will stay": the force before
+            previous = _previous_actor(earlier)
+            return [previous] if previous else [ACTOR_FROM_DOCUMENT]
         force_noun = any(t.lemma_ in FORCE_NOUNS or t.lower_ in FORCE_NOUNS for t in subject)
         if pronoun and force_noun and form != "noun" and not any(t.lower_ in ("it", "they") for t in subject):
             previous = _previous_actor(earlier)
@@ -93,6 +98,18 @@ def subjects(doc, info, domain, draft, form, earlier) -> list:
             if not mentions_at(info, left_of(domain, start)[:12], _actor_ok):
                 return [ACTOR_FROM_DOCUMENT]  # "voted to end the deployment": whose, the document says
     return []
+
+
+#: Nouns that name a mission or force already introduced when definite ("the mission", "the operation").
+MISSION_NOUNS = frozenset({"mission", "operation", "force", "task force", "contingent"})
+
+
+def _definite_mission(subject) -> bool:
+    """Is the subject a definite mission noun without a name ("the mission", "the UN mission", "this force")?"""
+    heads = [t for t in subject if t.dep_ in ("nsubj", "nsubjpass", "ROOT")]  # (ROOT: "The mission handed …"
+    # parsed as a noun with a participle)
+    return any(h.lower_ in MISSION_NOUNS and any(c.dep_ == "det" and c.lower_ in ("the", "this", "that")
+                                                 for c in h.children) for h in heads)
 
 
 def _relative_antecedent(pronoun):

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from geo.documents.arguments import subject_tokens
 from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
-from geo.documents.frames_presence import set_actor
+from geo.documents.frames_presence import MILITANT_NOUNS, militants, set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
 from geo.documents.quantities import ranges_of
@@ -297,6 +297,8 @@ def place_phrase(doc, info, tokens: list[int]) -> tuple[str | None, str | None, 
 
 def spread_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
+    if doc[start].lemma_ == "cross" and not militants(doc, info, start):
+        return []  # "refugees fleeing the fighting crossed the border into Niger": people fleeing, no spread
     before = left_of(domain, start)[:16]
     if not any(doc[k].lower_ in CONFLICT_NOUNS for k in before) and not mentions_at(
             info, before, lambda m: m.label == "ARMED"):
@@ -309,6 +311,11 @@ def spread_frame(doc, info, draft, form, domain, earlier):
         antecedent = mentions_at(info, left_of(domain, start), lambda m: ok(m) and m.role != "modifier"
                                   and all(m.code != o.code for o in origin))
         right = antecedent[:1] if origin else []
+        if origin and not right and doc[start].lemma_ == "cross":
+            # "jihadists who crossed the border from Burkina Faso killed … in northern Ivory Coast": the place of
+            # what they did, in the rest of the sentence
+            right = [m for m in info.mentions if m.role == "location" and m.label == "COUNTRY" and m.prep != "from"
+                     and all(m.code != o.code for o in origin)][:1]
     if not right:
         return []
     group = [m for m in list_of(info, right[0], ok)]
@@ -347,8 +354,19 @@ def toll_frame(doc, info, draft, form, domain, earlier):
         if quantity in (low, high):
             draft.size_min, draft.size = low.value, high.value
             draft.tokens += [(low.tok_start, low.tok_end), (high.tok_start, high.tok_end)]
+    if draft.kind == "casualties" and draft.size_min is None and draft.size is not None:
+        first = _first_group(doc, quantity, candidates)
+        if first is not quantity:  # "30 soldiers, 12 volunteers and four civilians were killed": from the first
+            quantity = first
+            draft.size, draft.magnitude = first.value, first.text if first.vague else None
+            draft.tokens.append((first.tok_start, first.tok_end))
+        for q in _summed_groups(doc, quantity, candidates):  # "30 soldiers and 12 civilians": one toll of 42
+            draft.size += q.value
+            draft.tokens.append((q.tok_start, q.tok_end))
     place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
     places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
+    # "jihadists who crossed from Burkina Faso killed … in northern Ivory Coast": the origin is no place of the toll
+    places = [m for m in places if m.prep != "from"] or places
     if not places:  # "… were killed when militants ambushed a patrol in Niger": the when-clause's place
         after = next((c for c in info.clauses if c.start >= end and c.start > draft.trigger[0]), None)
         if after is not None and doc[after.start].lower_ in ("when", "as", "after"):
@@ -366,6 +384,44 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _number_of(noun, candidates):
+    nums = [n.i for n in noun.children if n.dep_ == "nummod"]
+    return next((q for q in candidates if any(q.tok_start <= k < q.tok_end for k in nums) and q.value), None)
+
+
+def _first_group(doc, quantity, candidates):
+    """The quantity of the first of coordinated victim nouns, when ``quantity`` is on a later one."""
+    tok = doc[quantity.tok_end - 1]
+    if tok.dep_ != "nummod":
+        return quantity
+    noun, first = tok.head, quantity
+    while noun.dep_ == "conj" and noun.head.pos_ in ("NOUN", "PROPN"):
+        noun = noun.head
+        found = _number_of(noun, candidates)
+        if found is None:
+            return quantity  # "more than 20 soldiers and park rangers": not a list of tolls
+        first = found
+    return first
+
+
+def _summed_groups(doc, quantity, candidates) -> list:
+    """Quantities of the victim nouns coordinated with the toll's ("killed 30 soldiers and 12 civilians" → 12;
+    "eight soldiers were killed and 13 wounded" → none: the wounded hang on another verb)."""
+    tok = doc[quantity.tok_end - 1]
+    if tok.dep_ != "nummod":
+        return []
+    out, noun = [], tok.head
+    for conj in (c for c in noun.children if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN")):
+        chain = [conj] + [c for c in conj.subtree if c.dep_ == "conj" and c.head.dep_ == "conj"]
+        for c in chain:
+            if c.lower_ in MILITANT_NOUNS | {"fighters", "assailants"}:
+                continue  # "seven soldiers and 30 jihadists were killed": the attackers' dead are no victims
+            found = _number_of(c, candidates)
+            if found is not None and found is not quantity:
+                out.append(found)
+    return out
 
 
 def _on_argument(doc, start, candidates):

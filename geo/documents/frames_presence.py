@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from geo.documents.arguments import number_token, object_tokens, subject_tokens
+from geo.documents.arguments import number_token, object_tokens, partitive_of_pronoun, subject_tokens
 from geo.documents.dates import TIMING
 from geo.documents.quantities import ranges_of
 from geo.documents.lexicon import (FORCE_NOUNS, GOVERNMENT_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS,
@@ -50,6 +50,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             draft.inferred.append("object:mandate")  # the end of a mandate: the departure follows it
     if draft.rule == "deployment.send" and not _force_after(doc, domain, end) and not _names_force(doc, info, start):
         return []
+    if doc[start].lemma_ == "cross" and militants(doc, info, start):
+        return []  # "jihadist fighters crossed the border into Benin": a spread, no deployment
     if draft.rule == "deployment.expected" and not (
             any(c.dep_ == "auxpass" for c in doc[start].children) and not any(
                 c.dep_ in ("xcomp", "ccomp") for c in doc[start].children) and any(
@@ -91,8 +93,16 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         host_found = [m for m in info.mentions if m.start in subject and host_ok(m)] or mentions_at(
             info, left_of(domain, start), host_ok)
         hosts = [host_found[0]] if host_found else []
+    elif draft.rule == "deployment.replace":  # "replaced by Russian instructors": the agent, if a force
+        agent = {t.i for c in doc[start].children if c.dep_ == "agent" for t in c.subtree}
+        words = {doc[k].lower_ for k in agent}
+        actors = [m for m in info.mentions if m.start in agent and m.role != "location" and (
+            m.label == "COMPANY" or m.label in ("COUNTRY", "DEMONYM", "MISSION", "UN_MISSION") and (
+                m.role == "force" or words & FORCE_NOUNS))]
+        actors = ([m for m in actors if m.label == "COMPANY"] or actors)[:1]  # "Russian mercenaries of Wagner"
+        hosts = _hosts(doc, info, domain, draft)
     else:
-        actors = subjects(doc, info, domain, draft, form, earlier) or ([anaphor] if anaphor else [])
+        actors = [anaphor] if anaphor else subjects(doc, info, domain, draft, form, earlier)
         hosts = _hosts(doc, info, domain, draft)
         if draft.rule == "deployment.have" and not hosts:
             return []  # "Mali has 10,000 soldiers": no host named, no foreign presence
@@ -128,6 +138,11 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
         own = {t.i for t in _own_subtree(tok)}
         scope = [k for k in domain if k in own] or domain
     mission = _mission(info, scope, start, hosts)
+    if mission is not None and draft.actor == "United Nations" and mission[0] in MISSION_BY_NAME and \
+            MISSION_BY_NAME[mission[0]].lead != "United Nations" and any(
+                m.label == "UN_MISSION" or m.label == "MISSION" and MISSION_BY_NAME[m.name].lead == "United Nations"
+                for m in info.mentions):
+        mission = None  # "the UN took over: soldiers of the African mission AFISMA became MINUSMA's": MINUSMA
     if mission is not None:
         draft.mission = draft.mission or mission[0]
         draft.tokens.append(mission[1])
@@ -137,6 +152,8 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     hosts = [h for h in hosts if h.code != draft.actor_code]
     towns = _bases(doc, info, domain, draft)
     draft.town_candidates = tuple((doc[m.start:m.end].text, m.code) for m in towns)
+    if not towns:
+        draft.town_candidates = _town_reference(doc, info, draft)
     if draft.kind == "withdrawal" and towns and not any(h.label == "COUNTRY" for h in hosts) and (
             hosts or any(m.role == "plain" for m in towns)):
         draft.inferred.append("scope:bases")  # "left Ménaka", "closed its bases in Kidal": bases, not the country
@@ -193,11 +210,35 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     ok = [m for m in ok if not _of_government(doc, m)]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
+    verb = tok if tok.dep_ == "relcl" else tok.head if tok.head.dep_ == "relcl" else None
+    if verb is not None and any(c.lower_ == "where" for c in verb.children):
+        own.add(verb.head.i)  # "headquarters in Bamako, where the UN flag was lowered": Bamako
+        ok += [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.end - 1 == verb.head.i
+               and m not in ok]
     mine = [m for m in ok if m.start in own]
     if mine or tok.dep_ in ("conj", "relcl", "acl", "advcl") or tok.pos_ == "NOUN" or any(
             c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
+
+
+#: Nouns that refer back to a town named before ("the northern town", "the city").
+TOWN_NOUNS = frozenset({"town", "city", "garrison town", "locality"})
+
+
+def _town_reference(doc, info, draft) -> tuple:
+    """A definite "the (northern) town / city" in the trigger's own phrase: the last town named before it, in
+    the sentence or the sentences before ("took Kidal, two weeks after UN peacekeepers left their camp in the
+    northern town" → Kidal); as (town, country) candidates of the fact's bases, else ()."""
+    own = [t for t in _own_subtree(doc[draft.trigger[0]]) if t.lower_ in TOWN_NOUNS and t.dep_ in (
+        "pobj", "dobj") and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)]
+    if not own:
+        return ()
+    before = [m for m in info.mentions if m.label == "TOWN" and m.end <= own[0].i and m.role != "dateline"]
+    if before:
+        return ((doc[before[-1].start:before[-1].end].text, before[-1].code),)
+    last = info.context.get("town") if info.context else None
+    return (last,) if last else ()
 
 
 def _of_government(doc, m: Mention) -> bool:
@@ -253,10 +294,14 @@ def _names_force(doc, info, start, bases: bool = False, missions: bool = True) -
     tokens = subject_tokens(doc, doc[start]) + object_tokens(doc, doc[start])
     tokens += [t for c in doc[start].children if c.dep_ in ("prep", "agent") for t in c.subtree]
     tok = doc[start]
+    if len(tokens) and tokens[0].lower_ in ("who", "which", "that"):  # "mercenaries …, who began arriving"
+        tokens += [doc[k] for k in sorted(subject_or_antecedent(doc, tok))]
     if tok.dep_ == "conj" and object_tokens(doc, tok) and all(t.like_num or t.pos_ in ("ADV", "ADP", "NUM")
                                                               for t in object_tokens(doc, tok)):
         tokens += object_tokens(doc, tok.head)  # "withdraw 2,500 soldiers … and keep about 2,500 in Niger"
     words = {t.lower_ for t in tokens} | {t.lemma_ for t in tokens}
+    if not bases and partitive_of_pronoun(subject_tokens(doc, doc[start])):
+        return True  # "About 1,000 of them will stay": part of the force named before
     if bases:
         return bool(words & BASE_NOUNS)
     if words & (FORCE_NOUNS - {"presence", "operation", "operations", "deployment", "military"}):
@@ -274,6 +319,18 @@ def _state_mission(doc, info, start) -> bool:
         m.start in ids and m.is_state and m.role != "location" for m in info.mentions)
 
 
+#: Nouns of armed groups: their crossing is a spread of the conflict, not a deployment.
+MILITANT_NOUNS = frozenset({"jihadists", "jihadist", "militants", "insurgents", "gunmen", "rebels", "terrorists",
+                            "attackers", "islamists", "assailants"})
+
+
+def militants(doc, info, start) -> bool:
+    """Is the trigger's subject (or a relative pronoun's antecedent) an armed group or militants?"""
+    subject = subject_or_antecedent(doc, doc[start])
+    return any(doc[k].lower_ in MILITANT_NOUNS for k in subject) or any(
+        m.start in subject and m.label == "ARMED" for m in info.mentions)
+
+
 def _force_after(doc, domain, end) -> bool:
     return any(doc[k].lower_ in FORCE_NOUNS for k in right_of(domain, end)[:5])
 
@@ -285,7 +342,7 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
     right = mentions_at(info, right_of(domain, end), place_ok)
     if draft.kind == "withdrawal":
         origin = [m for m in right if m.prep == "from"]
-        right = origin or [m for m in right if m.prep not in ("to", "into", "towards", "toward")]
+        right = origin or [m for m in right if m.prep not in ("to", "into", "towards", "toward", "between")]
     else:
         right = [m for m in right if m.prep != "from"]
     direct = mentions_at(info, [k for k in right_of(domain, end)[:2] if doc[k].lower_ != "the"] or [],
@@ -403,7 +460,7 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
     if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
             "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
         return False  # "started to leave": under way
-    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize",
+    if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize", "approve",
                                                             "pledge") or \
             rule == "deployment.expected":
         return True  # a mission created or authorised, troops expected: not yet deployed

@@ -41,6 +41,9 @@ MISSIONS: tuple[Mission, ...] = (
     Mission("EUCAP Sahel Mali", "European Union", None, ("MLI",), ("EUCAP Sahel Mali",)),
     Mission("EUCAP Sahel Niger", "European Union", None, ("NER",), ("EUCAP Sahel Niger",)),
     Mission("G5 Sahel Joint Force", "G5 Sahel", None, SAHEL_G5, ("G5 Sahel Joint Force", "FC-G5S")),
+    Mission("AFISMA", "African Union", None, ("MLI",), (
+        "AFISMA", "African-led International Support Mission to Mali",
+        "African-led International Support Mission in Mali")),
     Mission("MNJTF", "Lake Chad Basin Commission", None, ("NGA", "NER", "TCD", "CMR"), (
         "MNJTF", "Multinational Joint Task Force")),
 )

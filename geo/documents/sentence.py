@@ -147,6 +147,8 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         return None
     if low in LOCATION_PREPS:
         return low
+    if low == "between" and doc[j].head.dep_ == "pobj" and doc[j].head.head.lower_ in LOCATION_PREPS - {"of"}:
+        return "between"  # "deploy in the border area between Mali, Niger and Burkina Faso": places of the area
     if low in (":", "–", "—"):
         back = [doc[k].lower_ for k in range(max(sent.start, j - 7), j)]
         found = [w for w in back if w in LOCATION_PREPS and w != "of"]
