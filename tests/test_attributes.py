@@ -90,9 +90,15 @@ def test_fixture_timeline_prefers_reported_exits_over_announcements(fixture_fact
     assert (un.mission, un.present_until, un.planned_until, un["size"], un.actor_kind) == (
         "MINUSMA", T("2023-06-30"), T("2023-12-31"), 13000.0, "organisation")
     serval = row(timeline, actor_code="FRA", mission="Serval")
-    assert (serval.present_from, serval.present_until, serval.planned) == (T("2013-01-01"), T("2022-02-17"), True)
+    assert serval.present_from == T("2013-01-01")
+    # "Serval, which was replaced by Operation Barkhane in August 2014": Barkhane arrives then, and the February 2022
+    # announcement ("France would withdraw its troops") is Barkhane's, the force in Mali at the time. (Serval's own
+    # end at the hand-over is not derived yet: benchmarks/results_extract.md.)
     barkhane = row(timeline, actor_code="FRA", mission="Barkhane", host="MLI")
-    assert (barkhane.present_until, barkhane.planned) == (T("2022-08-15"), False)  # not the February announcement
+    assert (barkhane.present_from, barkhane.present_until, barkhane.planned) == (
+        T("2014-08-01"), T("2022-08-15"), False)  # left in August, not at the February announcement
+    announced = [f for f in fixture_facts if f.kind == "withdrawal" and f.date == dt.date(2022, 2, 17)]
+    assert [(f.actor_code, f.mission) for f in announced] == [("FRA", "Barkhane")]
     sabre = row(timeline, mission="Sabre")
     assert (sabre.host, sabre.present_until, sabre.planned) == ("BFA", T("2023-02-18"), False)
 
