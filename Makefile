@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# make demo OBSERVED=../shared/data/ucdp_ged_sahel_2010_2019.csv   also draws the hindcast against that GED file
 demo: $(STAMP)
-	$(VENV)/bin/spillover demo
+	$(VENV)/bin/spillover demo $(if $(OBSERVED),--observed "$(OBSERVED)")
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --durations=15

@@ -115,9 +115,13 @@ def demo(
     runs: Annotated[Path, typer.Option(help="folder for the two run folders", metavar="DIR")] = Path("runs"),
     scenarios: Annotated[Path, typer.Option(help="folder holding withdrawal.toml and stay.toml",
                                             metavar="DIR")] = Path("scenarios"),
+    observed: Annotated[Optional[Path], typer.Option(
+        help="a UCDP GED CSV: also draw the hindcast (the withdrawal scenario over the recorded years against "
+        "the recorded deaths) into figures/hindcast.png and hindcast.csv", metavar="GED.csv")] = None,
 ) -> None:
     """The main job: run the default scenario (withdrawal) and its counterfactual (stay), then write the region map,
-    the withdrawal run's figures and the comparison withdrawal against stay into figures/."""
+    the withdrawal run's figures and the comparison withdrawal against stay into figures/; with --observed also
+    the hindcast against the record."""
     import time
 
     from geo import build_grid, load_countries
@@ -127,6 +131,11 @@ def demo(
     from sim.plotting.run_figures import _claim, compare_runs, figure_folder, run_figures
 
     t0 = time.perf_counter()
+    events = None
+    if observed is not None:  # a bad GED file is refused before anything runs
+        from sim.evidence.observed import read_ged
+
+        events = read_ged(observed)
     with figure_folder(figures, force=True) as folder:  # demo regenerates the figures it wrote before
         table = load_countries()
         grid = build_grid(table, cell_km=10.0)
@@ -141,6 +150,8 @@ def demo(
     written = run_figures(runs / "withdrawal", figures, log=say, force=True)
     written += compare_runs(runs / "stay", runs / "withdrawal", figures, name="withdrawal_stay", log=say, force=True)
     written += demo_ensemble(scenarios / "withdrawal.toml", runs / "ensemble", figures)
+    if events is not None:
+        written += demo_hindcast(scenarios / "withdrawal.toml", events, figures)
     t2 = time.perf_counter()
     say(f"wrote {len(written)} figure files into {figures}/ in {t2 - t1:.0f} s "
         f"(runs and region map: {t1 - t0:.0f} s; total {t2 - t0:.0f} s)")
@@ -151,6 +162,33 @@ def demo(
 DEMO_ENSEMBLE = {"members": 16, "noise_sd": 0.3,
                  "ranges": {"growth.base_rate_per_year": (0.4, 0.8), "growth.loss_per_year": (0.05, 0.2),
                             "suppression.troops_effect_per_year": (0.02, 0.1)}}
+
+
+def demo_hindcast(scenario: Path, events, figures: Path) -> list[Path]:
+    """The hindcast of ``scenario`` against ``events`` (:mod:`sim.evidence.hindcast`) into figures/."""
+    from geo.atomic import atomic_path
+    from sim.evidence.hindcast import hindcast, plot_hindcast
+    from sim.output import provenance
+    from sim.plotting.run_figures import _claim, figure_folder
+    from sim.scenario import Scenario
+
+    loaded = Scenario.load(scenario)
+    table, fit = hindcast(loaded, events)
+    from sim import __version__
+
+    footer = (f"sahel-spillover {__version__} · scenario {loaded.scenario.name} ({scenario}), {fit['cell_km']:g} km, "
+              f"seed {loaded.scenario.seed} · "
+              f"UCDP GED {Path(events.source).name} (sha256 {events.sha256[:12]}; CC BY 4.0) · Natural Earth admin-1")
+    with figure_folder(figures, force=True) as folder:
+        png, csv = _claim(folder, figures / "hindcast.png"), folder.file("hindcast.csv")
+        written = plot_hindcast(table, fit, png, footer)
+        with atomic_path(csv) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.6g")
+        folder.commit({"figures_of": [f"the hindcast of {scenario}"],
+                       "hindcast": {"fit": fit, "ged": events.provenance(), "run": provenance(loaded)}})
+    say(f"hindcast {fit['years'][0]}-{fit['years'][1]} against {Path(events.source).name}: {png} and {csv} "
+        f"(only the deaths scale fitted: alpha = {fit['alpha']:.2f})")
+    return [*written, csv]
 
 
 def demo_ensemble(scenario: Path, out: Path, figures: Path) -> list[Path]:
