@@ -151,6 +151,7 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     draft.planned = _planned(doc, domain, start, form, draft.rule)
     hosts = [h for h in hosts if h.code != draft.actor_code]
     towns = _bases(doc, info, domain, draft)
+    towns += [m for m in _partitive_towns(doc, info, draft) if m not in towns]
     draft.town_candidates = tuple((doc[m.start:m.end].text, m.code) for m in towns)
     if not towns:
         draft.town_candidates = _town_reference(doc, info, draft)
@@ -220,6 +221,32 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
             c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
+
+
+PARTITIVES = frozenset({"most", "many", "some", "all", "half", "part", "several", "few", "bulk", "majority"})
+
+
+def _partitive_towns(doc, info, draft) -> list[Mention]:
+    """Towns of a partitive phrase that follows the force of a presence trigger ("… 800 troops in Niger, most of
+    them at a drone base near Agadez" → Agadez): the quantifier with "of them"/"of whom" after the trigger, whose
+    nearest force noun before it is the trigger's own; its towns up to the next comma or the sentence's end."""
+    if draft.kind != "deployment":
+        return []
+    tok = doc[draft.trigger[0]]
+    force = {t.i for t in subject_tokens(doc, tok) + object_tokens(doc, tok)}
+    if tok.dep_ in ("acl", "relcl"):
+        force.add(tok.head.i)
+    end = info.span.end
+    for k in range(draft.trigger[1], end - 2):
+        if doc[k].lemma_ in PARTITIVES and doc[k + 1].lower_ == "of" and doc[k + 2].lower_ in (
+                "them", "whom", "these", "those"):
+            nouns = [j for j in range(info.span.start, k) if doc[j].lower_ in FORCE_NOUNS]
+            if not nouns or nouns[-1] not in force:
+                return []
+            stop = next((j for j in range(k + 3, end) if doc[j].is_punct or doc[j].lower_ in ("that", "who",
+                                                                                           "which")), end)
+            return [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and k + 3 <= m.start < stop]
+    return []
 
 
 #: Nouns that refer back to a town named before ("the northern town", "the city").

@@ -361,6 +361,8 @@ def list_of(info: Sentence, first: Mention, ok) -> list[Mention]:
             gap = gap[:-1]
         if not (gap and len(gap) <= 2 and all(g in (",", "and", "or", "&") for g in gap)):
             break
+        if doc[m.end - 1].dep_ in ("nsubj", "nsubjpass") and doc[m.end - 1].head.pos_ in ("VERB", "AUX"):
+            break  # "… in Niger, and France keeps a base in Niamey": the next clause's subject, no list member
         out.append(m)
         last = m
     return out
