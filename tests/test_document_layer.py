@@ -268,8 +268,8 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: rules of 2026-12-02 evening (49/71 = 0.690 before: one more fact right, one more wrong); recorded as measured,
 #: with its errors never looked at.
 #: 2026-12-03: six new dev documents (20 key facts, 45.0 / 56.2 before any rule) lowered dev to 171/209, 171/193;
-#: the partitive-bases and list rules then gave 174/209 keys, 174/192 facts (dev floor set to these).
-MEASURED = {"dev": (0.832, 0.906), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
+#: the partitive-bases and list rules then gave 174/209, 174/192; "opened a new front" 175/209, 175/193 (the floor).
+MEASURED = {"dev": (0.837, 0.906), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

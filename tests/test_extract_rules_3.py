@@ -34,3 +34,18 @@ def test_the_subject_of_a_coordinated_clause_is_no_host_of_the_list_before_it():
     facts = facts_of("Italy already has some 250 soldiers in Niger, and Germany trains the army in Mali.")
     assert [(f.country, f.actor_code) for f in facts if f.kind == "deployment" and f.size == 250] == [
         ("NER", "ITA")]
+
+
+def onsets(facts):
+    return [(f.country, f.place, f.date, f.date_precision) for f in facts if f.kind == "onset"]
+
+
+def test_opening_a_new_front_is_an_onset_in_that_place():
+    facts = facts_of("In March 2019 jihadists opened a new front in eastern Burkina Faso.", D(2019, 6, 1))
+    assert onsets(facts) == [("BFA", "eastern Burkina Faso", D(2019, 3, 1), "month")]
+
+
+def test_a_front_opened_where_the_clause_before_names_the_place():
+    facts = facts_of("Fighters then moved into western Niger, where they opened a second front in May 2018.",
+                     D(2018, 9, 1))
+    assert [(c, p, d) for c, p, d, _ in onsets(facts)] == [("NER", "western Niger", D(2018, 5, 1))]

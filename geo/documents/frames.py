@@ -147,6 +147,9 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("took", "taken"), {"LOWER": "root"}],
         [_words("outbreak", "onset", "start", "beginning"), {"LOWER": "of"}],
     ]),
+    # "opened a new front in central Mali": the phrase itself names the fighting
+    ("onset.front", "onset", "arms", [[{"LEMMA": "open", "POS": "VERB"}, {"IS_PUNCT": False, "OP": "{,2}"},
+                                       {"LEMMA": "front", "DEP": "dobj"}]]),
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
                                         {"LOWER": "since"}],
                                        [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},

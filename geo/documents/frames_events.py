@@ -199,7 +199,7 @@ def onset_frame(doc, info, draft, form, domain, earlier):
             return []
         draft.date = years[0]
         draft.tokens.append((years[0].tok_start, years[0].tok_end))
-    else:
+    elif form != "arms":
         before = [k for k in domain if start - 7 <= k < start]
         after = [k for k in domain if end <= k < end + 4]
         if not any(doc[k].lower_ in CONFLICT_NOUNS for k in before + after) and not mentions_at(
@@ -215,6 +215,10 @@ def onset_frame(doc, info, draft, form, domain, earlier):
     if place is None and verb is not None and doc[start].head.dep_ == "agent":
         # "central Mali has been engulfed by violence since 2015": the place is the passive's subject
         place = place_phrase(doc, info, [t.i for t in subject_tokens(doc, verb) if t.i in set(domain)])
+    verb_tok = doc[start]
+    if place is None and verb_tok.dep_ == "relcl" and any(c.lower_ == "where" for c in verb_tok.children):
+        # "into northern Burkina Faso, where Ansarul Islam took up arms": the place the relative clause is about
+        place = place_phrase(doc, info, [t.i for t in verb_tok.head.lefts] + [verb_tok.head.i])
     if place is not None:
         phrase, code, tokens, the_country = place
         draft.country, draft.place, draft.the_country_place = code, phrase, the_country
