@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from geo.documents.arguments import subject_tokens
 from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
+from geo.documents.frames_actors import subject_or_antecedent
 from geo.documents.frames_presence import MILITANT_NOUNS, militants, set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
@@ -301,10 +302,11 @@ def place_phrase(doc, info, tokens: list[int]) -> tuple[str | None, str | None, 
 
 def spread_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
-    if doc[start].lemma_ == "cross" and not militants(doc, info, start):
+    conflict = _conflict_subject(doc, start)  # "the war that broke out in Mali … has crossed into Benin"
+    if doc[start].lemma_ == "cross" and not militants(doc, info, start) and not conflict:
         return []  # "refugees fleeing the fighting crossed the border into Niger": people fleeing, no spread
     before = left_of(domain, start)[:16]
-    if not any(doc[k].lower_ in CONFLICT_NOUNS for k in before) and not mentions_at(
+    if not conflict and not any(doc[k].lower_ in CONFLICT_NOUNS for k in before) and not mentions_at(
             info, before, lambda m: m.label == "ARMED"):
         return []
     ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.prep != "from"  # noqa: E731
@@ -337,6 +339,14 @@ def spread_frame(doc, info, draft, form, domain, earlier):
             out.append(replace(draft, country=m.code, countries=codes, tokens=tokens + [(m.start, m.end)],
                                inferred=[]))
     return out
+
+
+def _conflict_subject(doc, start) -> bool:
+    """Is the trigger's subject (or a relative pronoun's antecedent) the conflict itself ("the war … has crossed
+    into Benin")? Only the subject's head counts: "refugees fleeing the fighting" is about people."""
+    subject = subject_or_antecedent(doc, doc[start])
+    heads = [k for k in subject if doc[k].head.i not in subject or doc[k].head.i == k]
+    return any(doc[k].lower_ in CONFLICT_NOUNS for k in heads)
 
 
 def toll_frame(doc, info, draft, form, domain, earlier):

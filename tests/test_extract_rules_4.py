@@ -1,0 +1,29 @@
+"""Rules of the news-fact extractor (geo.documents), fourth file: the conflict as the subject of a spread, and the
+rules added with the nine dev documents of 2026-12-03 (afternoon). Each test is a sentence written for it, not
+taken from the corpus."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from geo.documents import Document, extract_document
+
+D = dt.date
+
+
+def facts_of(text: str, published: dt.date = D(2023, 12, 1)):
+    return extract_document(Document("t", text, published, Path("t.txt")))
+
+
+def kinds(facts, kind):
+    return sorted(f.country for f in facts if f.kind == kind)
+
+
+def test_the_conflict_as_the_subject_of_crossed_into_is_a_spread():
+    facts = facts_of("The insurgency that began in Mali has since crossed into Niger and Chad, officials say.")
+    assert kinds(facts, "spread") == ["NER", "TCD"]
+
+
+def test_people_fleeing_the_conflict_across_a_border_still_spread_nothing():
+    facts = facts_of("Families fleeing the violence in Mali have crossed into Mauritania.")
+    assert kinds(facts, "spread") == []
