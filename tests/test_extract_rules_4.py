@@ -27,3 +27,22 @@ def test_the_conflict_as_the_subject_of_crossed_into_is_a_spread():
 def test_people_fleeing_the_conflict_across_a_border_still_spread_nothing():
     facts = facts_of("Families fleeing the violence in Mali have crossed into Mauritania.")
     assert kinds(facts, "spread") == []
+
+
+def displaced(facts):
+    return sorted((f.country, f.size) for f in facts if f.kind == "displacement")
+
+
+def test_a_ratio_is_no_count():
+    facts = facts_of('"One in ten Malians has had to leave home," an aid worker said.', D(2020, 5, 1))
+    assert all(f.size != 10 for f in facts)
+
+
+def test_seeking_refuge_is_displacement_counted_where_the_people_come_from():
+    facts = facts_of("Some 12,000 Nigerians have sought refuge in Niger since the attacks began.", D(2015, 6, 1))
+    assert displaced(facts) == [("NGA", 12000)]
+
+
+def test_taking_refuge_without_a_nationality_is_counted_where_they_are():
+    facts = facts_of("About 4,000 villagers took refuge in Djibo after the raid.", D(2020, 6, 1))
+    assert displaced(facts) == [("BFA", 4000)]

@@ -177,6 +177,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("forced"), {"LOWER": "from"}, {"LOWER": "their"}, {"LOWER": "homes"}],
         [{"LEMMA": {"IN": ["force", "drive", "chase"]}}, {"IS_PUNCT": False, "OP": "{1,6}"}, {"LOWER": "from"},
          {"LOWER": {"IN": ["their", "his", "her"]}}, {"LOWER": {"IN": ["homes", "home", "villages"]}}],
+        # "19,000 have sought refuge in Mali": people who fled, counted where they come from
+        [{"LEMMA": {"IN": ["seek", "take", "find"]}}, {"LOWER": {"IN": ["refuge", "shelter", "sanctuary"]}}],
     ]),
     ("epicentre", "epicentre", "verb", [[_words("epicentre", "epicenter", "épicentre", "hotbed")]]),
 )

@@ -386,6 +386,9 @@ def toll_frame(doc, info, draft, form, domain, earlier):
         if after is not None and doc[after.start].lower_ in ("when", "as", "after"):
             places = mentions_at(info, list(range(after.start, after.end)), place_ok)
     country = places[0] if places else _nearest_state(info, domain, start, end)
+    origin = _displaced_people(info, quantity) if draft.kind == "displacement" else None
+    if origin is not None:  # "19,000 Burkinabè have sought refuge in Mali": displaced from Burkina Faso
+        country = origin
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
@@ -398,6 +401,13 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _displaced_people(info, quantity):
+    """The nationality of the people counted ("19,000 Burkinabè", "30,000 Malian refugees"), or None."""
+    near = range(quantity.tok_end, quantity.tok_end + 3)
+    found = [m for m in info.mentions if m.label == "DEMONYM" and m.start in near and m.code]
+    return found[0] if found else None
 
 
 def _number_of(noun, candidates):
