@@ -46,3 +46,16 @@ def test_seeking_refuge_is_displacement_counted_where_the_people_come_from():
 def test_taking_refuge_without_a_nationality_is_counted_where_they_are():
     facts = facts_of("About 4,000 villagers took refuge in Djibo after the raid.", D(2020, 6, 1))
     assert displaced(facts) == [("BFA", 4000)]
+
+
+def test_a_participle_that_states_the_new_total_is_a_presence_of_that_size():
+    facts = facts_of("Some 300 more Spanish soldiers landed in Mali in May, taking the contingent to 800.",
+                     D(2014, 7, 1))
+    assert sorted((f.country, f.actor_code, f.size, f.date) for f in facts if f.kind == "deployment") == [
+        ("MLI", "ESP", 300, D(2014, 5, 1)), ("MLI", "ESP", 800, D(2014, 5, 1))]
+
+
+def test_a_withdrawal_that_cuts_the_force_to_a_size_leaves_a_presence_of_that_size():
+    facts = facts_of("Belgium withdrew 120 soldiers from Niger in June, reducing its contingent to 80.",
+                     D(2019, 8, 1))
+    assert [(f.kind, f.size) for f in facts if f.actor_code == "BEL"] == [("withdrawal", 120), ("deployment", 80)]
