@@ -59,3 +59,9 @@ def test_a_withdrawal_that_cuts_the_force_to_a_size_leaves_a_presence_of_that_si
     facts = facts_of("Belgium withdrew 120 soldiers from Niger in June, reducing its contingent to 80.",
                      D(2019, 8, 1))
     assert [(f.kind, f.size) for f in facts if f.actor_code == "BEL"] == [("withdrawal", 120), ("deployment", 80)]
+
+
+def test_a_where_clause_puts_the_presence_in_the_place_it_is_about():
+    facts = facts_of("The aid convoy was heading for Kidal, where Chadian peacekeepers are stationed.", D(2016, 3, 1))
+    assert [(f.country, f.actor_code, tuple(f.bases)) for f in facts if f.kind == "deployment"] == [
+        ("MLI", "TCD", ("Kidal",))]

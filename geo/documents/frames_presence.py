@@ -394,11 +394,25 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
     left = mentions_at(info, left_of(domain, start), place_ok)
     if left:
         return [left[0]]
+    where = _where_place(doc, info, tok)
+    if where is not None:  # "bound for Gao, where French troops are stationed": the place the clause is about
+        return [where]
     if draft.kind == "suspension":  # "suspended its military cooperation with Niamey"
         partner = mentions_at(info, [k + 1 for k in right_of(domain, end)[:6] if doc[k].lower_ == "with"],
                                lambda m: m.is_state)
         return partner[:1]
     return []
+
+
+def _where_place(doc, info, tok) -> Mention | None:
+    """The town or country a "where" relative clause of the trigger is about, or None."""
+    verb = tok if tok.pos_ in ("VERB", "AUX") else tok.head
+    while verb.dep_ in ("conj", "xcomp") and verb.head is not verb:
+        verb = verb.head
+    if verb.dep_ != "relcl" or not any(c.lower_ == "where" for c in verb.children):
+        return None
+    return next((m for m in info.mentions if m.start <= verb.head.i < m.end
+                 and m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role != "dateline"), None)
 
 
 def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:
