@@ -65,3 +65,28 @@ def test_a_where_clause_puts_the_presence_in_the_place_it_is_about():
     facts = facts_of("The aid convoy was heading for Kidal, where Chadian peacekeepers are stationed.", D(2016, 3, 1))
     assert [(f.country, f.actor_code, tuple(f.bases)) for f in facts if f.kind == "deployment"] == [
         ("MLI", "TCD", ("Kidal",))]
+
+
+def partners(facts):
+    return sorted((f.country, f.actor) for f in facts if f.kind == "partnership")
+
+
+def test_a_company_fighting_alongside_an_army_is_its_partner():
+    facts = facts_of("Fighters of the Wagner Group have fought alongside Malian troops near Gao since 2022.")
+    assert partners(facts) == [("MLI", "Wagner Group")]
+
+
+def test_an_agreement_with_a_company_or_its_help_is_a_partnership():
+    assert partners(facts_of("Burkina Faso's junta reached an agreement with the Africa Corps in May.")) == [
+        ("BFA", "Africa Corps")]
+    assert partners(facts_of("Mali's soldiers, with the support of Wagner, took Anefis in October.")) == [
+        ("MLI", "Wagner Group")]
+
+
+def test_paying_a_company_is_a_partnership():
+    assert partners(facts_of("Mali pays the Wagner Group some $10 million a month, diplomats say.")) == [
+        ("MLI", "Wagner Group")]
+
+
+def test_an_agreement_between_states_is_no_partnership():
+    assert partners(facts_of("Niger signed an agreement with Turkey on drones in May.")) == []

@@ -122,9 +122,18 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("partnership.with", "partnership", "noun", [
         [_words("partnership", "partnerships", "partner", "partnered", "partnering", "alliance", "cooperation",
                 "cooperating", "cooperated", "collaboration", "collaborating", "collaborated", "deal", "contract",
-                "ties", "allied"), {"LOWER": "with"}],
+                "ties", "allied", "agreement", "agreements", "accord", "pact", "arrangement"), {"LOWER": "with"}],
         [_words("work", "works", "worked", "working"), {"IS_ALPHA": True, "OP": "{,2}"},
          {"LOWER": {"IN": ["with", "alongside"]}}],
+        # "Wagner fighters have fought alongside Malian soldiers": fighting beside a state's army
+        [{"LEMMA": {"IN": ["fight", "operate", "serve", "patrol", "deploy"]}}, {"IS_ALPHA": True, "OP": "{,2}"},
+         {"LOWER": "alongside"}],
+        [{"LEMMA": {"IN": ["fight", "operate", "serve", "patrol"]}}, {"IS_ALPHA": True, "OP": "{,2}"},
+         {"LOWER": "with"}, {"LOWER": {"IN": ["the", "malian", "burkinabe", "burkinabè", "nigerien", "chadian",
+                                               "mauritanian", "sudanese", "libyan", "central"]}, "OP": "?"},
+         {"LOWER": {"IN": ["army", "armies", "troops", "soldiers", "forces", "military", "junta", "government"]}}],
+        # "with the help of Wagner fighters, the army retook …": the partner is to the right
+        [{"LOWER": "with"}, {"LOWER": "the"}, _words("help", "support", "backing", "assistance"), {"LOWER": "of"}],
     ]),
     ("partnership.verb", "partnership", "verb", [
         [_words("hire", "hires", "hired", "hiring", "recruit", "recruits", "recruited", "recruiting", "enlisted",
@@ -133,6 +142,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("rely", "relies", "relied", "relying"), {"POS": "ADV", "OP": "{,2}"}, {"LOWER": "on"}],
         [_words("backed", "supported", "assisted", "aided"), {"LOWER": "by"}],
         [_words("brought", "bring", "brings", "bringing"), {"LOWER": "in"}],
+        [_words("pay", "pays", "paid", "paying")],  # "Mali pays the Wagner Group $10 million a month"
     ]),
     ("protest", "protest", "verb", [
         [_words("protest", "protests", "protested", "protesting", "protesters", "protestors", "demonstrate",

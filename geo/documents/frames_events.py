@@ -134,7 +134,8 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
     if not partners:
         return []
     subject_side = mentions_at(info, left_of(domain, start)[:8], lambda m: m.label == "ARMED")
-    if subject_side or any(doc[k].lower_ in ("group", "groups", "militants", "jihadists") for k in
+    named = {k for m in info.mentions if m.label == "COMPANY" for k in range(m.start, m.end)}  # "the Wagner Group"
+    if subject_side or any(doc[k].lower_ in ("group", "groups", "militants", "jihadists") and k not in named for k in
                            left_of(domain, start)[:3]):
         return []  # "Al-Mourabitoun, a group allied with AQIM": armed groups among themselves
     partner = partners[0]
