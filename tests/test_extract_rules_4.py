@@ -90,3 +90,32 @@ def test_paying_a_company_is_a_partnership():
 
 def test_an_agreement_between_states_is_no_partnership():
     assert partners(facts_of("Niger signed an agreement with Turkey on drones in May.")) == []
+
+
+def test_a_crowd_that_gathers_against_a_foreign_force_is_a_protest():
+    facts = facts_of("Hundreds of youths gathered in Gao on Monday, accusing MINUSMA of doing nothing.",
+                     D(2016, 7, 14))
+    assert [(f.kind, f.country, f.actor) for f in facts if f.kind == "protest"] == [
+        ("protest", "MLI", "United Nations")]
+
+
+def test_soldiers_who_gather_are_no_protest():
+    facts = facts_of("French troops gathered in Gao before the offensive in January.", D(2013, 2, 1))
+    assert [f for f in facts if f.kind == "protest"] == []
+
+
+def test_a_sit_in_against_a_foreign_force_is_a_protest():
+    facts = facts_of("Students held a sit-in against the French military presence in Niamey on Friday.",
+                     D(2023, 8, 5))
+    assert [(f.country, f.actor_code) for f in facts if f.kind == "protest"] == [("NER", "FRA")]
+
+
+def test_villagers_who_abandon_their_homes_are_displaced():
+    facts = facts_of("Some 8,000 villagers abandoned their homes around Djibo in May.", D(2020, 7, 1))
+    assert displaced(facts) == [("BFA", 8000)]
+    assert [f for f in facts if f.kind == "withdrawal"] == []
+
+
+def test_a_number_of_displaced_that_tripled_to_n_is_that_size():
+    facts = facts_of("The number of displaced people in Niger has tripled to 300,000 in two years.", D(2021, 1, 5))
+    assert displaced(facts) == [("NER", 300000)]

@@ -149,6 +149,12 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                 "demonstrates", "demonstrated", "demonstrating", "demonstration", "demonstrations",
                 "demonstrators", "rally", "rallies", "rallied", "rallying", "marched", "marching", "marchers")],
         [_words("took", "take", "taking", "takes"), {"LOWER": "to"}, {"LOWER": "the"}, {"LOWER": "streets"}],
+        [_words("sit"), {"ORTH": "-"}, _words("in", "ins")],
+    ]),
+    # "crowds had gathered in Kaya, accusing the French army …": only with a crowd as the subject (protest_frame)
+    ("protest.crowd", "protest", "crowd", [
+        [{"LEMMA": {"IN": ["gather", "assemble", "converge", "besiege", "chant"]},
+          "POS": "VERB"}],
     ]),
     ("onset.verb", "onset", "verb", [
         [_words("erupted", "erupt", "erupts", "began", "begun", "begins", "started", "starts", "emerged",
@@ -187,6 +193,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("forced"), {"LOWER": "from"}, {"LOWER": "their"}, {"LOWER": "homes"}],
         [{"LEMMA": {"IN": ["force", "drive", "chase"]}}, {"IS_PUNCT": False, "OP": "{1,6}"}, {"LOWER": "from"},
          {"LOWER": {"IN": ["their", "his", "her"]}}, {"LOWER": {"IN": ["homes", "home", "villages"]}}],
+        [{"LEMMA": {"IN": ["abandon", "leave", "desert"]}}, {"LOWER": {"IN": ["their", "his", "her"]}},
+         {"LOWER": {"IN": ["homes", "home", "villages", "village", "farms", "fields", "towns"]}}],
         # "19,000 have sought refuge in Mali": people who fled, counted where they come from
         [{"LEMMA": {"IN": ["seek", "take", "find"]}}, {"LOWER": {"IN": ["refuge", "shelter", "sanctuary"]}}],
     ]),

@@ -151,8 +151,16 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
     return [draft]
 
 
+#: Subjects that make a crowd of a gathering ("crowds gathered", "thousands of people besieged the base").
+CROWD_NOUNS = frozenset({"crowd", "crowds", "people", "protesters", "protestors", "demonstrators", "youths",
+                         "youth", "men", "women", "residents", "supporters", "students", "thousands", "hundreds",
+                         "dozens", "activists", "villagers", "inhabitants"})
+
+
 def protest_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
+    if form == "crowd" and not any(t.lower_ in CROWD_NOUNS for t in subject_or_antecedent_tokens(doc, start)):
+        return []  # "troops gathered in Gao": no crowd, no protest
     forces = [m for m in info.mentions if m.role == "force" or m.label in ("MISSION", "UN_MISSION", "FORCE")]
     against = [k for k in domain if end <= k <= end + 4 and doc[k].lower_ == "against"]
     anti = any(t.lower_ == "anti" for t in info.span)
@@ -342,6 +350,10 @@ def spread_frame(doc, info, draft, form, domain, earlier):
     return out
 
 
+def subject_or_antecedent_tokens(doc, start):
+    return [doc[k] for k in sorted(subject_or_antecedent(doc, doc[start]))]
+
+
 def _conflict_subject(doc, start) -> bool:
     """Is the trigger's subject (or a relative pronoun's antecedent) the conflict itself ("the war … has crossed
     into Benin")? Only the subject's head counts: "refugees fleeing the fighting" is about people."""
@@ -472,8 +484,9 @@ def _reached(doc, start, candidates):
             break
         tok = tok.head
     verb = tok.head
-    if tok.dep_ not in ("nsubj", "nsubjpass") or verb.lemma_ not in ("rise", "reach", "climb", "stand", "top",
-                                                                     "exceed", "pass", "jump", "surpass"):
+    if tok.dep_ not in ("nsubj", "nsubjpass") or verb.lemma_ not in (
+            "rise", "reach", "climb", "stand", "top", "exceed", "pass", "jump", "surpass", "triple", "double",
+            "grow", "increase", "swell", "soar", "hit", "total", "quadruple"):
         return None
     inside = {t.i for t in verb.subtree if t.i > tok.i}
     return next((q for q in candidates if q.tok_start in inside and q.tok_start > verb.i), None)

@@ -35,8 +35,8 @@ _NOT_COUNTS = re.compile(r"^\s*(?:%|per ?cent|km|kilomet|miles|hours?|days?|week
                          r"times|o'clock|am\b|pm\b)", re.I)
 
 
-#: A ratio ("one in twenty Burkinabè", "one out of every 10 people", "3 in 5"): neither number is a count.
-_RATIO = re.compile(rf"\b(?:one|a|\d+|{_UNITS})\s+(?:in|out\s+of)\s+(?:every\s+)?(?:\d[\d,]*|(?:{_TENS})"
+#: A ratio ("one in twenty Burkinabè", "one out of every 10 people"): neither number is a count.
+_RATIO = re.compile(rf"\b(?:one|1)\s+(?:in|out\s+of)\s+(?:every\s+)?(?:\d[\d,]*|(?:{_TENS})"
                     rf"(?:-(?:{_UNITS}))?|ten|eleven|twelve|fifteen|{_UNITS}|hundred|a\s+hundred|a\s+thousand)\b", re.I)
 
 
