@@ -119,3 +119,15 @@ def test_villagers_who_abandon_their_homes_are_displaced():
 def test_a_number_of_displaced_that_tripled_to_n_is_that_size():
     facts = facts_of("The number of displaced people in Niger has tripled to 300,000 in two years.", D(2021, 1, 5))
     assert displaced(facts) == [("NER", 300000)]
+
+
+def test_a_toll_with_no_date_takes_the_event_date_of_the_sentence_before():
+    facts = facts_of("Gunmen attacked an army camp near Gao on Sunday. At least 30 soldiers were killed, officials said.",
+                     D(2019, 11, 5))
+    assert [(f.size, f.date) for f in facts if f.kind == "casualties"] == [(30, D(2019, 11, 3))]
+
+
+def test_a_toll_summed_over_years_takes_no_date_from_the_sentence_before():
+    facts = facts_of("The mission closed its last camp on Friday. Over ten years, 300 peacekeepers were killed.",
+                     D(2023, 12, 11))
+    assert [f.date for f in facts if f.kind == "casualties" and f.size == 300] != [D(2023, 12, 8)]

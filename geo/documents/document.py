@@ -75,6 +75,8 @@ def extract_document(document: Document) -> list[Fact]:
             if towns:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
             found = _merge(running_totals(doc, info, _fold_participles(doc, found)))
+            if len(sentences) > first + 1:
+                _toll_dates_from_before(info, sentences[-2], found)
             if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
                     len(sentences_of(doc)) > 1:
                 for d in found:
@@ -85,6 +87,25 @@ def extract_document(document: Document) -> list[Fact]:
         for info in sentences[first:]:
             info.release()  # keep what the document pass needs, drop the parse
     return _document_pass(document, sentences, drafts)
+
+
+#: Words of a toll summed over a period or several events.
+_SUMMARY_WORDS = frozenset({"years", "decade", "decades", "months", "weeks", "since", "total", "overall",
+                            "altogether", "far", "all", "cumulative", "each", "every"})
+
+
+def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draft]) -> None:
+    """A toll told in a sentence with no date phrase at all takes the one event date of the sentence before, in
+    the same paragraph ("Fighters attacked the camp on Sunday. At least 30 soldiers were killed, officials said.")."""
+    if info.dates or any(t.lower_ in _SUMMARY_WORDS for t in info.span):
+        return  # "Over ten years, more than 300 were killed": a sum over a period, not the last event's toll
+    dates = [d for d in previous.dates if d.kind in ("point", "range") and not d.reporting and not d.deadline]
+    if len({(d.date, d.date_end, d.precision) for d in dates}) != 1:
+        return
+    for d in found:
+        if d.kind == "casualties" and d.date is None and d.relation is None:
+            d.date = dates[0]
+            d.inferred.append("date:previous-sentence")
 
 
 def _char_span(doc: Doc, offset: int, tokens: list[tuple[int, int]]) -> tuple[int, int]:
