@@ -131,3 +131,14 @@ def test_a_toll_summed_over_years_takes_no_date_from_the_sentence_before():
     facts = facts_of("The mission closed its last camp on Friday. Over ten years, 300 peacekeepers were killed.",
                      D(2023, 12, 11))
     assert [f.date for f in facts if f.kind == "casualties" and f.size == 300] != [D(2023, 12, 8)]
+
+
+def test_forces_that_must_be_out_of_a_country_by_a_day_withdraw_that_day():
+    facts = facts_of("All 800 Belgian soldiers must be out of Mali by 15 January, the ministry said.", D(2022, 12, 20))
+    assert [(f.kind, f.country, f.actor_code, f.size, f.date, f.planned) for f in facts] == [
+        ("withdrawal", "MLI", "BEL", 800, D(2023, 1, 15), True)]
+
+
+def test_an_obligation_puts_a_day_without_a_year_ahead_of_publication():
+    facts = facts_of("Danish troops must leave Mali by 2 March, the junta said.", D(2022, 12, 20))
+    assert [f.date for f in facts if f.kind == "withdrawal"] == [D(2023, 3, 2)]

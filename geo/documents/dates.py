@@ -133,7 +133,7 @@ def _infer_year(month: int, day: int, published: dt.date, future: bool, year: in
 #: Verbs of saying: a date phrase attached to one dates the report, not the event reported.
 REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state", "claim", "write", "insist",
                              "explain", "quote", "note", "warn"})
-_FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would"})
+_FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would", "must", "should"})  # (obligations lie ahead)
 #: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
 DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
                        r"\s*(?:\([^)]*\))?\s*[–—-]\s")

@@ -42,6 +42,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("call", "calls", "called", "calling"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "back"}],
         [_words("bring", "brings", "brought", "bringing"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "home"}],
         [_words("cut", "cuts", "cutting"), {"LOWER": "short"}],
+        # "the last soldiers must be out of Niger by 22 December"
+        [{"LEMMA": "be", "POS": {"IN": ["AUX", "VERB"]}}, {"LOWER": "out"}, {"LOWER": "of"}],
     ]),
     ("withdrawal.handover", "withdrawal", "verb", [
         [{"LEMMA": "hand"}, {"IS_ALPHA": True, "OP": "{,6}"}, {"LOWER": "over"}],
