@@ -142,3 +142,15 @@ def test_forces_that_must_be_out_of_a_country_by_a_day_withdraw_that_day():
 def test_an_obligation_puts_a_day_without_a_year_ahead_of_publication():
     facts = facts_of("Danish troops must leave Mali by 2 March, the junta said.", D(2022, 12, 20))
     assert [f.date for f in facts if f.kind == "withdrawal"] == [D(2023, 3, 2)]
+
+
+def test_a_month_in_an_after_clause_takes_the_year_of_its_main_clause():
+    from geo.documents.dates import date_phrases_in
+    found = date_phrases_in("Jihadists seized Kidal last year, after the army withdrew in March.", D(2013, 2, 1))
+    assert [(m.date, m.precision) for m in found] == [(D(2012, 1, 1), "year"), (D(2012, 3, 1), "month")]
+
+
+def test_a_month_in_an_after_clause_keeps_its_own_year_when_the_main_clause_is_later():
+    from geo.documents.dates import date_phrases_in
+    found = date_phrases_in("Talks resumed in 2019, after they collapsed in March.", D(2019, 6, 1))
+    assert [m.date for m in found] == [D(2019, 1, 1), D(2019, 3, 1)]

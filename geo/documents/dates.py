@@ -222,7 +222,24 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
             mention.deadline = True
             mention.date, mention.precision = _last_day(mention.date, mention.precision), "day"
         out.append(mention)
+        if kind in ("dm", "md", "m") and year is None and not deadline:
+            _year_of_main_clause(text, base, out, mention)
     return sorted(out, key=lambda d: d.start)
+
+
+_EARLIER_CLAUSE = re.compile(r"(?i)\b(?:after|when|once)\b")
+
+
+def _year_of_main_clause(text: str, base: int, out: list[DateMention], mention: DateMention) -> None:
+    """A month without a year in an "after"/"when" clause belongs to the year its main clause names ("took control
+    of the north last year, after a rebellion erupted there in January": January of last year)."""
+    main = next((x for x in reversed(out[:-1]) if x.kind == "point" and x.precision == "year" and not x.reporting
+                 and _EARLIER_CLAUSE.search(text[x.end - base:mention.start - base])), None)
+    if main is None or mention.date is None or mention.date.year <= main.date.year:
+        return
+    mention.date = mention.date.replace(year=main.date.year)
+    if mention.date_end is not None:
+        mention.date_end = mention.date_end.replace(year=main.date.year)
 
 
 def date_phrases_in(text: str, published: dt.date) -> list[DateMention]:
