@@ -154,3 +154,9 @@ def test_a_month_in_an_after_clause_keeps_its_own_year_when_the_main_clause_is_l
     from geo.documents.dates import date_phrases_in
     found = date_phrases_in("Talks resumed in 2019, after they collapsed in March.", D(2019, 6, 1))
     assert [m.date for m in found] == [D(2019, 1, 1), D(2019, 3, 1)]
+
+
+def test_a_count_that_reached_n_in_a_month_is_dated_by_that_month():
+    facts = facts_of("The number of displaced people in Niger reached 250,000 in March.", D(2021, 6, 1))
+    assert [(f.country, f.size, f.date, f.date_precision) for f in facts if f.kind == "displacement"] == [
+        ("NER", 250000, D(2021, 3, 1), "month")]

@@ -277,6 +277,10 @@ def _attach_date(doc, info, draft, domain) -> None:
         own = [d for d in found if not d.reporting]
         found = own or found  # a report's date only when the event has none of its own
         head_verb = doc[start].head.i if doc[start].pos_ in ("NOUN", "PROPN", "ADJ") else None
+        if draft.kind in ("casualties", "displacement") and (doc[start].dep_ == "amod" or head_verb is not None) \
+                and (head_verb is None or doc[head_verb].pos_ not in ("VERB", "AUX")):
+            # "the number of displaced people reached 400,000 in March": the verb above the trigger's noun
+            head_verb = next((a.i for a in doc[start].ancestors if a.pos_ in ("VERB", "AUX")), head_verb)
         mine = [d for d in found if (d.verb in (start, head_verb) or _hangs_on(doc, d, start)) and d.kind in (
             "point", "range")]  # (a noun or adjective trigger: the verb it is an argument of, "left 30 dead")
         others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
