@@ -160,3 +160,17 @@ def test_a_count_that_reached_n_in_a_month_is_dated_by_that_month():
     facts = facts_of("The number of displaced people in Niger reached 250,000 in March.", D(2021, 6, 1))
     assert [(f.country, f.size, f.date, f.date_precision) for f in facts if f.kind == "displacement"] == [
         ("NER", 250000, D(2021, 3, 1), "month")]
+
+
+def tolls(facts):
+    return [(f.country, f.size) for f in facts if f.kind == "casualties"]
+
+
+def test_a_massacre_that_claimed_n_lives_is_a_toll_of_n():
+    assert tolls(facts_of("The raid on Djibo claimed at least 45 lives, residents said.", D(2023, 3, 1))) == [
+        ("BFA", 45)]
+
+
+def test_the_part_named_after_including_is_not_the_toll():
+    facts = facts_of("Thirty people, including 9 children, died in the attack on Ménaka on Sunday.", D(2022, 5, 3))
+    assert tolls(facts) == [("MLI", 30)]

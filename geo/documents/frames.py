@@ -187,6 +187,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                 "slaughtered", "slain", "fatalities", "casualties", "executed")],
         [_words("lost"), {"LOWER": "their"}, {"LOWER": "lives"}],
         [{"LEMMA": "claim"}, {"LOWER": "the"}, {"LOWER": "lives"}, {"LOWER": "of"}],
+        # "the massacre claimed 160 lives", "cost at least 30 lives"
+        [{"LEMMA": {"IN": ["claim", "cost", "take"]}}, {"IS_PUNCT": False, "OP": "{1,4}"}, {"LOWER": "lives"}],
         [_words("death"), {"LOWER": "toll"}],
     ]),
     ("casualties.toll", "casualties", "verb", [[{"LOWER": "toll"}, {"LOWER": {"IN": ["at", "of", "to"]}}]]),

@@ -367,6 +367,8 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
     used = {(t[0]) for d in earlier for t in d.tokens}
     candidates = [q for q in info.quantities if q.tok_start in domain and q.tok_start not in used]
+    subset = _subset_tokens(doc, info)  # "Twenty people, including 14 foreigners, died": 14 is part of the 20
+    candidates = [q for q in candidates if q.tok_start not in subset] or candidates
     left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
     inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
@@ -414,6 +416,17 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _subset_tokens(doc, info) -> set[int]:
+    """Tokens of "including …" and "among them …" phrases of the sentence: the part of a toll, not the toll."""
+    out: set[int] = set()
+    for tok in info.span:
+        if tok.lower_ == "including" and tok.dep_ in ("prep", "advcl", "acl"):
+            out |= {t.i for t in tok.subtree if t.i != tok.i}
+        elif tok.lower_ == "among" and tok.i + 1 < info.span.end and doc[tok.i + 1].lower_ in ("them", "whom"):
+            out |= {t.i for t in tok.head.subtree if t.i > tok.i + 1}
+    return out
 
 
 def _displaced_people(info, quantity):
