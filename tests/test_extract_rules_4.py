@@ -174,3 +174,17 @@ def test_a_massacre_that_claimed_n_lives_is_a_toll_of_n():
 def test_the_part_named_after_including_is_not_the_toll():
     facts = facts_of("Thirty people, including 9 children, died in the attack on Ménaka on Sunday.", D(2022, 5, 3))
     assert tolls(facts) == [("MLI", 30)]
+
+
+def coups(facts):
+    return [(f.country, f.date) for f in facts if f.kind == "coup"]
+
+
+def test_a_clause_subject_after_the_coup_country_is_no_second_coup():
+    assert coups(facts_of("After the coup in Mali, Sweden suspended its aid.", D(2020, 9, 1))) == [("MLI", None)]
+
+
+def test_a_coup_named_by_its_leaders_takes_no_date_from_their_verb():
+    facts = facts_of("Soldiers in Niger overthrew President Mohamed Bazoum on 26 July. The coup leaders warned ECOWAS "
+                     "against any intervention on Sunday.", D(2023, 8, 7))
+    assert coups(facts) == [("NER", D(2023, 7, 26))]

@@ -257,6 +257,9 @@ def apply_rule(doc: Doc, info: Sentence, rule: str, start: int, end: int, earlie
                "casualties": toll_frame, "displacement": toll_frame, "epicentre": epicentre_frame}[kind]
     drafts = builder(doc, info, draft, form, domain, earlier)
     for d in drafts:
+        if kind == "coup" and form == "noun" and doc[start].dep_ in ("compound", "amod", "nmod") and \
+                doc[start].head.pos_ in ("NOUN", "PROPN"):
+            continue  # "the coup leaders warned … on Sunday": a coup named by its people; the date is theirs
         _attach_date(doc, info, d, domain)
         if d.place is None and kind not in ("onset",):
             _attach_place(doc, info, d, domain)

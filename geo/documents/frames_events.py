@@ -61,6 +61,10 @@ def coup_frame(doc, info, draft, form, domain, earlier):
     if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted") for w in window):
         return []
     country = _nearest_state(info, domain, start, end, forces=False)
+    named = [m for m in info.mentions if m.start == end + 1 and doc[end].lower_ in ("in", "of") and m.label in (
+        "COUNTRY", "CAPITAL") and form == "noun"]
+    if named:  # "since the coup in Niger, France has …": the country named with the noun
+        country = named[0]
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
