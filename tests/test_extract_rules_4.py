@@ -188,3 +188,15 @@ def test_a_coup_named_by_its_leaders_takes_no_date_from_their_verb():
     facts = facts_of("Soldiers in Niger overthrew President Mohamed Bazoum on 26 July. The coup leaders warned ECOWAS "
                      "against any intervention on Sunday.", D(2023, 8, 7))
     assert coups(facts) == [("NER", D(2023, 7, 26))]
+
+
+def test_a_number_of_troops_that_is_in_a_country_is_a_presence_without_a_date():
+    facts = facts_of("Some 900 Spanish soldiers are in Mali, most of them at a base near Koulikoro.", D(2019, 4, 1))
+    assert [(f.country, f.actor_code, f.size, f.date) for f in facts if f.kind == "deployment"] == [
+        ("MLI", "ESP", 900, None)]
+
+
+def test_people_in_a_convoy_or_troops_without_a_number_are_no_presence():
+    assert [f for f in facts_of("Two soldiers were in the convoy that was ambushed near Gao.") if
+            f.kind == "deployment"] == []
+    assert [f for f in facts_of("The soldiers are in Gao.") if f.kind == "deployment"] == []

@@ -103,6 +103,9 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("deployment.replace", "deployment", "verb", [[{"LEMMA": "replace", "POS": "VERB"}, {"LOWER": "by"}]]),
     # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named
     ("deployment.have", "deployment", "verb", [[{"LEMMA": "have", "POS": "VERB", "TAG": {"IN": ["VBZ", "VBP"]}}]]),
+    # "about 1,500 French soldiers are in Niger", "there are 1,000 US troops in Niger": a state, with a number
+    ("deployment.be", "deployment", "verb", [[{"LEMMA": "be", "POS": {"IN": ["AUX", "VERB"]},
+                                              "DEP": {"IN": ["ROOT", "ccomp", "conj"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"

@@ -61,6 +61,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
             and number_token(doc, doc[start]) is not None):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
+    if draft.rule == "deployment.be" and not _troops_in(doc, info, doc[start]):
+        return []
     if any(t.lower_ == "no" and t.dep_ == "det" for t in object_tokens(doc, doc[start])):
         return []  # "had no troops in Burkina Faso", "sent no soldiers"
     if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
@@ -402,6 +404,22 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
                                lambda m: m.is_state)
         return partner[:1]
     return []
+
+
+def _troops_in(doc, info, verb) -> bool:
+    """Does the copula say a stated number of troops is in a named place ("about 1,500 French soldiers are in
+    Niger", "there are some 1,000 US troops in Niger")? Never a partitive ("2,400 of them") nor no troops."""
+    holders = [c for c in verb.children if c.dep_ in ("nsubj", "attr")]
+    force = [c for c in holders if c.lower_ in FORCE_NOUNS - {"presence", "operation", "operations", "military",
+                                                              "deployment", "force", "forces"} or
+             c.lower_ in ("forces", "force") and any(n.like_num for n in c.subtree)]
+    if not force or not any(n.like_num and n.dep_ in ("nummod", "quantmod") for f in force for n in f.subtree):
+        return False
+    if any(n.lower_ == "no" for f in force for n in f.children):
+        return False
+    places = [c for x in [verb] + force for c in x.children if c.dep_ == "prep" and c.lower_ in ("in", "inside")]
+    return any(m.label in ("COUNTRY", "CAPITAL", "TOWN") and any(m.start <= t.i < m.end for p in places
+                                                                  for t in p.subtree) for m in info.mentions)
 
 
 def _where_place(doc, info, tok) -> Mention | None:
