@@ -200,3 +200,16 @@ def test_people_in_a_convoy_or_troops_without_a_number_are_no_presence():
     assert [f for f in facts_of("Two soldiers were in the convoy that was ambushed near Gao.") if
             f.kind == "deployment"] == []
     assert [f for f in facts_of("The soldiers are in Gao.") if f.kind == "deployment"] == []
+
+
+def test_an_arrival_cited_as_a_reason_is_no_deployment():
+    facts = facts_of("Norway will leave the UN mission in Mali, citing the arrival of Russian mercenaries.",
+                     D(2022, 5, 1))
+    assert [(f.country, f.actor_code) for f in facts if f.kind == "deployment"] == []
+    assert [(f.country, f.actor_code) for f in facts if f.kind == "withdrawal"] == [("MLI", "NOR")]
+
+
+def test_an_arrival_that_is_condemned_is_still_a_deployment():
+    facts = facts_of("Ten European states condemned the deployment of Wagner mercenaries in Mali on Thursday.",
+                     D(2021, 12, 24))
+    assert [(f.country, f.actor) for f in facts if f.kind == "deployment"] == [("MLI", "Wagner Group")]

@@ -63,6 +63,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
     if draft.rule == "deployment.be" and not _troops_in(doc, info, doc[start]):
         return []
+    if draft.rule == "deployment.noun" and _a_reason(doc[start]):
+        return []  # "…, citing the arrival of Russian mercenaries": a reason given for something else
     if any(t.lower_ == "no" and t.dep_ == "det" for t in object_tokens(doc, doc[start])):
         return []  # "had no troops in Burkina Faso", "sent no soldiers"
     if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
@@ -404,6 +406,18 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
                                lambda m: m.is_state)
         return partner[:1]
     return []
+
+
+#: Verbs that give a reason or a cause: an arrival they name is background, not the news.
+REASON_VERBS = frozenset({"cite", "follow", "blame", "attribute", "invoke"})
+
+
+def _a_reason(tok) -> bool:
+    """Is the noun an argument (through conjunctions and prepositions) of a verb that gives a reason?"""
+    for a in tok.ancestors:
+        if a.pos_ in ("VERB", "AUX"):
+            return a.lemma_ in REASON_VERBS
+    return False
 
 
 def _troops_in(doc, info, verb) -> bool:
