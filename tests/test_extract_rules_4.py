@@ -213,3 +213,14 @@ def test_an_arrival_that_is_condemned_is_still_a_deployment():
     facts = facts_of("Ten European states condemned the deployment of Wagner mercenaries in Mali on Thursday.",
                      D(2021, 12, 24))
     assert [(f.country, f.actor) for f in facts if f.kind == "deployment"] == [("MLI", "Wagner Group")]
+
+
+def test_a_toll_dated_only_by_its_report_takes_the_attack_date_of_the_sentence_before():
+    facts = facts_of("Gunmen attacked a police post near Téra on Saturday. Nine policemen were killed, the interior "
+                     "ministry said on Monday.", D(2020, 5, 12))
+    assert [(f.size, f.date) for f in facts if f.kind == "casualties"] == [(9, D(2020, 5, 9))]
+
+
+def test_the_attackers_dead_are_no_toll():
+    assert tolls(facts_of("The army said it killed some 60 jihadists near Djibo on Sunday.", D(2021, 3, 2))) == []
+    assert tolls(facts_of("Jihadists killed 12 soldiers near Djibo on Sunday.", D(2021, 3, 2))) == [("BFA", 12)]

@@ -95,15 +95,16 @@ _SUMMARY_WORDS = frozenset({"years", "decade", "decades", "months", "weeks", "si
 
 
 def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draft]) -> None:
-    """A toll told in a sentence with no date phrase at all takes the one event date of the sentence before, in
-    the same paragraph ("Fighters attacked the camp on Sunday. At least 30 soldiers were killed, officials said.")."""
-    if info.dates or any(t.lower_ in _SUMMARY_WORDS for t in info.span):
+    """A toll told in a sentence with no date phrase of an event (a report's date aside) takes the one event date
+    of the sentence before, in the same paragraph ("Fighters attacked the camp on Sunday. At least 30 soldiers were
+    killed, officials said on Monday.")."""
+    if any(not d.reporting for d in info.dates) or any(t.lower_ in _SUMMARY_WORDS for t in info.span):
         return  # "Over ten years, more than 300 were killed": a sum over a period, not the last event's toll
     dates = [d for d in previous.dates if d.kind in ("point", "range") and not d.reporting and not d.deadline]
     if len({(d.date, d.date_end, d.precision) for d in dates}) != 1:
         return
-    for d in found:
-        if d.kind == "casualties" and d.date is None and d.relation is None:
+    for d in found:  # (a report's date, "the government said on Tuesday", never dates the event it reports)
+        if d.kind == "casualties" and (d.date is None or d.date.reporting) and d.relation is None:
             d.date = dates[0]
             d.inferred.append("date:previous-sentence")
 

@@ -380,6 +380,8 @@ def toll_frame(doc, info, draft, form, domain, earlier):
         or _reached(doc, start, candidates) or _on_argument(doc, start, candidates)
     if quantity is None:
         return []
+    if draft.kind == "casualties" and _attackers(doc, quantity):
+        return []  # "the army said 15 attackers were killed": the attackers' dead are no victims
     draft.size = quantity.value
     draft.magnitude = quantity.text if quantity.vague else None
     draft.tokens.append((quantity.tok_start, quantity.tok_end))
@@ -420,6 +422,16 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _attackers(doc, quantity) -> bool:
+    """Does the number count the attackers ("15 attackers", "some 80 jihadists", "dozens of militants")?"""
+    tok = doc[quantity.tok_end - 1]
+    noun = tok.head if tok.dep_ in ("nummod", "quantmod") else tok
+    if noun.lower_ == "of" or (noun.i + 1 < len(doc) and doc[noun.i + 1].lower_ == "of" and noun is tok):
+        noun = next((c for c in doc[noun.i + 1].children if c.dep_ == "pobj"), noun) if noun is tok else \
+            next((c for c in noun.children if c.dep_ == "pobj"), noun)
+    return noun.lower_ in MILITANT_NOUNS | {"fighters", "assailants", "jihadist", "terrorist"}
 
 
 def _subset_tokens(doc, info) -> set[int]:
