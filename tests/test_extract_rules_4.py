@@ -224,3 +224,19 @@ def test_a_toll_dated_only_by_its_report_takes_the_attack_date_of_the_sentence_b
 def test_the_attackers_dead_are_no_toll():
     assert tolls(facts_of("The army said it killed some 60 jihadists near Djibo on Sunday.", D(2021, 3, 2))) == []
     assert tolls(facts_of("Jihadists killed 12 soldiers near Djibo on Sunday.", D(2021, 3, 2))) == [("BFA", 12)]
+
+
+def withdrawals(facts):
+    return [(f.actor_code, f.size, f.date, f.planned) for f in facts if f.kind == "withdrawal"]
+
+
+def test_a_plan_is_dated_by_the_report_even_across_a_while_clause():
+    facts = facts_of("Spain will withdraw the 200 soldiers it has in Mali, while keeping its trainers, the minister "
+                     "said on Tuesday.", D(2022, 6, 8))
+    assert withdrawals(facts) == [("ESP", 200, D(2022, 6, 7), True)]
+
+
+def test_a_plan_in_an_after_clause_is_not_dated_by_the_report():
+    facts = facts_of("Sweden said on Thursday it would withdraw its 150 soldiers from Mali, days after the junta "
+                     "demanded that they leave.", D(2022, 2, 4))
+    assert [f.date for f in facts if f.kind == "withdrawal" and f.size is None] == [None]

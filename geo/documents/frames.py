@@ -238,6 +238,24 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
     return sorted(kept, key=lambda x: (x[1], x[2]))
 
 
+_SUBORDINATE = frozenset({"after", "before", "when", "since", "until", "once", "as"})
+
+
+def _reports(doc, verb: int | None, start: int) -> bool:
+    """Is the trigger part of what the verb of saying reports, not of a clause about another time ("…, days
+    after the junta demanded that they leave")?"""
+    if verb is None:
+        return False
+    tok = doc[start]
+    while tok.i != verb:
+        if any(c.dep_ in ("mark", "advmod") and c.lower_ in _SUBORDINATE for c in tok.children):
+            return False
+        if tok.head is tok:
+            return False
+        tok = tok.head
+    return True
+
+
 def _resultative(doc, end: int) -> bool:
     """Does "left" read "left <them> dead/wounded/homeless" (a result, before any punctuation)?"""
     for k in range(end, min(end + 8, len(doc))):
@@ -332,6 +350,13 @@ def _attach_date(doc, info, draft, domain) -> None:
                 if since:
                     draft.inferred.append("date:since")  # from then until at least publication
                 break
+    if draft.date is None and draft.kind in PRESENCE_KINDS and draft.planned:
+        # "Germany will … withdraw its 300 soldiers, while staying …, the minister said on Wednesday": a plan with
+        # no date of its own is dated by its announcement, in whichever clause the report's date stands
+        reports = [x for x in info.dates if x.reporting and x.kind == "point" and _reports(doc, x.verb, start)]
+        if len(reports) == 1:
+            draft.date = reports[0]
+            draft.tokens.append((reports[0].tok_start, reports[0].tok_end))
     for m in RELATION.finditer(info.span.text):
         span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
         boundary = span.end - 1
