@@ -240,3 +240,11 @@ def test_a_plan_in_an_after_clause_is_not_dated_by_the_report():
     facts = facts_of("Sweden said on Thursday it would withdraw its 150 soldiers from Mali, days after the junta "
                      "demanded that they leave.", D(2022, 2, 4))
     assert [f.date for f in facts if f.kind == "withdrawal" and f.size is None] == [None]
+
+
+def test_a_day_right_after_a_verb_of_saying_dates_the_report_however_it_is_parsed():
+    from geo.documents.dates import date_phrases_in
+    found = date_phrases_in("Sweden said on Thursday it would withdraw its 150 soldiers from Mali.", D(2022, 2, 4))
+    assert [(m.date, m.reporting) for m in found] == [(D(2022, 2, 3), True)]
+    facts = facts_of("Sweden said on Thursday it would withdraw its 150 soldiers from Mali.", D(2022, 2, 4))
+    assert withdrawals(facts) == [("SWE", 150, D(2022, 2, 3), True)]

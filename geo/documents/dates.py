@@ -198,6 +198,9 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
         a, b = m.span()
         span = doc.char_span(base + a, base + b, alignment_mode="expand")
         verb = _governing_verb(doc, span.start)
+        k = span.start - (2 if span.start - 1 >= sent.start and doc[span.start - 1].lower_ == "on" else 1)
+        if k >= sent.start and doc[k].pos_ in ("VERB", "AUX") and doc[k].lemma_ in REPORTING_VERBS:
+            verb = doc[k]  # "Sweden said on Thursday it would withdraw …": the report's day, however parsed
         year = _coordinated_year(text, found, index)
         mention = _resolve_date(kind, m, published, is_future(verb), year)
         if mention is None:
