@@ -248,3 +248,10 @@ def test_a_day_right_after_a_verb_of_saying_dates_the_report_however_it_is_parse
     assert [(m.date, m.reporting) for m in found] == [(D(2022, 2, 3), True)]
     facts = facts_of("Sweden said on Thursday it would withdraw its 150 soldiers from Mali.", D(2022, 2, 4))
     assert withdrawals(facts) == [("SWE", 150, D(2022, 2, 3), True)]
+
+
+def test_the_demonstrators_of_a_march_told_before_take_its_date():
+    facts = facts_of("Hundreds of students marched through Bamako on Friday. The protesters demanded the departure "
+                     "of French troops.", D(2022, 1, 17))
+    assert [(f.country, f.actor_code, f.date) for f in facts if f.kind == "protest"] == [
+        ("MLI", "FRA", D(2022, 1, 14))]

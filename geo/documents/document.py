@@ -107,6 +107,19 @@ def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draf
         if d.kind == "casualties" and (d.date is None or d.date.reporting) and d.relation is None:
             d.date = dates[0]
             d.inferred.append("date:previous-sentence")
+        elif d.kind == "protest" and d.date is None and d.relation is None and _the_crowd(info, d):
+            d.date = dates[0]  # "… marched on the embassy on Sunday. The demonstrators demanded …": that march
+            d.inferred.append("date:previous-sentence")
+
+
+def _the_crowd(info: Sentence, d: Draft) -> bool:
+    """Is the protest's trigger a crowd referred back to ("the demonstrators", "the protesters")?"""
+    doc = info.span.doc
+    tok = doc[d.trigger[0]]
+    noun = tok if tok.pos_ in ("NOUN", "PROPN") else next((c for c in tok.children if c.dep_ == "nsubj"), None)
+    return noun is not None and noun.lower_ in ("demonstrators", "protesters", "protestors", "crowd", "crowds",
+                                                "marchers") and any(c.lower_ in ("the", "these", "those")
+                                                                    for c in noun.children)
 
 
 def _char_span(doc: Doc, offset: int, tokens: list[tuple[int, int]]) -> tuple[int, int]:
