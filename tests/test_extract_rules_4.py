@@ -255,3 +255,8 @@ def test_the_demonstrators_of_a_march_told_before_take_its_date():
                      "of French troops.", D(2022, 1, 17))
     assert [(f.country, f.actor_code, f.date) for f in facts if f.kind == "protest"] == [
         ("MLI", "FRA", D(2022, 1, 14))]
+
+
+def test_a_part_of_a_force_that_is_in_a_country_is_a_presence_of_that_part():
+    facts = facts_of("About 700 of Germany's 1,100 soldiers in the Sahel are in Mali.", D(2022, 3, 1))
+    assert [(f.country, f.actor_code, f.size) for f in facts if f.kind == "deployment"] == [("MLI", "DEU", 700)]

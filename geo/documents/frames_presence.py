@@ -424,10 +424,14 @@ def _troops_in(doc, info, verb) -> bool:
     """Does the copula say a stated number of troops is in a named place ("about 1,500 French soldiers are in
     Niger", "there are some 1,000 US troops in Niger")? Never a partitive ("2,400 of them") nor no troops."""
     holders = [c for c in verb.children if c.dep_ in ("nsubj", "attr")]
+    # "2,400 of France's 4,300 soldiers are in Mali": the number's own force noun ("of them" is no force noun)
+    holders += [p for h in holders if h.like_num for c in h.children if c.lower_ == "of" for p in c.children
+                if p.dep_ == "pobj"]
     force = [c for c in holders if c.lower_ in FORCE_NOUNS - {"presence", "operation", "operations", "military",
                                                               "deployment", "force", "forces"} or
              c.lower_ in ("forces", "force") and any(n.like_num for n in c.subtree)]
-    if not force or not any(n.like_num and n.dep_ in ("nummod", "quantmod") for f in force for n in f.subtree):
+    if not force or not any(n.like_num and (n.dep_ in ("nummod", "quantmod") or n.head.i == verb.i) for f in
+                            force + holders for n in ([f] + list(f.subtree))):
         return False
     if any(n.lower_ == "no" for f in force for n in f.children):
         return False
