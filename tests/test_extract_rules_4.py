@@ -260,3 +260,17 @@ def test_the_demonstrators_of_a_march_told_before_take_its_date():
 def test_a_part_of_a_force_that_is_in_a_country_is_a_presence_of_that_part():
     facts = facts_of("About 700 of Germany's 1,100 soldiers in the Sahel are in Mali.", D(2022, 3, 1))
     assert [(f.country, f.actor_code, f.size) for f in facts if f.kind == "deployment"] == [("MLI", "DEU", 700)]
+
+
+def test_an_armed_groups_first_strike_is_an_onset_in_the_area_of_the_where_clause():
+    facts = facts_of("In the Ménaka region, where ISGS first struck in March 2017, schools are closed.",
+                     D(2020, 1, 10))
+    assert onsets(facts) == [("MLI", "Ménaka region", D(2017, 3, 1), "month")]
+
+
+def test_an_armys_first_attack_is_no_onset():
+    assert onsets(facts_of("The army first attacked the camp near Djibo in May 2019.", D(2020, 1, 10))) == []
+
+
+def onsets(facts):
+    return [(f.country, f.place, f.date, f.date_precision) for f in facts if f.kind == "onset"]

@@ -171,6 +171,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     # "opened a new front in central Mali": the phrase itself names the fighting
     ("onset.front", "onset", "arms", [[{"LEMMA": "open", "POS": "VERB"}, {"IS_PUNCT": False, "OP": "{,2}"},
                                        {"LEMMA": "front", "DEP": "dobj"}]]),
+    # "where Boko Haram first struck in February 2015": an armed group's first strike in a place (verb only: "the
+    # first attack on Togolese soil" may be a spread)
+    ("onset.first", "onset", "first", [[{"LOWER": "first"}, {"LEMMA": {"IN": ["strike", "attack", "appear"]},
+                                                             "POS": "VERB"}]]),
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
                                         {"LOWER": "since"}],
                                        [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},

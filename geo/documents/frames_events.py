@@ -213,6 +213,10 @@ def onset_frame(doc, info, draft, form, domain, earlier):
             return []
         draft.date = years[0]
         draft.tokens.append((years[0].tok_start, years[0].tok_end))
+    elif form == "first":
+        if not mentions_at(info, left_of(domain, start)[:6], lambda m: m.label == "ARMED") and not any(
+                doc[k].lower_ in MILITANT_NOUNS for k in left_of(domain, start)[:4]):
+            return []  # "the army first attacked …": only an armed group's first strike
     elif form != "arms":
         before = [k for k in domain if start - 7 <= k < start]
         after = [k for k in domain if end <= k < end + 4]
@@ -229,7 +233,7 @@ def onset_frame(doc, info, draft, form, domain, earlier):
     if place is None and verb is not None and doc[start].head.dep_ == "agent":
         # "central Mali has been engulfed by violence since 2015": the place is the passive's subject
         place = place_phrase(doc, info, [t.i for t in subject_tokens(doc, verb) if t.i in set(domain)])
-    verb_tok = doc[start]
+    verb_tok = doc[end - 1] if form == "first" else doc[start]
     if place is None and verb_tok.dep_ == "relcl" and any(c.lower_ == "where" for c in verb_tok.children):
         # "into northern Burkina Faso, where Ansarul Islam took up arms": the place the relative clause is about
         place = place_phrase(doc, info, [t.i for t in verb_tok.head.lefts] + [verb_tok.head.i])
@@ -240,6 +244,9 @@ def onset_frame(doc, info, draft, form, domain, earlier):
     else:
         country = _nearest_state(info, domain, start, end)
         named = _named_area(doc, info, around + right_of(domain, end)[:12])
+        if named is None and verb_tok.dep_ == "relcl" and any(c.lower_ == "where" for c in verb_tok.children):
+            # "in the Diffa region, where Boko Haram first struck": the area the relative clause is about
+            named = _named_area(doc, info, [t.i for t in verb_tok.head.lefts] + [verb_tok.head.i])
         if named is not None:  # "in the Tillabéri region", "around Djibo": the place as written
             phrase, code, tokens = named
             draft.place, draft.country = phrase, code or (country.code if country else None)
