@@ -274,3 +274,10 @@ def test_an_armys_first_attack_is_no_onset():
 
 def onsets(facts):
     return [(f.country, f.place, f.date, f.date_precision) for f in facts if f.kind == "onset"]
+
+
+def test_a_copula_without_troops_takes_no_date_or_actor_from_another_trigger():
+    facts = facts_of("And in March, it was Norway that announced it would be leaving the MINUSMA mission.",
+                     D(2022, 11, 15))
+    assert [(f.actor_code, f.date, f.date_precision) for f in facts if f.kind == "withdrawal"] == [
+        ("NOR", D(2022, 3, 1), "month")]

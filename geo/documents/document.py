@@ -58,7 +58,8 @@ def extract_document(document: Document) -> list[Fact]:
                 continue
             dates = date_phrases(doc, sent, document.published)
             triggers = {k for rule, a, b in matches if sent.start <= a < sent.end and TRIGGER_KINDS[rule][0] in
-                        PRESENCE_KINDS for k in range(a, b)}
+                        PRESENCE_KINDS and rule != "deployment.be" for k in range(a, b)}  # ("it was Sweden that
+            # announced …": a copula is no trigger whose object Sweden would be)
             info = Sentence(len(sentences), sent, mentions_of(doc, sent), dates, quantities_of(doc, sent, dates),
                             clauses_of(doc, sent, dates), triggers, offset)
             info.matches = [x for x in matches if sent.start <= x[1] < sent.end]
