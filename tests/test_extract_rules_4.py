@@ -281,3 +281,8 @@ def test_a_copula_without_troops_takes_no_date_or_actor_from_another_trigger():
                      D(2022, 11, 15))
     assert [(f.actor_code, f.date, f.date_precision) for f in facts if f.kind == "withdrawal"] == [
         ("NOR", D(2022, 3, 1), "month")]
+
+
+def test_the_total_of_a_mission_of_several_hosts_is_not_the_hosts():
+    facts = facts_of("Spain will send 200 more soldiers to Mali, bringing Barkhane to 5,300 troops.")
+    assert [f.size for f in facts if f.kind == "deployment"] == [200]

@@ -317,7 +317,9 @@ def _attach_date(doc, info, draft, domain) -> None:
             head_verb = next((a.i for a in doc[start].ancestors if a.pos_ in ("VERB", "AUX")), head_verb)
         mine = [d for d in found if (d.verb in (start, head_verb) or _hangs_on(doc, d, start)) and d.kind in (
             "point", "range")]  # (a noun or adjective trigger: the verb it is an argument of, "left 30 dead")
-        others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
+        others = {k for r, a, b in info.matches if a != start and not (  # (a crowd that gathered on Sunday
+            draft.kind == "protest" and TRIGGER_KINDS[r][0] == "protest")  # demanding …: one protest, one date)
+                  for k in range(a, b)} if info.matches else set()
         opened = [d for d in found if d.kind == "open"]
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
         # (5) "stationed … before the coup of July": the date of another event, not of this one

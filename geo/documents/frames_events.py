@@ -380,6 +380,8 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     candidates = [q for q in info.quantities if q.tok_start in domain and q.tok_start not in used]
     subset = _subset_tokens(doc, info)  # "Twenty people, including 14 foreigners, died": 14 is part of the 20
     candidates = [q for q in candidates if q.tok_start not in subset] or candidates
+    if draft.kind == "casualties":  # "the army said 15 attackers were killed": the attackers' dead are no victims
+        candidates = [q for q in candidates if not _attackers(doc, q)]
     left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
     inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
@@ -387,8 +389,6 @@ def toll_frame(doc, info, draft, form, domain, earlier):
         or _reached(doc, start, candidates) or _on_argument(doc, start, candidates)
     if quantity is None:
         return []
-    if draft.kind == "casualties" and _attackers(doc, quantity):
-        return []  # "the army said 15 attackers were killed": the attackers' dead are no victims
     draft.size = quantity.value
     draft.magnitude = quantity.text if quantity.vague else None
     draft.tokens.append((quantity.tok_start, quantity.tok_end))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from geo.documents.lexicon import MISSION_BY_NAME
 from geo.documents.sentence import Draft, Sentence
 
 #: Verbs of a participle clause that give a new total with "to N".
@@ -28,13 +29,21 @@ def running_totals(doc, info: Sentence, drafts: list[Draft]) -> list[Draft]:
             if clause.dep_ != "advcl" or clause.tag_ != "VBG" or clause.lemma_ not in TOTAL_VERBS:
                 continue
             total = _total_of(clause, info)
-            if total is None or total.value == d.size:
+            if total is None or total.value == d.size or _regional(info, clause):
                 continue
             out.append(replace(d, kind="deployment", rule="deployment.total", size=total.value, size_min=None,
                                magnitude=total.text if total.vague else None, bases=(),
                                tokens=d.tokens + [(clause.i, clause.i + 1), (total.tok_start, total.tok_end)],
                                inferred=d.inferred + ["size:total"]))
     return out
+
+
+def _regional(info: Sentence, clause) -> bool:
+    """Does the clause give the total of a mission of several hosts ("bringing Barkhane to 5,100")? Its total
+    is not the host's."""
+    inside = {t.i for t in clause.subtree}
+    return any(m.start in inside and m.label == "MISSION" and len(MISSION_BY_NAME[m.name].hosts) > 1
+               for m in info.mentions if m.name in MISSION_BY_NAME)
 
 
 def _total_of(clause, info: Sentence):
