@@ -286,3 +286,11 @@ def test_a_copula_without_troops_takes_no_date_or_actor_from_another_trigger():
 def test_the_total_of_a_mission_of_several_hosts_is_not_the_hosts():
     facts = facts_of("Spain will send 200 more soldiers to Mali, bringing Barkhane to 5,300 troops.")
     assert [f.size for f in facts if f.kind == "deployment"] == [200]
+
+
+def test_ranges_of_days_in_several_forms():
+    from geo.documents.dates import date_phrases_in
+    for text in ("The raids on 2 and 3 March killed 30.", "Fighting raged from 2 to 3 March.",
+                 "Talks on 2-3 March failed.", "Between 2 and 3 March, 30 died."):
+        assert [(m.date, m.date_end, m.kind) for m in date_phrases_in(text, D(2022, 3, 17))] == [
+            (D(2022, 3, 2), D(2022, 3, 3), "range")], text

@@ -143,7 +143,9 @@ _END_OF_YEAR = re.compile(r"(?i)\b(?P<lead>by|until|till|before)\s+(?:the\s+)?(?
                           r"year|year'?s\s+end|year-end)\b")
 _START_OF = re.compile(rf"(?i)\b(?:by|at|from)\s+the\s+(?:start|beginning)\s+of\s+{_YEAR}\b")
 _WEEKEND = re.compile(r"(?i)\b(?:over|at|during)\s+the\s+weekend\b|\blast\s+weekend\b")
-_DAY_RANGE = re.compile(rf"\bbetween\s+(?P<d1>[0-3]?\d)\s+and\s+(?P<d2>[0-3]?\d)\s+{_MONTH}(?:,?\s+{_YEAR})?\b")
+_DAY_RANGE = re.compile(rf"(?:\b(?i:between)\s+(?P<d1>[0-3]?\d)\s+and\s+|\b(?i:from)\s+(?P<d3>[0-3]?\d)\s+to\s+|"
+                        rf"\b(?P<d4>[0-3]?\d)\s*[-–]\s*|\b(?i:on)\s+(?:the\s+night\s+of\s+)?(?P<d5>[0-3]?\d)\s+"
+                        rf"(?:and|to)\s+)(?P<d2>[0-3]?\d)\s+{_MONTH}(?:,?\s+{_YEAR})?\b")
 _COORDINATION = re.compile(r"(?i)^[\s,;(]*(?:and|or|to|until|through|then|-|–|,)?(?:\s+(?:again|later|then|also))?"
                            r"(?:\s+(?:in|on))?[\s,;)]*$")
 
@@ -295,7 +297,10 @@ def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
         if kind == "day_range":
             month = _MONTHS[m.group("month").lower().rstrip(".")]
             year = int(m.group("year")) if m.group("year") else _infer_year(month, 1, published, future, None)
-            return DateMention(0, 0, 0, 0, "", "range", dt.date(year, month, int(m.group("d1"))),
+            first = int(next(m.group(g) for g in ("d1", "d3", "d4", "d5") if m.group(g)))
+            if first >= int(m.group("d2")):
+                return None  # ("12 to 3 March" is no range of days)
+            return DateMention(0, 0, 0, 0, "", "range", dt.date(year, month, first),
                                dt.date(year, month, int(m.group("d2"))), "day")
         if kind == "range_years":
             first, last = int(m.group("y1")), int(m.group("y2"))
