@@ -294,3 +294,9 @@ def test_ranges_of_days_in_several_forms():
                  "Talks on 2-3 March failed.", "Between 2 and 3 March, 30 died."):
         assert [(m.date, m.date_end, m.kind) for m in date_phrases_in(text, D(2022, 3, 17))] == [
             (D(2022, 3, 2), D(2022, 3, 3), "range")], text
+
+
+def test_pull_out_with_a_long_object_between():
+    facts = facts_of("Canada agreed on Friday to pull its more than 1,000 military personnel out of Mali.",
+                     D(2024, 4, 20))
+    assert withdrawals(facts) == [("CAN", 1000, D(2024, 4, 19), True)]

@@ -37,7 +37,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("withdraw", "withdraws", "withdrew", "withdrawn", "withdrawing", "leave", "leaves", "leaving",
                 "left", "quit", "quits", "quitted", "quitting", "depart", "departs", "departed", "departing", "exit",
                 "exits", "exited", "exiting", "recall", "recalls", "recalled", "recalling")],
-        [_words(*_PULL), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "out"}],
+        [_words(*_PULL), {"IS_PUNCT": False, "OP": "{,6}"}, {"LOWER": "out"}],  # ("pull its more than 1,000
+        # military personnel out of Niger")
         [_words("draw", "draws", "drew", "drawing", "drawn"), {"LOWER": "down"}],
         [_words("call", "calls", "called", "calling"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "back"}],
         [_words("bring", "brings", "brought", "bringing"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "home"}],
