@@ -300,3 +300,8 @@ def test_pull_out_with_a_long_object_between():
     facts = facts_of("Canada agreed on Friday to pull its more than 1,000 military personnel out of Mali.",
                      D(2024, 4, 20))
     assert withdrawals(facts) == [("CAN", 1000, D(2024, 4, 19), True)]
+
+
+def test_several_hundred_is_a_magnitude_not_one_hundred():
+    facts = facts_of("Ghana and Togo have each sent several hundred soldiers to Mali.", D(2013, 2, 1))
+    assert sorted((f.actor_code, f.size) for f in facts if f.kind == "deployment") == [("GHA", None), ("TGO", None)]

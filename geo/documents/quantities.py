@@ -100,8 +100,12 @@ def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quanti
             continue
         if m.group("num") and m.group("num").lower() == "one" and text[b:b + 3] == " of":
             continue
-        if m.group("mag"):
-            value, log10 = None, float(MAGNITUDES[m.group("mag").lower()])
+        bare = (m.group("num") or "").lower() in ("hundred", "thousand") and re.search(
+            r"(?i)\b(?:several|few|many)\s+$", text[:a])  # "several hundred soldiers": a magnitude, no count
+        if m.group("mag") or bare:
+            value = None
+            log10 = float(MAGNITUDES[m.group("mag").lower()]) if m.group("mag") else \
+                (2.0 if m.group("num").lower() == "hundred" else 3.0)
         else:
             value = parse_count(m.group("num"))
             if value is None:
