@@ -305,3 +305,15 @@ def test_pull_out_with_a_long_object_between():
 def test_several_hundred_is_a_magnitude_not_one_hundred():
     facts = facts_of("Ghana and Togo have each sent several hundred soldiers to Mali.", D(2013, 2, 1))
     assert sorted((f.actor_code, f.size) for f in facts if f.kind == "deployment") == [("GHA", None), ("TGO", None)]
+
+
+def test_a_company_the_relative_clause_says_was_hired_is_the_partner():
+    facts = facts_of("Mali's junta fell out with France in 2021. The Wagner Group, which the junta hired in "
+                     "December 2021, denies any abuses.", D(2022, 6, 1))
+    assert [(f.country, f.actor, f.date) for f in facts if f.kind == "partnership"] == [
+        ("MLI", "Wagner Group", D(2021, 12, 1))]
+
+
+def test_a_state_after_the_partnership_trigger_is_not_its_host():
+    facts = facts_of("The junta turned to the Wagner Group after France left.", D(2022, 6, 1))
+    assert [f.country for f in facts if f.kind == "partnership"] in ([], [None])

@@ -130,6 +130,9 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
         partners = [info.context["company"]]  # "hired the group" after "the Wagner Group"
         draft.inferred.append("actor:coreference")
     host_right = None
+    verb = doc[start]
+    if not partners and form == "verb" and verb.dep_ == "relcl":  # "the Wagner Group, which the junta hired in
+        partners = [m for m in info.mentions if m.label == "COMPANY" and m.start <= verb.head.i < m.end]  # 2021"
     if not partners and form != "verb":  # "Wagner has worked alongside the Malian army": the company is the subject
         subject = {t.i for t in subject_tokens(doc, doc[start])}
         partners = [m for m in info.mentions if m.start in subject and m.label == "COMPANY"]
@@ -152,6 +155,8 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
     if left:  # the partner's host is on the subject's side; "since the departure of French forces" is not it
         draft.country = left[0].code
         draft.tokens.append((left[0].start, left[0].end))
+    else:  # "the junta turned to Russia's Wagner Group after France left": no state right of it is the host
+        draft.not_places = tuple(m.start for m in info.mentions if m.start > start)
     return [draft]
 
 
