@@ -317,3 +317,8 @@ def test_a_company_the_relative_clause_says_was_hired_is_the_partner():
 def test_a_state_after_the_partnership_trigger_is_not_its_host():
     facts = facts_of("The junta turned to the Wagner Group after France left.", D(2022, 6, 1))
     assert [f.country for f in facts if f.kind == "partnership"] in ([], [None])
+
+
+def test_a_threat_that_spreads_into_countries_is_a_spread():
+    assert kinds(facts_of("The jihadist threat has spread to Ghana and Togo.", D(2022, 6, 1)), "spread") == [
+        "GHA", "TGO"]

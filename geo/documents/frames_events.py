@@ -331,7 +331,7 @@ def spread_frame(doc, info, draft, form, domain, earlier):
     if doc[start].lemma_ == "cross" and not militants(doc, info, start) and not conflict:
         return []  # "refugees fleeing the fighting crossed the border into Niger": people fleeing, no spread
     before = left_of(domain, start)[:16]
-    if not conflict and not any(doc[k].lower_ in CONFLICT_NOUNS for k in before) and not mentions_at(
+    if not conflict and not any(doc[k].lower_ in SPREAD_NOUNS for k in before) and not mentions_at(
             info, before, lambda m: m.label == "ARMED"):
         return []
     ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.prep != "from"  # noqa: E731
@@ -351,7 +351,7 @@ def spread_frame(doc, info, draft, form, domain, earlier):
         return []
     group = [m for m in list_of(info, right[0], ok)]
     codes = tuple(dict.fromkeys(m.code for m in group))
-    noun = [k for k in before if doc[k].lower_ in CONFLICT_NOUNS]
+    noun = [k for k in before if doc[k].lower_ in SPREAD_NOUNS]
     tokens = draft.tokens + ([(noun[0], noun[0] + 1)] if noun else [])
     pairs = [(m, dates) for m, dates in coordinated_places(doc, info, domain, end) if m.prep != "from"]
     if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
@@ -370,12 +370,16 @@ def subject_or_antecedent_tokens(doc, start):
     return [doc[k] for k in sorted(subject_or_antecedent(doc, doc[start]))]
 
 
+#: What spreads: the conflict, and its threat ("the jihadist threat has spread to Benin and Togo").
+SPREAD_NOUNS = CONFLICT_NOUNS | {"threat", "threats"}
+
+
 def _conflict_subject(doc, start) -> bool:
     """Is the trigger's subject (or a relative pronoun's antecedent) the conflict itself ("the war … has crossed
     into Benin")? Only the subject's head counts: "refugees fleeing the fighting" is about people."""
     subject = subject_or_antecedent(doc, doc[start])
     heads = [k for k in subject if doc[k].head.i not in subject or doc[k].head.i == k]
-    return any(doc[k].lower_ in CONFLICT_NOUNS for k in heads)
+    return any(doc[k].lower_ in SPREAD_NOUNS for k in heads)
 
 
 def toll_frame(doc, info, draft, form, domain, earlier):
