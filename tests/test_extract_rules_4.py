@@ -322,3 +322,13 @@ def test_a_state_after_the_partnership_trigger_is_not_its_host():
 def test_a_threat_that_spreads_into_countries_is_a_spread():
     assert kinds(facts_of("The jihadist threat has spread to Ghana and Togo.", D(2022, 6, 1)), "spread") == [
         "GHA", "TGO"]
+
+
+def test_the_year_on_a_coup_noun_dates_it_and_the_next_clause_names_no_coup():
+    assert coups(facts_of("Since the 2021 coup, Chad has turned to Russia.", D(2023, 9, 1))) == [
+        ("TCD", D(2021, 1, 1))]
+
+
+def test_a_coup_bid_or_a_foiled_coup_is_no_coup():
+    assert coups(facts_of("The coup bid in Guinea-Bissau in February failed.", D(2022, 6, 1))) == []
+    assert coups(facts_of("The coup in Sierra Leone in November was foiled.", D(2023, 12, 1))) == []

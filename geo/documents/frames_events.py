@@ -10,10 +10,11 @@ Example: "soldiers seized power in Mali (August 2020 and May 2021) and Guinea (S
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from geo.documents.arguments import subject_tokens
-from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
+from geo.documents.dates import NUMBER_WORDS, PERIOD, DateMention, parse_count
 from geo.documents.frames_actors import subject_or_antecedent
 from geo.documents.frames_presence import MILITANT_NOUNS, militants, set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
@@ -58,8 +59,19 @@ def coup_frame(doc, info, draft, form, domain, earlier):
         if not any(t.lower_ in _MILITARY for t in subject):
             return []
     window = [doc[k].lower_ for k in domain if start - 2 <= k <= end + 1]
-    if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted") for w in window):
+    if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted", "bid", "attempts")
+           for w in window):
         return []
+    head = next((a for a in doc[start].ancestors if a.pos_ in ("VERB", "AUX")), None)
+    if form == "noun" and head is not None and head.lemma_ in ("foil", "thwart", "fail", "prevent", "avert"):
+        return []  # "the coup in Sierra Leone in November was foiled"
+    years = [c for c in doc[start].children if c.like_num and c.dep_ in ("nummod", "compound", "amod")
+             and c.text.isdigit() and 1950 <= int(c.text) <= 2100]
+    if form == "noun" and years and draft.date is None:  # "since the 2020 coup": the coup's year
+        y = years[0]
+        draft.date = DateMention(y.idx, y.idx + len(y.text), y.i, y.i + 1, y.text, "point",
+                                 dt.date(int(y.text), 1, 1), None, "year")
+        draft.tokens.append((y.i, y.i + 1))
     country = _nearest_state(info, domain, start, end, forces=False)
     named = [m for m in info.mentions if m.start == end + 1 and doc[end].lower_ in ("in", "of") and m.label in (
         "COUNTRY", "CAPITAL") and form == "noun"]
