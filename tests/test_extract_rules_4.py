@@ -332,3 +332,8 @@ def test_the_year_on_a_coup_noun_dates_it_and_the_next_clause_names_no_coup():
 def test_a_coup_bid_or_a_foiled_coup_is_no_coup():
     assert coups(facts_of("The coup bid in Guinea-Bissau in February failed.", D(2022, 6, 1))) == []
     assert coups(facts_of("The coup in Sierra Leone in November was foiled.", D(2023, 12, 1))) == []
+
+
+def test_people_who_fled_from_a_country_are_displaced_from_it():
+    assert displaced(facts_of("Some 30,000 people fled from Mali to Niger in 2012.", D(2013, 1, 10))) == [
+        ("MLI", 30000)]

@@ -429,7 +429,10 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
     places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
     # "jihadists who crossed from Burkina Faso killed … in northern Ivory Coast": the origin is no place of the toll
-    places = [m for m in places if m.prep != "from"] or places
+    if draft.kind == "displacement":  # "30,000 people fled from Mali to Niger": displaced from Mali
+        places = [m for m in places if m.prep == "from"] or places
+    else:
+        places = [m for m in places if m.prep != "from"] or places
     if not places:  # "… were killed when militants ambushed a patrol in Niger": the when-clause's place
         after = next((c for c in info.clauses if c.start >= end and c.start > draft.trigger[0]), None)
         if after is not None and doc[after.start].lower_ in ("when", "as", "after"):
