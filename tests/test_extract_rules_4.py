@@ -337,3 +337,9 @@ def test_a_coup_bid_or_a_foiled_coup_is_no_coup():
 def test_people_who_fled_from_a_country_are_displaced_from_it():
     assert displaced(facts_of("Some 30,000 people fled from Mali to Niger in 2012.", D(2013, 1, 10))) == [
         ("MLI", 30000)]
+
+
+def test_a_mission_that_became_operational_in_a_country_is_deployed_there():
+    facts = facts_of("Task Force Takuba became operational in Mali in July.", D(2020, 9, 1))
+    assert [(f.country, f.mission, f.date) for f in facts if f.kind == "deployment"] == [
+        ("MLI", "Takuba", D(2020, 7, 1))]

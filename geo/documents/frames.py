@@ -98,6 +98,7 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open", "join", "contribute",
                            "pledge", "approve"]}, "POS": "VERB"}],
         [{"LEMMA": "take"}, {"LOWER": "over"}],
+        [{"LEMMA": "become"}, {"LOWER": {"IN": ["operational", "active"]}}],  # "Takuba became operational in Mali"
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
     # "the French have been replaced by Russian instructors": the agent arrives (the replaced may have left)
