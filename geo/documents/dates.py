@@ -133,7 +133,7 @@ def _infer_year(month: int, day: int, published: dt.date, future: bool, year: in
 #: Verbs of saying: a date phrase attached to one dates the report, not the event reported.
 REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state", "claim", "write", "insist",
                              "explain", "quote", "note", "warn"})
-_FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would"})
+_FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would", "must", "should"})  # (obligations lie ahead)
 #: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
 DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
                        r"\s*(?:\([^)]*\))?\s*[–—-]\s")
@@ -143,7 +143,9 @@ _END_OF_YEAR = re.compile(r"(?i)\b(?P<lead>by|until|till|before)\s+(?:the\s+)?(?
                           r"year|year'?s\s+end|year-end)\b")
 _START_OF = re.compile(rf"(?i)\b(?:by|at|from)\s+the\s+(?:start|beginning)\s+of\s+{_YEAR}\b")
 _WEEKEND = re.compile(r"(?i)\b(?:over|at|during)\s+the\s+weekend\b|\blast\s+weekend\b")
-_DAY_RANGE = re.compile(rf"\bbetween\s+(?P<d1>[0-3]?\d)\s+and\s+(?P<d2>[0-3]?\d)\s+{_MONTH}(?:,?\s+{_YEAR})?\b")
+_DAY_RANGE = re.compile(rf"(?:\b(?i:between)\s+(?P<d1>[0-3]?\d)\s+and\s+|\b(?i:from)\s+(?P<d3>[0-3]?\d)\s+to\s+|"
+                        rf"\b(?P<d4>[0-3]?\d)\s*[-–]\s*|\b(?i:on)\s+(?:the\s+night\s+of\s+)?(?P<d5>[0-3]?\d)\s+"
+                        rf"(?:and|to)\s+)(?P<d2>[0-3]?\d)\s+{_MONTH}(?:,?\s+{_YEAR})?\b")
 _COORDINATION = re.compile(r"(?i)^[\s,;(]*(?:and|or|to|until|through|then|-|–|,)?(?:\s+(?:again|later|then|also))?"
                            r"(?:\s+(?:in|on))?[\s,;)]*$")
 
@@ -198,6 +200,9 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
         a, b = m.span()
         span = doc.char_span(base + a, base + b, alignment_mode="expand")
         verb = _governing_verb(doc, span.start)
+        k = span.start - (2 if span.start - 1 >= sent.start and doc[span.start - 1].lower_ == "on" else 1)
+        if k >= sent.start and doc[k].pos_ in ("VERB", "AUX") and doc[k].lemma_ in REPORTING_VERBS:
+            verb = doc[k]  # "Sweden said on Thursday it would withdraw …": the report's day, however parsed
         year = _coordinated_year(text, found, index)
         mention = _resolve_date(kind, m, published, is_future(verb), year)
         if mention is None:
@@ -222,7 +227,24 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
             mention.deadline = True
             mention.date, mention.precision = _last_day(mention.date, mention.precision), "day"
         out.append(mention)
+        if kind in ("dm", "md", "m") and year is None and not deadline:
+            _year_of_main_clause(text, base, out, mention)
     return sorted(out, key=lambda d: d.start)
+
+
+_EARLIER_CLAUSE = re.compile(r"(?i)\b(?:after|when|once)\b")
+
+
+def _year_of_main_clause(text: str, base: int, out: list[DateMention], mention: DateMention) -> None:
+    """A month without a year in an "after"/"when" clause belongs to the year its main clause names ("took control
+    of the north last year, after a rebellion erupted there in January": January of last year)."""
+    main = next((x for x in reversed(out[:-1]) if x.kind == "point" and x.precision == "year" and not x.reporting
+                 and _EARLIER_CLAUSE.search(text[x.end - base:mention.start - base])), None)
+    if main is None or mention.date is None or mention.date.year <= main.date.year:
+        return
+    mention.date = mention.date.replace(year=main.date.year)
+    if mention.date_end is not None:
+        mention.date_end = mention.date_end.replace(year=main.date.year)
 
 
 def date_phrases_in(text: str, published: dt.date) -> list[DateMention]:
@@ -275,7 +297,10 @@ def _resolve_date(kind: str, m: re.Match, published: dt.date, future: bool,
         if kind == "day_range":
             month = _MONTHS[m.group("month").lower().rstrip(".")]
             year = int(m.group("year")) if m.group("year") else _infer_year(month, 1, published, future, None)
-            return DateMention(0, 0, 0, 0, "", "range", dt.date(year, month, int(m.group("d1"))),
+            first = int(next(m.group(g) for g in ("d1", "d3", "d4", "d5") if m.group(g)))
+            if first >= int(m.group("d2")):
+                return None  # ("12 to 3 March" is no range of days)
+            return DateMention(0, 0, 0, 0, "", "range", dt.date(year, month, first),
                                dt.date(year, month, int(m.group("d2"))), "day")
         if kind == "range_years":
             first, last = int(m.group("y1")), int(m.group("y2"))

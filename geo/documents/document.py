@@ -27,6 +27,7 @@ from geo.documents.nlp import parse, pipeline_label, sentences_of
 from geo.documents.quantities import quantities_of
 from geo.documents.read import Document, text_for_nlp
 from geo.documents.sentence import Draft, Sentence, clauses_of, mentions_of
+from geo.documents.totals import running_totals
 from geo.errors import SpilloverError
 from geo.names import country_names
 from geo.shapes import SAHEL_G5
@@ -57,7 +58,8 @@ def extract_document(document: Document) -> list[Fact]:
                 continue
             dates = date_phrases(doc, sent, document.published)
             triggers = {k for rule, a, b in matches if sent.start <= a < sent.end and TRIGGER_KINDS[rule][0] in
-                        PRESENCE_KINDS for k in range(a, b)}
+                        PRESENCE_KINDS and rule != "deployment.be" for k in range(a, b)}  # ("it was Sweden that
+            # announced …": a copula is no trigger whose object Sweden would be)
             info = Sentence(len(sentences), sent, mentions_of(doc, sent), dates, quantities_of(doc, sent, dates),
                             clauses_of(doc, sent, dates), triggers, offset)
             info.matches = [x for x in matches if sent.start <= x[1] < sent.end]
@@ -73,7 +75,9 @@ def extract_document(document: Document) -> list[Fact]:
             towns = [m for m in info.mentions if m.label == "TOWN" and m.role != "dateline"]
             if towns:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
-            found = _merge(_fold_participles(doc, found))
+            found = _merge(running_totals(doc, info, _fold_participles(doc, found)))
+            if len(sentences) > first + 1:
+                _toll_dates_from_before(info, sentences[-2], found)
             if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
                     len(sentences_of(doc)) > 1:
                 for d in found:
@@ -84,6 +88,39 @@ def extract_document(document: Document) -> list[Fact]:
         for info in sentences[first:]:
             info.release()  # keep what the document pass needs, drop the parse
     return _document_pass(document, sentences, drafts)
+
+
+#: Words of a toll summed over a period or several events.
+_SUMMARY_WORDS = frozenset({"years", "decade", "decades", "months", "weeks", "since", "total", "overall",
+                            "altogether", "far", "all", "cumulative", "each", "every"})
+
+
+def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draft]) -> None:
+    """A toll told in a sentence with no date phrase of an event (a report's date aside) takes the one event date
+    of the sentence before, in the same paragraph ("Fighters attacked the camp on Sunday. At least 30 soldiers were
+    killed, officials said on Monday.")."""
+    if any(not d.reporting for d in info.dates) or any(t.lower_ in _SUMMARY_WORDS for t in info.span):
+        return  # "Over ten years, more than 300 were killed": a sum over a period, not the last event's toll
+    dates = [d for d in previous.dates if d.kind in ("point", "range") and not d.reporting and not d.deadline]
+    if len({(d.date, d.date_end, d.precision) for d in dates}) != 1:
+        return
+    for d in found:  # (a report's date, "the government said on Tuesday", never dates the event it reports)
+        if d.kind == "casualties" and (d.date is None or d.date.reporting) and d.relation is None:
+            d.date = dates[0]
+            d.inferred.append("date:previous-sentence")
+        elif d.kind == "protest" and d.date is None and d.relation is None and _the_crowd(info, d):
+            d.date = dates[0]  # "… marched on the embassy on Sunday. The demonstrators demanded …": that march
+            d.inferred.append("date:previous-sentence")
+
+
+def _the_crowd(info: Sentence, d: Draft) -> bool:
+    """Is the protest's trigger a crowd referred back to ("the demonstrators", "the protesters")?"""
+    doc = info.span.doc
+    tok = doc[d.trigger[0]]
+    noun = tok if tok.pos_ in ("NOUN", "PROPN") else next((c for c in tok.children if c.dep_ == "nsubj"), None)
+    return noun is not None and noun.lower_ in ("demonstrators", "protesters", "protestors", "crowd", "crowds",
+                                                "marchers") and any(c.lower_ in ("the", "these", "those")
+                                                                    for c in noun.children)
 
 
 def _char_span(doc: Doc, offset: int, tokens: list[tuple[int, int]]) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from geo.documents.dates import LATER, RELATION, DateMention, parse_count
 from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
                                          protest_frame, spread_frame, toll_frame)
 from geo.documents.frames_presence import presence_frame
-from geo.documents.lexicon import CONFLICT_NOUNS, NOW_MARKERS
+from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS
 from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline
 from geo.documents.sentence import Draft, Sentence, domain_of, negated
@@ -37,11 +37,14 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("withdraw", "withdraws", "withdrew", "withdrawn", "withdrawing", "leave", "leaves", "leaving",
                 "left", "quit", "quits", "quitted", "quitting", "depart", "departs", "departed", "departing", "exit",
                 "exits", "exited", "exiting", "recall", "recalls", "recalled", "recalling")],
-        [_words(*_PULL), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "out"}],
+        [_words(*_PULL), {"IS_PUNCT": False, "OP": "{,6}"}, {"LOWER": "out"}],  # ("pull its more than 1,000
+        # military personnel out of Niger")
         [_words("draw", "draws", "drew", "drawing", "drawn"), {"LOWER": "down"}],
         [_words("call", "calls", "called", "calling"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "back"}],
         [_words("bring", "brings", "brought", "bringing"), {"IS_PUNCT": False, "OP": "{,4}"}, {"LOWER": "home"}],
         [_words("cut", "cuts", "cutting"), {"LOWER": "short"}],
+        # "the last soldiers must be out of Niger by 22 December"
+        [{"LEMMA": "be", "POS": {"IN": ["AUX", "VERB"]}}, {"LOWER": "out"}, {"LOWER": "of"}],
     ]),
     ("withdrawal.handover", "withdrawal", "verb", [
         [{"LEMMA": "hand"}, {"IS_ALPHA": True, "OP": "{,6}"}, {"LOWER": "over"}],
@@ -95,12 +98,16 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": {"IN": ["launch", "create", "establish", "authorise", "authorize", "open", "join", "contribute",
                            "pledge", "approve"]}, "POS": "VERB"}],
         [{"LEMMA": "take"}, {"LOWER": "over"}],
+        [{"LEMMA": "become"}, {"LOWER": {"IN": ["operational", "active"]}}],  # "Takuba became operational in Mali"
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
     # "the French have been replaced by Russian instructors": the agent arrives (the replaced may have left)
     ("deployment.replace", "deployment", "verb", [[{"LEMMA": "replace", "POS": "VERB"}, {"LOWER": "by"}]]),
     # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named
     ("deployment.have", "deployment", "verb", [[{"LEMMA": "have", "POS": "VERB", "TAG": {"IN": ["VBZ", "VBP"]}}]]),
+    # "about 1,500 French soldiers are in Niger", "there are 1,000 US troops in Niger": a state, with a number
+    ("deployment.be", "deployment", "verb", [[{"LEMMA": "be", "POS": {"IN": ["AUX", "VERB"]},
+                                              "DEP": {"IN": ["ROOT", "ccomp", "conj"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
@@ -122,9 +129,18 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("partnership.with", "partnership", "noun", [
         [_words("partnership", "partnerships", "partner", "partnered", "partnering", "alliance", "cooperation",
                 "cooperating", "cooperated", "collaboration", "collaborating", "collaborated", "deal", "contract",
-                "ties", "allied"), {"LOWER": "with"}],
+                "ties", "allied", "agreement", "agreements", "accord", "pact", "arrangement"), {"LOWER": "with"}],
         [_words("work", "works", "worked", "working"), {"IS_ALPHA": True, "OP": "{,2}"},
          {"LOWER": {"IN": ["with", "alongside"]}}],
+        # "Wagner fighters have fought alongside Malian soldiers": fighting beside a state's army
+        [{"LEMMA": {"IN": ["fight", "operate", "serve", "patrol", "deploy"]}}, {"IS_ALPHA": True, "OP": "{,2}"},
+         {"LOWER": "alongside"}],
+        [{"LEMMA": {"IN": ["fight", "operate", "serve", "patrol"]}}, {"IS_ALPHA": True, "OP": "{,2}"},
+         {"LOWER": "with"}, {"LOWER": {"IN": ["the", "malian", "burkinabe", "burkinabè", "nigerien", "chadian",
+                                               "mauritanian", "sudanese", "libyan", "central"]}, "OP": "?"},
+         {"LOWER": {"IN": ["army", "armies", "troops", "soldiers", "forces", "military", "junta", "government"]}}],
+        # "with the help of Wagner fighters, the army retook …": the partner is to the right
+        [{"LOWER": "with"}, {"LOWER": "the"}, _words("help", "support", "backing", "assistance"), {"LOWER": "of"}],
     ]),
     ("partnership.verb", "partnership", "verb", [
         [_words("hire", "hires", "hired", "hiring", "recruit", "recruits", "recruited", "recruiting", "enlisted",
@@ -133,12 +149,19 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("rely", "relies", "relied", "relying"), {"POS": "ADV", "OP": "{,2}"}, {"LOWER": "on"}],
         [_words("backed", "supported", "assisted", "aided"), {"LOWER": "by"}],
         [_words("brought", "bring", "brings", "bringing"), {"LOWER": "in"}],
+        [_words("pay", "pays", "paid", "paying")],  # "Mali pays the Wagner Group $10 million a month"
     ]),
     ("protest", "protest", "verb", [
         [_words("protest", "protests", "protested", "protesting", "protesters", "protestors", "demonstrate",
                 "demonstrates", "demonstrated", "demonstrating", "demonstration", "demonstrations",
                 "demonstrators", "rally", "rallies", "rallied", "rallying", "marched", "marching", "marchers")],
         [_words("took", "take", "taking", "takes"), {"LOWER": "to"}, {"LOWER": "the"}, {"LOWER": "streets"}],
+        [_words("sit"), {"ORTH": "-"}, _words("in", "ins")],
+    ]),
+    # "crowds had gathered in Kaya, accusing the French army …": only with a crowd as the subject (protest_frame)
+    ("protest.crowd", "protest", "crowd", [
+        [{"LEMMA": {"IN": ["gather", "assemble", "converge", "besiege", "chant"]},
+          "POS": "VERB"}],
     ]),
     ("onset.verb", "onset", "verb", [
         [_words("erupted", "erupt", "erupts", "began", "begun", "begins", "started", "starts", "emerged",
@@ -150,6 +173,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     # "opened a new front in central Mali": the phrase itself names the fighting
     ("onset.front", "onset", "arms", [[{"LEMMA": "open", "POS": "VERB"}, {"IS_PUNCT": False, "OP": "{,2}"},
                                        {"LEMMA": "front", "DEP": "dobj"}]]),
+    # "where Boko Haram first struck in February 2015": an armed group's first strike in a place (verb only: "the
+    # first attack on Togolese soil" may be a spread)
+    ("onset.first", "onset", "first", [[{"LOWER": "first"}, {"LEMMA": {"IN": ["strike", "attack", "appear"]},
+                                                             "POS": "VERB"}]]),
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
                                         {"LOWER": "since"}],
                                        [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},
@@ -169,6 +196,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                 "slaughtered", "slain", "fatalities", "casualties", "executed")],
         [_words("lost"), {"LOWER": "their"}, {"LOWER": "lives"}],
         [{"LEMMA": "claim"}, {"LOWER": "the"}, {"LOWER": "lives"}, {"LOWER": "of"}],
+        # "the massacre claimed 160 lives", "cost at least 30 lives"
+        [{"LEMMA": {"IN": ["claim", "cost", "take"]}}, {"IS_PUNCT": False, "OP": "{1,4}"}, {"LOWER": "lives"}],
         [_words("death"), {"LOWER": "toll"}],
     ]),
     ("casualties.toll", "casualties", "verb", [[{"LOWER": "toll"}, {"LOWER": {"IN": ["at", "of", "to"]}}]]),
@@ -177,6 +206,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [_words("forced"), {"LOWER": "from"}, {"LOWER": "their"}, {"LOWER": "homes"}],
         [{"LEMMA": {"IN": ["force", "drive", "chase"]}}, {"IS_PUNCT": False, "OP": "{1,6}"}, {"LOWER": "from"},
          {"LOWER": {"IN": ["their", "his", "her"]}}, {"LOWER": {"IN": ["homes", "home", "villages"]}}],
+        [{"LEMMA": {"IN": ["abandon", "leave", "desert"]}}, {"LOWER": {"IN": ["their", "his", "her"]}},
+         {"LOWER": {"IN": ["homes", "home", "villages", "village", "farms", "fields", "towns"]}}],
+        # "19,000 have sought refuge in Mali": people who fled, counted where they come from
+        [{"LEMMA": {"IN": ["seek", "take", "find"]}}, {"LOWER": {"IN": ["refuge", "shelter", "sanctuary"]}}],
     ]),
     ("epicentre", "epicentre", "verb", [[_words("epicentre", "epicenter", "épicentre", "hotbed")]]),
 )
@@ -202,6 +235,10 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
         kind = TRIGGER_KINDS[rule][0]
         if rule == "withdrawal.verb" and doc[s].lemma_ == "leave" and _resultative(doc, e):
             continue  # "the raid left 14 soldiers dead": a toll, nobody leaves
+        if rule == "deployment.be" and not any(c.dep_ in ("nsubj", "attr") and any(
+                t.like_num for t in c.subtree) and any(t.lower_ in FORCE_NOUNS for t in c.subtree)
+                for c in doc[s].children):
+            continue  # a copula is a trigger only with a number in its subject ("1,500 soldiers are in Niger")
         if any(s < ke and ks < e and TRIGGER_KINDS[kr][0] == kind for kr, ks, ke in kept):
             continue
         if any(s < ke and ks < e and kr.startswith(("withdrawal", "suspension")) for kr, ks, ke in kept) \
@@ -209,6 +246,24 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
             continue
         kept.append((rule, s, e))
     return sorted(kept, key=lambda x: (x[1], x[2]))
+
+
+_SUBORDINATE = frozenset({"after", "before", "when", "since", "until", "once", "as"})
+
+
+def _reports(doc, verb: int | None, start: int) -> bool:
+    """Is the trigger part of what the verb of saying reports, not of a clause about another time ("…, days
+    after the junta demanded that they leave")?"""
+    if verb is None:
+        return False
+    tok = doc[start]
+    while tok.i != verb:
+        if any(c.dep_ in ("mark", "advmod") and c.lower_ in _SUBORDINATE for c in tok.children):
+            return False
+        if tok.head is tok:
+            return False
+        tok = tok.head
+    return True
 
 
 def _resultative(doc, end: int) -> bool:
@@ -233,6 +288,9 @@ def apply_rule(doc: Doc, info: Sentence, rule: str, start: int, end: int, earlie
                "casualties": toll_frame, "displacement": toll_frame, "epicentre": epicentre_frame}[kind]
     drafts = builder(doc, info, draft, form, domain, earlier)
     for d in drafts:
+        if kind == "coup" and form == "noun" and doc[start].dep_ in ("compound", "amod", "nmod") and \
+                doc[start].head.pos_ in ("NOUN", "PROPN"):
+            continue  # "the coup leaders warned … on Sunday": a coup named by its people; the date is theirs
         _attach_date(doc, info, d, domain)
         if d.place is None and kind not in ("onset",):
             _attach_place(doc, info, d, domain)
@@ -255,9 +313,15 @@ def _attach_date(doc, info, draft, domain) -> None:
         own = [d for d in found if not d.reporting]
         found = own or found  # a report's date only when the event has none of its own
         head_verb = doc[start].head.i if doc[start].pos_ in ("NOUN", "PROPN", "ADJ") else None
+        if draft.kind in ("casualties", "displacement") and (doc[start].dep_ == "amod" or head_verb is not None) \
+                and (head_verb is None or doc[head_verb].pos_ not in ("VERB", "AUX")):
+            # "the number of displaced people reached 400,000 in March": the verb above the trigger's noun
+            head_verb = next((a.i for a in doc[start].ancestors if a.pos_ in ("VERB", "AUX")), head_verb)
         mine = [d for d in found if (d.verb in (start, head_verb) or _hangs_on(doc, d, start)) and d.kind in (
             "point", "range")]  # (a noun or adjective trigger: the verb it is an argument of, "left 30 dead")
-        others = {k for r, a, b in info.matches if a != start for k in range(a, b)} if info.matches else set()
+        others = {k for r, a, b in info.matches if a != start and not (  # (a crowd that gathered on Sunday
+            draft.kind == "protest" and TRIGGER_KINDS[r][0] == "protest")  # demanding …: one protest, one date)
+                  for k in range(a, b)} if info.matches else set()
         opened = [d for d in found if d.kind == "open"]
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
         # (5) "stationed … before the coup of July": the date of another event, not of this one
@@ -298,6 +362,13 @@ def _attach_date(doc, info, draft, domain) -> None:
                 if since:
                     draft.inferred.append("date:since")  # from then until at least publication
                 break
+    if draft.date is None and draft.kind in PRESENCE_KINDS and draft.planned:
+        # "Germany will … withdraw its 300 soldiers, while staying …, the minister said on Wednesday": a plan with
+        # no date of its own is dated by its announcement, in whichever clause the report's date stands
+        reports = [x for x in info.dates if x.reporting and x.kind == "point" and _reports(doc, x.verb, start)]
+        if len(reports) == 1:
+            draft.date = reports[0]
+            draft.tokens.append((reports[0].tok_start, reports[0].tok_end))
     for m in RELATION.finditer(info.span.text):
         span = doc.char_span(info.span.start_char + m.start(), info.span.start_char + m.end(), alignment_mode="expand")
         boundary = span.end - 1

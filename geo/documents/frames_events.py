@@ -10,10 +10,12 @@ Example: "soldiers seized power in Mali (August 2020 and May 2021) and Guinea (S
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from geo.documents.arguments import subject_tokens
-from geo.documents.dates import NUMBER_WORDS, PERIOD, parse_count
+from geo.documents.dates import NUMBER_WORDS, PERIOD, DateMention, parse_count
+from geo.documents.frames_actors import subject_or_antecedent
 from geo.documents.frames_presence import MILITANT_NOUNS, militants, set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
@@ -57,9 +59,24 @@ def coup_frame(doc, info, draft, form, domain, earlier):
         if not any(t.lower_ in _MILITARY for t in subject):
             return []
     window = [doc[k].lower_ for k in domain if start - 2 <= k <= end + 1]
-    if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted") for w in window):
+    if any(w in ("attempt", "attempted", "failed", "foiled", "plot", "alleged", "thwarted", "bid", "attempts")
+           for w in window):
         return []
+    head = next((a for a in doc[start].ancestors if a.pos_ in ("VERB", "AUX")), None)
+    if form == "noun" and head is not None and head.lemma_ in ("foil", "thwart", "fail", "prevent", "avert"):
+        return []  # "the coup in Sierra Leone in November was foiled"
+    years = [c for c in doc[start].children if c.like_num and c.dep_ in ("nummod", "compound", "amod")
+             and c.text.isdigit() and 1950 <= int(c.text) <= 2100]
+    if form == "noun" and years and draft.date is None:  # "since the 2020 coup": the coup's year
+        y = years[0]
+        draft.date = DateMention(y.idx, y.idx + len(y.text), y.i, y.i + 1, y.text, "point",
+                                 dt.date(int(y.text), 1, 1), None, "year")
+        draft.tokens.append((y.i, y.i + 1))
     country = _nearest_state(info, domain, start, end, forces=False)
+    named = [m for m in info.mentions if m.start == end + 1 and doc[end].lower_ in ("in", "of") and m.label in (
+        "COUNTRY", "CAPITAL") and form == "noun"]
+    if named:  # "since the coup in Niger, France has …": the country named with the noun
+        country = named[0]
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
@@ -125,6 +142,9 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
         partners = [info.context["company"]]  # "hired the group" after "the Wagner Group"
         draft.inferred.append("actor:coreference")
     host_right = None
+    verb = doc[start]
+    if not partners and form == "verb" and verb.dep_ == "relcl":  # "the Wagner Group, which the junta hired in
+        partners = [m for m in info.mentions if m.label == "COMPANY" and m.start <= verb.head.i < m.end]  # 2021"
     if not partners and form != "verb":  # "Wagner has worked alongside the Malian army": the company is the subject
         subject = {t.i for t in subject_tokens(doc, doc[start])}
         partners = [m for m in info.mentions if m.start in subject and m.label == "COMPANY"]
@@ -133,7 +153,8 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
     if not partners:
         return []
     subject_side = mentions_at(info, left_of(domain, start)[:8], lambda m: m.label == "ARMED")
-    if subject_side or any(doc[k].lower_ in ("group", "groups", "militants", "jihadists") for k in
+    named = {k for m in info.mentions if m.label == "COMPANY" for k in range(m.start, m.end)}  # "the Wagner Group"
+    if subject_side or any(doc[k].lower_ in ("group", "groups", "militants", "jihadists") and k not in named for k in
                            left_of(domain, start)[:3]):
         return []  # "Al-Mourabitoun, a group allied with AQIM": armed groups among themselves
     partner = partners[0]
@@ -146,11 +167,21 @@ def partnership_frame(doc, info, draft, form, domain, earlier):
     if left:  # the partner's host is on the subject's side; "since the departure of French forces" is not it
         draft.country = left[0].code
         draft.tokens.append((left[0].start, left[0].end))
+    else:  # "the junta turned to Russia's Wagner Group after France left": no state right of it is the host
+        draft.not_places = tuple(m.start for m in info.mentions if m.start > start)
     return [draft]
+
+
+#: Subjects that make a crowd of a gathering ("crowds gathered", "thousands of people besieged the base").
+CROWD_NOUNS = frozenset({"crowd", "crowds", "people", "protesters", "protestors", "demonstrators", "youths",
+                         "youth", "men", "women", "residents", "supporters", "students", "thousands", "hundreds",
+                         "dozens", "activists", "villagers", "inhabitants"})
 
 
 def protest_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
+    if form == "crowd" and not any(t.lower_ in CROWD_NOUNS for t in subject_or_antecedent_tokens(doc, start)):
+        return []  # "troops gathered in Gao": no crowd, no protest
     forces = [m for m in info.mentions if m.role == "force" or m.label in ("MISSION", "UN_MISSION", "FORCE")]
     against = [k for k in domain if end <= k <= end + 4 and doc[k].lower_ == "against"]
     anti = any(t.lower_ == "anti" for t in info.span)
@@ -199,6 +230,10 @@ def onset_frame(doc, info, draft, form, domain, earlier):
             return []
         draft.date = years[0]
         draft.tokens.append((years[0].tok_start, years[0].tok_end))
+    elif form == "first":
+        if not mentions_at(info, left_of(domain, start)[:6], lambda m: m.label == "ARMED") and not any(
+                doc[k].lower_ in MILITANT_NOUNS for k in left_of(domain, start)[:4]):
+            return []  # "the army first attacked …": only an armed group's first strike
     elif form != "arms":
         before = [k for k in domain if start - 7 <= k < start]
         after = [k for k in domain if end <= k < end + 4]
@@ -215,7 +250,7 @@ def onset_frame(doc, info, draft, form, domain, earlier):
     if place is None and verb is not None and doc[start].head.dep_ == "agent":
         # "central Mali has been engulfed by violence since 2015": the place is the passive's subject
         place = place_phrase(doc, info, [t.i for t in subject_tokens(doc, verb) if t.i in set(domain)])
-    verb_tok = doc[start]
+    verb_tok = doc[end - 1] if form == "first" else doc[start]
     if place is None and verb_tok.dep_ == "relcl" and any(c.lower_ == "where" for c in verb_tok.children):
         # "into northern Burkina Faso, where Ansarul Islam took up arms": the place the relative clause is about
         place = place_phrase(doc, info, [t.i for t in verb_tok.head.lefts] + [verb_tok.head.i])
@@ -226,6 +261,9 @@ def onset_frame(doc, info, draft, form, domain, earlier):
     else:
         country = _nearest_state(info, domain, start, end)
         named = _named_area(doc, info, around + right_of(domain, end)[:12])
+        if named is None and verb_tok.dep_ == "relcl" and any(c.lower_ == "where" for c in verb_tok.children):
+            # "in the Diffa region, where Boko Haram first struck": the area the relative clause is about
+            named = _named_area(doc, info, [t.i for t in verb_tok.head.lefts] + [verb_tok.head.i])
         if named is not None:  # "in the Tillabéri region", "around Djibo": the place as written
             phrase, code, tokens = named
             draft.place, draft.country = phrase, code or (country.code if country else None)
@@ -301,10 +339,11 @@ def place_phrase(doc, info, tokens: list[int]) -> tuple[str | None, str | None, 
 
 def spread_frame(doc, info, draft, form, domain, earlier):
     start, end = draft.trigger
-    if doc[start].lemma_ == "cross" and not militants(doc, info, start):
+    conflict = _conflict_subject(doc, start)  # "the war that broke out in Mali … has crossed into Benin"
+    if doc[start].lemma_ == "cross" and not militants(doc, info, start) and not conflict:
         return []  # "refugees fleeing the fighting crossed the border into Niger": people fleeing, no spread
     before = left_of(domain, start)[:16]
-    if not any(doc[k].lower_ in CONFLICT_NOUNS for k in before) and not mentions_at(
+    if not conflict and not any(doc[k].lower_ in SPREAD_NOUNS for k in before) and not mentions_at(
             info, before, lambda m: m.label == "ARMED"):
         return []
     ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.prep != "from"  # noqa: E731
@@ -324,7 +363,7 @@ def spread_frame(doc, info, draft, form, domain, earlier):
         return []
     group = [m for m in list_of(info, right[0], ok)]
     codes = tuple(dict.fromkeys(m.code for m in group))
-    noun = [k for k in before if doc[k].lower_ in CONFLICT_NOUNS]
+    noun = [k for k in before if doc[k].lower_ in SPREAD_NOUNS]
     tokens = draft.tokens + ([(noun[0], noun[0] + 1)] if noun else [])
     pairs = [(m, dates) for m, dates in coordinated_places(doc, info, domain, end) if m.prep != "from"]
     if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
@@ -339,11 +378,31 @@ def spread_frame(doc, info, draft, form, domain, earlier):
     return out
 
 
+def subject_or_antecedent_tokens(doc, start):
+    return [doc[k] for k in sorted(subject_or_antecedent(doc, doc[start]))]
+
+
+#: What spreads: the conflict, and its threat ("the jihadist threat has spread to Benin and Togo").
+SPREAD_NOUNS = CONFLICT_NOUNS | {"threat", "threats"}
+
+
+def _conflict_subject(doc, start) -> bool:
+    """Is the trigger's subject (or a relative pronoun's antecedent) the conflict itself ("the war … has crossed
+    into Benin")? Only the subject's head counts: "refugees fleeing the fighting" is about people."""
+    subject = subject_or_antecedent(doc, doc[start])
+    heads = [k for k in subject if doc[k].head.i not in subject or doc[k].head.i == k]
+    return any(doc[k].lower_ in SPREAD_NOUNS for k in heads)
+
+
 def toll_frame(doc, info, draft, form, domain, earlier):
     """Casualties and displacement: a quantity near the trigger, the place, and (casualties) the perpetrator."""
     start, end = draft.trigger
     used = {(t[0]) for d in earlier for t in d.tokens}
     candidates = [q for q in info.quantities if q.tok_start in domain and q.tok_start not in used]
+    subset = _subset_tokens(doc, info)  # "Twenty people, including 14 foreigners, died": 14 is part of the 20
+    candidates = [q for q in candidates if q.tok_start not in subset] or candidates
+    if draft.kind == "casualties":  # "the army said 15 attackers were killed": the attackers' dead are no victims
+        candidates = [q for q in candidates if not _attackers(doc, q)]
     left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
     inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
@@ -370,12 +429,18 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
     places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
     # "jihadists who crossed from Burkina Faso killed … in northern Ivory Coast": the origin is no place of the toll
-    places = [m for m in places if m.prep != "from"] or places
+    if draft.kind == "displacement":  # "30,000 people fled from Mali to Niger": displaced from Mali
+        places = [m for m in places if m.prep == "from"] or places
+    else:
+        places = [m for m in places if m.prep != "from"] or places
     if not places:  # "… were killed when militants ambushed a patrol in Niger": the when-clause's place
         after = next((c for c in info.clauses if c.start >= end and c.start > draft.trigger[0]), None)
         if after is not None and doc[after.start].lower_ in ("when", "as", "after"):
             places = mentions_at(info, list(range(after.start, after.end)), place_ok)
     country = places[0] if places else _nearest_state(info, domain, start, end)
+    origin = _displaced_people(info, quantity) if draft.kind == "displacement" else None
+    if origin is not None:  # "19,000 Burkinabè have sought refuge in Mali": displaced from Burkina Faso
+        country = origin
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
@@ -388,6 +453,34 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+def _attackers(doc, quantity) -> bool:
+    """Does the number count the attackers ("15 attackers", "some 80 jihadists", "dozens of militants")?"""
+    tok = doc[quantity.tok_end - 1]
+    noun = tok.head if tok.dep_ in ("nummod", "quantmod") else tok
+    if noun.lower_ == "of" or (noun.i + 1 < len(doc) and doc[noun.i + 1].lower_ == "of" and noun is tok):
+        noun = next((c for c in doc[noun.i + 1].children if c.dep_ == "pobj"), noun) if noun is tok else \
+            next((c for c in noun.children if c.dep_ == "pobj"), noun)
+    return noun.lower_ in MILITANT_NOUNS | {"fighters", "assailants", "jihadist", "terrorist"}
+
+
+def _subset_tokens(doc, info) -> set[int]:
+    """Tokens of "including …" and "among them …" phrases of the sentence: the part of a toll, not the toll."""
+    out: set[int] = set()
+    for tok in info.span:
+        if tok.lower_ == "including" and tok.dep_ in ("prep", "advcl", "acl"):
+            out |= {t.i for t in tok.subtree if t.i != tok.i}
+        elif tok.lower_ == "among" and tok.i + 1 < info.span.end and doc[tok.i + 1].lower_ in ("them", "whom"):
+            out |= {t.i for t in tok.head.subtree if t.i > tok.i + 1}
+    return out
+
+
+def _displaced_people(info, quantity):
+    """The nationality of the people counted ("19,000 Burkinabè", "30,000 Malian refugees"), or None."""
+    near = range(quantity.tok_end, quantity.tok_end + 3)
+    found = [m for m in info.mentions if m.label == "DEMONYM" and m.start in near and m.code]
+    return found[0] if found else None
 
 
 def _number_of(noun, candidates):
@@ -451,8 +544,9 @@ def _reached(doc, start, candidates):
             break
         tok = tok.head
     verb = tok.head
-    if tok.dep_ not in ("nsubj", "nsubjpass") or verb.lemma_ not in ("rise", "reach", "climb", "stand", "top",
-                                                                     "exceed", "pass", "jump", "surpass"):
+    if tok.dep_ not in ("nsubj", "nsubjpass") or verb.lemma_ not in (
+            "rise", "reach", "climb", "stand", "top", "exceed", "pass", "jump", "surpass", "triple", "double",
+            "grow", "increase", "swell", "soar", "hit", "total", "quadruple"):
         return None
     inside = {t.i for t in verb.subtree if t.i > tok.i}
     return next((q for q in candidates if q.tok_start in inside and q.tok_start > verb.i), None)

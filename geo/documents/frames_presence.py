@@ -61,6 +61,10 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
             and number_token(doc, doc[start]) is not None):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
+    if draft.rule == "deployment.be" and not _troops_in(doc, info, doc[start]):
+        return []
+    if draft.rule == "deployment.noun" and _a_reason(doc[start]):
+        return []  # "…, citing the arrival of Russian mercenaries": a reason given for something else
     if any(t.lower_ == "no" and t.dep_ == "det" for t in object_tokens(doc, doc[start])):
         return []  # "had no troops in Burkina Faso", "sent no soldiers"
     if draft.rule in ("deployment.hold", "withdrawal.handover", "deployment.launch",
@@ -394,11 +398,57 @@ def _hosts(doc, info, domain, draft) -> list[Mention]:
     left = mentions_at(info, left_of(domain, start), place_ok)
     if left:
         return [left[0]]
+    where = _where_place(doc, info, tok)
+    if where is not None:  # "bound for Gao, where French troops are stationed": the place the clause is about
+        return [where]
     if draft.kind == "suspension":  # "suspended its military cooperation with Niamey"
         partner = mentions_at(info, [k + 1 for k in right_of(domain, end)[:6] if doc[k].lower_ == "with"],
                                lambda m: m.is_state)
         return partner[:1]
     return []
+
+
+#: Verbs that give a reason or a cause: an arrival they name is background, not the news.
+REASON_VERBS = frozenset({"cite", "follow", "blame", "attribute", "invoke"})
+
+
+def _a_reason(tok) -> bool:
+    """Is the noun an argument (through conjunctions and prepositions) of a verb that gives a reason?"""
+    for a in tok.ancestors:
+        if a.pos_ in ("VERB", "AUX"):
+            return a.lemma_ in REASON_VERBS
+    return False
+
+
+def _troops_in(doc, info, verb) -> bool:
+    """Does the copula say a stated number of troops is in a named place ("about 1,500 French soldiers are in
+    Niger", "there are some 1,000 US troops in Niger")? Never a partitive ("2,400 of them") nor no troops."""
+    holders = [c for c in verb.children if c.dep_ in ("nsubj", "attr")]
+    # "2,400 of France's 4,300 soldiers are in Mali": the number's own force noun ("of them" is no force noun)
+    holders += [p for h in holders if h.like_num for c in h.children if c.lower_ == "of" for p in c.children
+                if p.dep_ == "pobj"]
+    force = [c for c in holders if c.lower_ in FORCE_NOUNS - {"presence", "operation", "operations", "military",
+                                                              "deployment", "force", "forces"} or
+             c.lower_ in ("forces", "force") and any(n.like_num for n in c.subtree)]
+    if not force or not any(n.like_num and (n.dep_ in ("nummod", "quantmod") or n.head.i == verb.i) for f in
+                            force + holders for n in ([f] + list(f.subtree))):
+        return False
+    if any(n.lower_ == "no" for f in force for n in f.children):
+        return False
+    places = [c for x in [verb] + force for c in x.children if c.dep_ == "prep" and c.lower_ in ("in", "inside")]
+    return any(m.label in ("COUNTRY", "CAPITAL", "TOWN") and any(m.start <= t.i < m.end for p in places
+                                                                  for t in p.subtree) for m in info.mentions)
+
+
+def _where_place(doc, info, tok) -> Mention | None:
+    """The town or country a "where" relative clause of the trigger is about, or None."""
+    verb = tok if tok.pos_ in ("VERB", "AUX") else tok.head
+    while verb.dep_ in ("conj", "xcomp") and verb.head is not verb:
+        verb = verb.head
+    if verb.dep_ != "relcl" or not any(c.lower_ == "where" for c in verb.children):
+        return None
+    return next((m for m in info.mentions if m.start <= verb.head.i < m.end
+                 and m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role != "dateline"), None)
 
 
 def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:

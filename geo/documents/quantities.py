@@ -35,6 +35,11 @@ _NOT_COUNTS = re.compile(r"^\s*(?:%|per ?cent|km|kilomet|miles|hours?|days?|week
                          r"times|o'clock|am\b|pm\b)", re.I)
 
 
+#: A ratio ("one in twenty Burkinabè", "one out of every 10 people"): neither number is a count.
+_RATIO = re.compile(rf"\b(?:one|1)\s+(?:in|out\s+of)\s+(?:every\s+)?(?:\d[\d,]*|(?:{_TENS})"
+                    rf"(?:-(?:{_UNITS}))?|ten|eleven|twelve|fifteen|{_UNITS}|hundred|a\s+hundred|a\s+thousand)\b", re.I)
+
+
 @dataclass
 class Quantity:
     """A quantity phrase: character and token range, value (or None for a magnitude word) and its text."""
@@ -77,11 +82,12 @@ def _words_value(m: re.Match) -> int | None:
 
 def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quantity]:
     text, base = sent.text, sent.start_char
-    out, taken = [], []
+    out = []
+    taken = [m.span() for m in _RATIO.finditer(text)]  # ratios are no counts
     for m in _WORDS.finditer(text):  # "two hundred and fifty soldiers": one number
         a, b = m.span()
         value = _words_value(m)
-        if value is None or _NOT_COUNTS.match(text[b:]):
+        if value is None or _NOT_COUNTS.match(text[b:]) or any(a < y and x < b for x, y in taken):
             continue
         span = doc.char_span(base + a, base + b, alignment_mode="expand")
         out.append(Quantity(base + a, base + b, span.start, span.end, m.group(0).strip(), value,
@@ -94,8 +100,12 @@ def quantities_of(doc: Doc, sent: Span, dates: list[DateMention]) -> list[Quanti
             continue
         if m.group("num") and m.group("num").lower() == "one" and text[b:b + 3] == " of":
             continue
-        if m.group("mag"):
-            value, log10 = None, float(MAGNITUDES[m.group("mag").lower()])
+        bare = (m.group("num") or "").lower() in ("hundred", "thousand") and re.search(
+            r"(?i)\b(?:several|few|many)\s+$", text[:a])  # "several hundred soldiers": a magnitude, no count
+        if m.group("mag") or bare:
+            value = None
+            log10 = float(MAGNITUDES[m.group("mag").lower()]) if m.group("mag") else \
+                (2.0 if m.group("num").lower() == "hundred" else 3.0)
         else:
             value = parse_count(m.group("num"))
             if value is None:

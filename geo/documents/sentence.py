@@ -399,6 +399,12 @@ def coordinated_places(doc, info, domain, end) -> list[tuple[Mention, list]]:
               and m.role in ("location", "plain")]
     if not places:
         return []
+    # "since the coup in Niger, France has halted …": a clause's subject ends the list
+    cut = next((i for i, m in enumerate(places) if doc[m.end - 1].dep_ in ("nsubj", "nsubjpass")
+                and doc[m.end - 1].head.i != end - 1), None)  # (the trigger's own subject does not count)
+    places = places[:cut]
+    if not places:
+        return []
     dates = [d for d in info.dates if d.kind in ("point", "range") and d.tok_start >= places[0].start
              and d.tok_start in inside]
     out = []
