@@ -308,7 +308,16 @@ def country_crossings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_table(path: Path, frame: pd.DataFrame) -> Path:
-    """CSV with ISO dates (empty for NaT) and six significant digits, atomically."""
+    """CSV with ISO dates (empty for NaT) and six significant digits, atomically (:mod:`sim.csvtable`: the bytes
+    pandas writes, without its per-value formatting cost; pandas itself for a column of another dtype)."""
+    from sim.csvtable import csv_rows, write_rows
+
+    rows = csv_rows(frame)
+    if rows is not None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                write_rows(handle, rows)
+        return Path(path)
     plain = frame.copy()
     for column in plain.columns:
         if plain[column].dtype.kind == "M":
