@@ -98,6 +98,7 @@ class Forcing:
     garrisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # base, host, x, y, troops, from, until
     country_id: np.ndarray | None = None  # (ny, nx) for per-country summaries
     _sigma_summaries: dict = field(default_factory=dict, repr=False, compare=False)  # change date → sigma_on
+    _presence: list = field(default_factory=list, repr=False, compare=False)  # [garrison rows parsed once]
 
     def _at(self, day: dt.date):
         current = self.changes[0]
@@ -137,11 +138,15 @@ class Forcing:
 
     def troops_on(self, day: dt.date) -> np.ndarray:
         """(n+1,) foreign troops present per country id on ``day``."""
+        if not self._presence:  # the garrison table parsed once (every snapshot asks): rows in order, NaT as None
+            self._presence.append([(row.host_id, row.troops, _stamp_ns(row.present_from),
+                                    _stamp_ns(row.effective_until))
+                                   for row in self.garrisons.itertuples(index=False)])
         out = np.zeros(len(self.perm))
-        stamp = pd.Timestamp(day)
-        for row in self.garrisons.itertuples(index=False):
-            if _present(row.present_from, row.effective_until, stamp):
-                out[row.host_id] += row.troops
+        stamp = pd.Timestamp(day).value
+        for host, troops, arrive, leave in self._presence[0]:  # _present's test on integer nanoseconds
+            if (arrive is None or arrive <= stamp) and (leave is None or stamp < leave):
+                out[host] += troops
         return out
 
     def level_fields(self, day: dt.date, dt_days: float, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +163,12 @@ class Forcing:
 def noise_of(change: tuple) -> np.ndarray | None:
     """The growth noise field ε of one entry of :attr:`Forcing.changes` (None: no noise)."""
     return change[3] if len(change) > 3 else None
+
+
+def _stamp_ns(value) -> int | None:
+    """A date as integer nanoseconds (pd.Timestamp.value); None when missing."""
+    stamp = pd.Timestamp(value)
+    return None if pd.isna(stamp) else stamp.value
 
 
 def _present(arrive, leave, stamp) -> bool:
