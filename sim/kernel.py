@@ -403,7 +403,7 @@ def _offsets(k, i, ny, nx, ml, mq):
     return lo, qo, i * (nx + 1), i * nx, (i + 1) * nx, i * nx
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(parallel=True, cache=True)
 def _advance(u, buf, L, Q, xf, yf, inside, runs, start, stop, kind, coef, zero, m, ny, nx, ml, mq, nsteps, block, strip_rows, ring,
              ring_stride):
     """``nsteps`` steps, up to ``block`` steps per pass over the grid; returns the number of passes.

@@ -145,7 +145,7 @@ def _members_by_cell(u: np.ndarray, index: UnitIndex) -> np.ndarray:
     return u.reshape(u.shape[0], -1)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _sums_cells_outer(u, cells, unit, weight, thr, total, weighted, above):  # pragma: no cover - compiled
     m = u.shape[0]
     for i in range(cells.shape[0]):
@@ -177,5 +177,5 @@ def _members_outer(u, cells, unit, weight, thr, total, weighted, above):  # prag
 
 #: The same loop on one thread (below :data:`PARALLEL_MIN` values waking threads costs more than the work) and
 #: in parallel over members.
-_sums_members_serial = njit(cache=True, nogil=True)(_members_outer)  # nogil: the run's writer thread overlaps
+_sums_members_serial = njit(cache=True)(_members_outer)
 _sums_members_outer = njit(parallel=True, cache=True)(_members_outer)
