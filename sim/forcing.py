@@ -179,7 +179,9 @@ def _present(arrive, leave, stamp) -> bool:
 # ------------------------------------------------------------------------------------------------ loading
 @lru_cache(maxsize=8)
 def _grid_cached(cell_km: float, codes: tuple[str, ...], crs: str) -> Grid:
-    return build_grid(load_countries(), cell_km=cell_km, codes=codes, crs=crs or SAHEL_ALBERS)
+    from sim import geocache
+
+    return geocache.grid(cell_km, codes, crs or SAHEL_ALBERS)  # build_grid's grid, stored on disk (sim.geocache)
 
 
 def scenario_grid(scenario: Scenario) -> Grid:
