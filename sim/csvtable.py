@@ -29,13 +29,19 @@ def _column(series) -> list | None:
     dtype = series.dtype
     kind = getattr(dtype, "kind", "")
     if str(dtype) in ("str", "string"):  # pandas' string dtype: the strings, missing empty
-        return ["" if _missing(v) else str(v) for v in series.astype(object).tolist()]
+        values = series.astype(object).tolist()
+        missing = series.isna().to_numpy()
+        if not missing.any():
+            return list(map(str, values))
+        return ["" if m or _missing(v) else str(v) for v, m in zip(values, missing.tolist())]
     if not isinstance(dtype, np.dtype):
         return None
     values = series.to_numpy()
     if kind == "f":
-        fmt = FLOAT_FORMAT
-        return ["" if v != v else fmt % v for v in values.tolist()]
+        text = list(map(FLOAT_FORMAT.__mod__, values.tolist()))  # every value formatted, then NaN emptied
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            text[i] = ""
+        return text
     if kind in "iu":
         return [str(v) for v in values.tolist()]
     if kind == "b":
