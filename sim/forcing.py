@@ -41,13 +41,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.errors import SpilloverError
 from geo.grid import SAHEL_ALBERS, Grid, build_grid
-from geo.places import resolve_place
 from geo.shapes import load_countries
 from sim.scenario import Scenario
 
@@ -344,6 +342,8 @@ def _base_lonlat(name: str, host: str) -> tuple[float, float] | None:
     if point is not None:
         return point
     try:
+        from geo.places import resolve_place
+
         place = resolve_place(name, load_countries(), context=host)
     except SpilloverError:
         return None
@@ -425,6 +425,10 @@ def change_days(scenario: Scenario, bases: pd.DataFrame, drivers: pd.DataFrame) 
 
 def _place_mask(phrase: str, grid: Grid, countries, context: str | None = None) -> np.ndarray:
     context = context or (grid.codes[0] if grid.codes else None)
+    import geopandas as gpd
+
+    from geo.places import resolve_place
+
     place = resolve_place(phrase, countries, context=context)
     inside = grid.rasterize(gpd.GeoSeries([place.geometry], crs="EPSG:4326"))
     if place.kind == "capital" or not inside.any():

@@ -50,17 +50,25 @@ def _version(name: str) -> str:
         return "unknown"
 
 
-@lru_cache(maxsize=1)
 def _inputs_hash() -> str:
     """Libraries, the shapes folder's files and the source the derived data come from."""
-    from geo.shapes import SHAPES_DIR
+    from geo import shapes
+
+    files = tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in Path(shapes.SHAPES_DIR).iterdir()
+                         if p.is_file()))
+    return _inputs_hash_of(files, str(Path(shapes.DEFAULT_SHAPES).resolve()))
+
+
+@lru_cache(maxsize=4)
+def _inputs_hash_of(files: tuple, default_shapes: str) -> str:
     from sim.cache import _code_hash
 
     digest = hashlib.sha256(json.dumps({p: _version(p) for p in _LIBRARIES}, sort_keys=True).encode())
-    for path in sorted(Path(SHAPES_DIR).iterdir()):
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(default_shapes.encode())
+    for name, _, _ in files:
+        path = Path(name)
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(_code_hash().encode())
     here = Path(__file__).resolve().parent
     for name in ("forcing.py", "scenario.py", "geocache.py"):
@@ -161,18 +169,32 @@ def grid_digest(g) -> str:
 
 # ------------------------------------------------------------------------------------------------------ names
 def country_names() -> dict:
-    """ADM0_A3 → ``NAME_EN`` of the committed countries (from the cache, or read and stored)."""
-    path = _path("names", _key("names", {}))
+    """ADM0_A3 → ``NAME_EN`` of the committed countries, :func:`geo.shapes.load_countries`' rows in order (from the
+    cache, or read and stored)."""
+    return dict(_countries()["names"])
+
+
+def country_bounds(codes) -> tuple[float, float, float, float]:
+    """``load_countries().loc[codes].total_bounds`` (west, south, east, north; degrees) from the cache: the minimum
+    and maximum of the countries' own bounds, the same floats."""
+    bounds = np.array([_countries()["bounds"][code] for code in codes], dtype=float).reshape(-1, 4)
+    return (float(bounds[:, 0].min()), float(bounds[:, 1].min()), float(bounds[:, 2].max()),
+            float(bounds[:, 3].max()))
+
+
+def _countries() -> dict:
+    path = _path("countries", _key("countries", {}))
     entry = _read(path)
-    if entry is not None and isinstance(entry[1].get("names"), dict):
-        return dict(entry[1]["names"])
+    if entry is not None and isinstance(entry[1].get("names"), dict) and isinstance(entry[1].get("bounds"), dict):
+        return entry[1]
     from geo.shapes import load_countries
 
     table = load_countries()
-    names = {code: str(table.loc[code, "NAME_EN"]) for code in table.index}
+    data = {"names": {code: str(table.loc[code, "NAME_EN"]) for code in table.index},
+            "bounds": {code: [float(v) for v in table.geometry.loc[[code]].total_bounds] for code in table.index}}
     if path is not None:
-        _write(path, {}, {"names": names})
-    return names
+        _write(path, {}, data)
+    return data
 
 
 # ---------------------------------------------------------------------------------------------------- forcing
