@@ -101,3 +101,11 @@ def test_names_hit_equals_read(cache):
     expected = {code: str(table.loc[code, "NAME_EN"]) for code in table.index}
     assert geocache.country_names() == expected
     assert geocache.country_names() == expected
+
+
+def test_bounds_are_total_bounds(cache):
+    from geo.shapes import load_countries
+
+    table = load_countries()
+    for codes in (list(table.index), ["MLI", "BFA", "NER"], ["SEN"]):
+        assert geocache.country_bounds(codes) == tuple(float(v) for v in table.loc[codes].total_bounds)
