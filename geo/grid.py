@@ -19,9 +19,7 @@ import numbers
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import geopandas as gpd
 import numpy as np
-import rasterio.features
 from affine import Affine
 from pyproj import CRS, Transformer
 
@@ -137,6 +135,8 @@ class Grid:
 
     def rasterize(self, geometries: gpd.GeoSeries, all_touched: bool = False) -> np.ndarray:
         """Boolean (ny, nx): cells whose centre lies in any of ``geometries`` (any CRS; reprojected)."""
+        import rasterio.features
+
         geoms = geometries.to_crs(self.crs) if geometries.crs is not None else geometries
         shapes = [(g, 1) for g in geoms.values if g is not None and not g.is_empty]
         if not shapes:
@@ -213,6 +213,8 @@ def build_grid(
         _too_many_cells(cell_km, float(nx * ny), xmax - xmin, ymax - ymin, pad_cells)
     transform = Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)
     dtype = "uint8" if len(codes) < 255 else "uint16"
+    import rasterio.features  # here, not at import: a cached grid (sim.geocache) needs neither it nor geopandas
+
     country_id = rasterio.features.rasterize(
         [(geom, i + 1) for i, geom in enumerate(selected.geometry.values)],
         out_shape=(ny, nx), transform=transform, fill=0, dtype=dtype, all_touched=False,
@@ -231,6 +233,8 @@ def build_grid(
 
 def _admin1_units(admin1, codes: tuple[str, ...]) -> gpd.GeoDataFrame:
     """The admin-1 units of ``codes`` (in country order), from ``admin1`` as :func:`build_grid` takes it."""
+    import geopandas as gpd
+
     empty = gpd.GeoDataFrame({"adm0_a3": [], "adm1_code": [], "name": []}, geometry=[], crs="EPSG:4326")
     if admin1 is None:
         return empty
@@ -257,6 +261,8 @@ def _rasterize_admin1(units: gpd.GeoDataFrame, codes: tuple[str, ...], country_i
     admin1_id = np.zeros(country_id.shape, dtype=np.uint16)
     if units.empty:
         return admin1_id
+    import rasterio.features
+
     projected = units.to_crs(crs).geometry.values
     rasterio.features.rasterize([(geom, j + 1) for j, geom in enumerate(projected)], out=admin1_id,
                                 transform=transform, all_touched=False)

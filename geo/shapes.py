@@ -21,9 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
-import shapely
 
 from geo.atomic import atomic_path
 from geo.errors import SpilloverError
@@ -49,6 +47,10 @@ LAYER = "countries"
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 DEFAULT_SHAPES = SHAPES_DIR / "sahel_countries.gpkg"
+#: The committed admin-1 units and GeoNames places extract (:mod:`geo.admin1`, :mod:`geo.gazetteer` name them too;
+#: here so that a run's provenance hashes them without importing geopandas).
+ADMIN1_FILE = SHAPES_DIR / "sahel_admin1.gpkg"
+PLACES_FILE = SHAPES_DIR / "sahel_places.csv"
 DEFAULT_NAMES = SHAPES_DIR / "country_names.csv"
 
 
@@ -70,6 +72,9 @@ def natural_earth_zip() -> Path:
 def read_natural_earth(zip_path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """Every Natural Earth admin-0 feature, repaired, indexed by ADM0_A3, EPSG:4326."""
     zip_path = Path(zip_path) if zip_path else natural_earth_zip()
+    import geopandas as gpd
+    import shapely
+
     world = gpd.read_file(f"zip://{zip_path}", encoding="utf-8", engine="pyogrio")
     geometry = shapely.make_valid(world.geometry.values)
     # make_valid can return collections holding stray lines; keep the polygonal part only.
@@ -81,6 +86,8 @@ def read_natural_earth(zip_path: str | os.PathLike | None = None) -> gpd.GeoData
 def _polygonal(geom):
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
+    import shapely
+
     parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts)
 
@@ -97,6 +104,8 @@ def build_shapes(
     if unknown:
         raise SpilloverError(f"unknown ADM0_A3 code(s) {unknown}; Natural Earth has e.g. {sorted(world.index)[:12]}")
     subset = world.loc[list(codes), list(KEEP_COLUMNS) + ["geometry"]].reset_index(drop=True)
+    import geopandas as gpd
+
     subset = gpd.GeoDataFrame(subset, geometry="geometry", crs="EPSG:4326")
     with atomic_path(out) as tmp:
         subset.to_file(tmp, layer=LAYER, driver="GPKG", engine="pyogrio",
@@ -149,6 +158,8 @@ def _read_countries(path: str, mtime_ns: int, size: int) -> gpd.GeoDataFrame:
     """Read and check a shapes GeoPackage (cached per file version: sweeps and figures load it often)."""
     path = Path(path)
     try:
+        import geopandas as gpd  # here, not at import: a run whose grid and forcing are cached never reads shapes
+
         countries = gpd.read_file(path, layer=LAYER, engine="pyogrio")
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
         raise SpilloverError(

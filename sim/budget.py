@@ -77,11 +77,11 @@ def grid_shape(scenario) -> tuple[int, int]:
     from pyproj import CRS, Transformer
 
     from geo.grid import SAHEL_ALBERS
-    from geo.shapes import load_countries
+    from sim import geocache
 
-    countries = load_countries().loc[list(scenario.grid.countries)]
     crs = CRS.from_user_input(scenario.grid.crs or SAHEL_ALBERS)
-    west, south, east, north = countries.total_bounds
+    # load_countries().loc[codes].total_bounds, without reading the shapes when cached (sim.geocache)
+    west, south, east, north = geocache.country_bounds(list(scenario.grid.countries))
     lons = [west + (east - west) * i / 20 for i in range(21)]
     lats = [south + (north - south) * i / 20 for i in range(21)]
     edge = [(lo, south) for lo in lons] + [(lo, north) for lo in lons] + [(west, la) for la in lats] + \

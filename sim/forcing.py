@@ -41,13 +41,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.errors import SpilloverError
 from geo.grid import SAHEL_ALBERS, Grid, build_grid
-from geo.places import resolve_place
 from geo.shapes import load_countries
 from sim.scenario import Scenario
 
@@ -98,6 +96,7 @@ class Forcing:
     garrisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # base, host, x, y, troops, from, until
     country_id: np.ndarray | None = None  # (ny, nx) for per-country summaries
     _sigma_summaries: dict = field(default_factory=dict, repr=False, compare=False)  # change date → sigma_on
+    _presence: list = field(default_factory=list, repr=False, compare=False)  # [garrison rows parsed once]
 
     def _at(self, day: dt.date):
         current = self.changes[0]
@@ -137,11 +136,15 @@ class Forcing:
 
     def troops_on(self, day: dt.date) -> np.ndarray:
         """(n+1,) foreign troops present per country id on ``day``."""
+        if not self._presence:  # the garrison table parsed once (every snapshot asks): rows in order, NaT as None
+            self._presence.append([(row.host_id, row.troops, _stamp_ns(row.present_from),
+                                    _stamp_ns(row.effective_until))
+                                   for row in self.garrisons.itertuples(index=False)])
         out = np.zeros(len(self.perm))
-        stamp = pd.Timestamp(day)
-        for row in self.garrisons.itertuples(index=False):
-            if _present(row.present_from, row.effective_until, stamp):
-                out[row.host_id] += row.troops
+        stamp = pd.Timestamp(day).value
+        for host, troops, arrive, leave in self._presence[0]:  # _present's test on integer nanoseconds
+            if (arrive is None or arrive <= stamp) and (leave is None or stamp < leave):
+                out[host] += troops
         return out
 
     def level_fields(self, day: dt.date, dt_days: float, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +163,12 @@ def noise_of(change: tuple) -> np.ndarray | None:
     return change[3] if len(change) > 3 else None
 
 
+def _stamp_ns(value) -> int | None:
+    """A date as integer nanoseconds (pd.Timestamp.value); None when missing."""
+    stamp = pd.Timestamp(value)
+    return None if pd.isna(stamp) else stamp.value
+
+
 def _present(arrive, leave, stamp) -> bool:
     arrive, leave = pd.Timestamp(arrive), pd.Timestamp(leave)
     return (pd.isna(arrive) or arrive <= stamp) and (pd.isna(leave) or stamp < leave)
@@ -168,7 +177,9 @@ def _present(arrive, leave, stamp) -> bool:
 # ------------------------------------------------------------------------------------------------ loading
 @lru_cache(maxsize=8)
 def _grid_cached(cell_km: float, codes: tuple[str, ...], crs: str) -> Grid:
-    return build_grid(load_countries(), cell_km=cell_km, codes=codes, crs=crs or SAHEL_ALBERS)
+    from sim import geocache
+
+    return geocache.grid(cell_km, codes, crs or SAHEL_ALBERS)  # build_grid's grid, stored on disk (sim.geocache)
 
 
 def scenario_grid(scenario: Scenario) -> Grid:
@@ -331,6 +342,8 @@ def _base_lonlat(name: str, host: str) -> tuple[float, float] | None:
     if point is not None:
         return point
     try:
+        from geo.places import resolve_place
+
         place = resolve_place(name, load_countries(), context=host)
     except SpilloverError:
         return None
@@ -412,6 +425,10 @@ def change_days(scenario: Scenario, bases: pd.DataFrame, drivers: pd.DataFrame) 
 
 def _place_mask(phrase: str, grid: Grid, countries, context: str | None = None) -> np.ndarray:
     context = context or (grid.codes[0] if grid.codes else None)
+    import geopandas as gpd
+
+    from geo.places import resolve_place
+
     place = resolve_place(phrase, countries, context=context)
     inside = grid.rasterize(gpd.GeoSeries([place.geometry], crs="EPSG:4326"))
     if place.kind == "capital" or not inside.any():

@@ -162,8 +162,9 @@ class RiskNetCDF:
         self.path = Path(path)
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
-        self._mask = grid.mask
+        self._mask = np.asarray(grid.mask, dtype=bool)
         self._ftype = np.dtype(dtype)
+        self._values = np.full(grid.shape, np.nan, dtype=self._ftype)  # NaN outside the mask, refilled inside
         self.ds = None
         self.h5 = None
         try:
@@ -230,7 +231,8 @@ class RiskNetCDF:
 
     def append(self, day: int, u: np.ndarray) -> None:
         """Write the snapshot of ``day`` (u is masked here: NaN outside the modelled countries)."""
-        values = np.where(self._mask, u, np.nan).astype(self._ftype, copy=False)
+        values = self._values  # what np.where(mask, u, nan).astype(dtype) gives, without two new arrays a snapshot
+        np.copyto(values, u, where=self._mask, casting="same_kind")
         try:
             self.risk.resize(self.n + 1, axis=0)
             self.time.resize(self.n + 1, axis=0)

@@ -125,10 +125,9 @@ def provenance(scenario, documents: tuple[dict, ...] = (), stepping=None, contin
 
 def _admin1_provenance() -> dict:
     """sha256 of the admin-1 units and the GeoNames places extract the run's admin-1 ids and series come from."""
-    from geo.admin1 import DEFAULT_ADMIN1
-    from geo.gazetteer import DEFAULT_PLACES
+    from geo.shapes import ADMIN1_FILE, PLACES_FILE  # geo.admin1's DEFAULT_ADMIN1, geo.gazetteer's DEFAULT_PLACES
 
-    return {f"{key}_sha256": _sha256(path) for key, path in (("admin1", DEFAULT_ADMIN1), ("places", DEFAULT_PLACES))}
+    return {f"{key}_sha256": _sha256(path) for key, path in (("admin1", ADMIN1_FILE), ("places", PLACES_FILE))}
 
 
 def _plain(value):
@@ -308,7 +307,16 @@ def country_crossings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_table(path: Path, frame: pd.DataFrame) -> Path:
-    """CSV with ISO dates (empty for NaT) and six significant digits, atomically."""
+    """CSV with ISO dates (empty for NaT) and six significant digits, atomically (:mod:`sim.csvtable`: the bytes
+    pandas writes, without its per-value formatting cost; pandas itself for a column of another dtype)."""
+    from sim.csvtable import csv_rows, write_rows
+
+    rows = csv_rows(frame)
+    if rows is not None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                write_rows(handle, rows)
+        return Path(path)
     plain = frame.copy()
     for column in plain.columns:
         if plain[column].dtype.kind == "M":

@@ -206,7 +206,12 @@ def run_ensemble(scenarios: Sequence[Scenario | str | os.PathLike], outs: Sequen
         folders = [stack.enter_context(_folder(o, force)) for o in outs] if outs is not None else [None] * len(members)
         grid = scenario_grid(first)
         inputs = [document_inputs(s) for s in members]
-        forcings = [build_forcing(s, grid, i) for s, i in zip(members, inputs)]
+        if len(members) == 1:  # a single run: the forcing from the disk cache when its inputs are unchanged
+            from sim import geocache
+
+            forcings = [geocache.forcing(members[0], grid, inputs[0])]
+        else:
+            forcings = [build_forcing(s, grid, i) for s, i in zip(members, inputs)]
         step = choose_stepping(forcings, grid.cell_km, first.numerics.dt_days,
                                country_id=np.ascontiguousarray(grid.country_id, dtype=np.uint8))
         estimate = budget.check_stepping(estimate, step, forcings, first)
@@ -349,10 +354,9 @@ class _MemberOutput:
 
 
 def _country_names() -> dict:
-    from geo.shapes import load_countries
+    from sim import geocache
 
-    table = load_countries()
-    return {code: str(table.loc[code, "NAME_EN"]) for code in table.index}
+    return geocache.country_names()  # {code: NAME_EN} of load_countries(), stored on disk (sim.geocache)
 
 
 def _geotiff_plan(scenario: Scenario, days: list[int]) -> dict[int, list[dt.date]]:

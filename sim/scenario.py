@@ -502,9 +502,9 @@ def _merge(base: dict, over: dict) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _known_codes() -> frozenset[str]:
-    from geo.shapes import load_countries
+    from sim import geocache
 
-    return frozenset(load_countries().index)
+    return frozenset(geocache.country_names())  # load_countries()' codes, without reading the shapes when cached
 
 
 def _build_section(cls, raw: dict, where: str):
