@@ -1,7 +1,7 @@
 r"""Ensembles: members that differ in parameters and in the seeded growth noise; the median and 90% band per unit.
 
 Member ``j`` (``j = 0 … N−1``) is the base scenario with ``scenario.seed = seed + j`` (so its own growth noise
-fields, :func:`sim.forcing.noise_field`, when ``growth.noise_sd`` > 0) and, for each ``KEY=LOW:HIGH`` range, a
+fields, :func:`sim.noise.noise_field`, when ``growth.noise_sd`` > 0) and, for each ``KEY=LOW:HIGH`` range, a
 value from a Latin hypercube over the ranges (``scipy.stats.qmc.LatinHypercube`` seeded with ``seed``). The
 members run through the sweep batch engine (:func:`sim.sweep.batch.run_ensemble`: local processes or Dask), which
 keeps per admin-1 unit and calendar year only the sum of ``u`` over its cells and snapshots

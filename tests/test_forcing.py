@@ -229,7 +229,8 @@ def test_the_state_suppresses_around_its_own_capital_only(grid):
 
 # ------------------------------------------------------------------------------------------------ noise
 def test_without_noise_there_are_no_noise_fields(grid):
-    from sim.forcing import noise_days, noise_of
+    from sim.forcing import noise_of
+    from sim.noise import noise_days
 
     s = scenario()
     assert noise_days(s) == []
@@ -237,7 +238,7 @@ def test_without_noise_there_are_no_noise_fields(grid):
 
 
 def test_noise_fields_are_seeded_log_normal_with_the_stated_spread_and_correlation(grid):
-    from sim.forcing import noise_days, noise_field
+    from sim.noise import noise_days, noise_field
 
     s = scenario(**{"growth.noise_sd": 0.4, "growth.noise_length_km": 100.0, "scenario.start": "2012-01-01",
                     "scenario.end": "2015-01-01", "growth.noise_every_days": 365})
