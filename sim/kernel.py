@@ -120,6 +120,11 @@ _RING_PAD = 16
 _CACHE_BYTES = 16 * 2**20
 #: The temporal block used above it.
 _BLOCK = 16
+#: The temporal block used below it: the same speed as one pass per step on an idle machine, but a quarter of the
+#: per-step barriers, each of which can cost a scheduler time slice when another process holds a core (the default
+#: run's kernel loop under one busy core: 1.76 s with one pass per step, 1.17 s with 4; idle 0.42 s against 0.44 s,
+#: within the noise; benchmarks/results_run.md, 2026-12-03).
+_BLOCK_IN_CACHE = 4
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -469,11 +474,12 @@ def _advance(u, buf, L, Q, xf, yf, inside, runs, start, stop, kind, coef, zero, 
 
 
 def auto_block(u_shape, dtype, fields: int = 2) -> int:
-    """The temporal block :func:`advance` uses by default: 1 while ``u``, ``buf`` and ``fields`` more arrays of
-    ``u``'s size fit in ``_CACHE_BYTES`` (16 MiB), else 16. Measured on the 2-core development machine (32 MiB
-    L3, shared with other guests; see benchmarks/results_kernel.md)."""
+    """The temporal block :func:`advance` uses by default: 4 (:data:`_BLOCK_IN_CACHE`) while ``u``, ``buf`` and
+    ``fields`` more arrays of ``u``'s size fit in ``_CACHE_BYTES`` (16 MiB), else 16. Measured on the 2-core
+    development machine (32 MiB L3, shared with other guests; see benchmarks/results_kernel.md and
+    results_run.md). Any block gives bit-identical results."""
     nbytes = (2 + fields) * math.prod(u_shape) * np.dtype(dtype).itemsize
-    return 1 if nbytes <= _CACHE_BYTES else _BLOCK
+    return _BLOCK_IN_CACHE if nbytes <= _CACHE_BYTES else _BLOCK
 
 
 def advance(u, buf, faces: Faces, coef, L, Q, nsteps, *, block: int | None = None):
