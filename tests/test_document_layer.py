@@ -272,7 +272,10 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: 2026-12-03 (later): 14 more new dev documents (38 key facts; 53.8 / 66.7 and 41.7 / 55.6 before any rule) lowered
 #: dev to 189/235, 189/214 and 203/247, 203/225; the rules of tests/test_extract_rules_4.py then gave 208/247,
 #: 208/226 (the floor; the 57 older documents alone 176/209, 176/192, above their 175/209, 175/193).
-MEASURED = {"dev": (0.842, 0.920), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
+#: 2026-12-03 (second round): six more new dev documents (18 key facts; 27.8 / 35.7 before any rule) lowered dev to
+#: 213/265, 213/240; the force nouns of units gave 214/265, 214/240 (the 71 older documents alone 208/247, 208/226,
+#: their earlier floor: no loosening).
+MEASURED = {"dev": (0.807, 0.891), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),
