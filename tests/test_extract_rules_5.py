@@ -23,3 +23,25 @@ def test_units_and_arms_of_service_are_force_nouns():
     assert deployments(facts) == [("MLI", "DNK", 40, D(2019, 6, 1))]
     facts = facts_of("About 150 Belgian commandos landed in Niger in March.", D(2018, 5, 1))
     assert deployments(facts) == [("NER", "BEL", 150, D(2018, 3, 1))]
+
+
+def test_a_force_grown_to_a_stated_size_is_a_presence_of_that_size():
+    facts = facts_of("In 2019 Spain increased its contingent in Mali to 600 soldiers.", D(2019, 12, 1))
+    assert deployments(facts) == [("MLI", "ESP", 600, D(2019, 1, 1))]
+    facts = facts_of("Germany cut its contingent in Mali to 300 soldiers in May.", D(2022, 8, 1))
+    assert deployments(facts) == [("MLI", "DEU", 300, D(2022, 5, 1))]
+    # a number grown that is no force, and a force grown without a new size, are no presence
+    assert deployments(facts_of("Food prices in Mali increased to 300 francs in May.", D(2022, 8, 1))) == []
+    assert deployments(facts_of("Spain increased its contingent in Mali in May.", D(2022, 8, 1))) == []
+
+
+def test_a_pronoun_subject_of_a_coordinated_clause_is_the_state_of_the_first_clause():
+    facts = facts_of("Vilnius saw the mission as a debt repaid to France, and in 2021 it doubled its contingent in "
+                     "Mali to about 60 soldiers.", D(2021, 12, 1))
+    assert deployments(facts) == [("MLI", "LTU", 60, D(2021, 1, 1))]
+
+
+def test_a_partitive_relative_clause_keeps_its_places_and_missions_to_itself():
+    facts = facts_of("Sweden sent 250 soldiers to Mali in 2015, several of whom had served with Barkhane in Chad.",
+                     D(2015, 12, 1))
+    assert [(f.country, f.mission) for f in facts if f.kind == "deployment"] == [("MLI", None)]

@@ -24,6 +24,10 @@ from geo.documents.nlp import pipeline
 from geo.documents.sentence import Draft, Sentence, domain_of, negated
 
 # ================================================================================================ triggers
+#: Verbs that change a force's size to "to N" in a main clause ("doubled its contingent to 95 soldiers").
+GROW_VERBS = ("double", "triple", "increase", "raise", "boost", "expand", "reduce", "cut", "trim", "scale")
+
+
 def _words(*forms: str) -> dict:
     return {"LOWER": {"IN": list(forms)}}
 
@@ -101,6 +105,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": "become"}, {"LOWER": {"IN": ["operational", "active"]}}],  # "Takuba became operational in Mali"
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
+    # "in 2020 it doubled its contingent to 95 soldiers": a force grown (or cut) to a stated size, a presence
+    ("deployment.grow", "deployment", "verb", [[{"LEMMA": {"IN": list(GROW_VERBS)}, "POS": "VERB"}]]),
     # "the French have been replaced by Russian instructors": the agent arrives (the replaced may have left)
     ("deployment.replace", "deployment", "verb", [[{"LEMMA": "replace", "POS": "VERB"}, {"LOWER": "by"}]]),
     # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named

@@ -61,6 +61,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
             and number_token(doc, doc[start]) is not None):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
+    if draft.rule == "deployment.grow" and (_new_size(doc, info, doc[start]) is None or doc[start].tag_ == "VBG"):
+        return []  # only a force object and a new size "to N" (a participle clause is a running total)
     if draft.rule == "deployment.be" and not _troops_in(doc, info, doc[start]):
         return []
     if draft.rule == "deployment.noun" and _a_reason(doc[start]):
@@ -466,7 +468,27 @@ def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:
     return (name, (m.start, m.end)) if name else None
 
 
+def _new_size(doc, info, verb):
+    """The quantity of "to N" of a verb whose object is a force ("doubled its contingent to roughly 95
+    soldiers", "increased the number of its troops to 600"), else None."""
+    objects = [c for c in verb.children if c.dep_ == "dobj"]
+    if not any(t.lower_ in FORCE_NOUNS | {"number", "strength", "size"} for c in objects for t in c.subtree):
+        return None
+    for prep in verb.children:
+        if prep.dep_ == "prep" and prep.lower_ == "to":
+            inside = {t.i for t in prep.subtree}
+            found = [q for q in info.quantities if q.value and q.tok_start in inside]
+            if found:
+                return found[0]
+    return None
+
+
 def _attach_size(doc, info, draft, domain) -> None:
+    if draft.rule == "deployment.grow":
+        q = _new_size(doc, info, doc[draft.trigger[0]])
+        draft.size, draft.magnitude = q.value, q.text if q.vague else None
+        draft.tokens.append((q.tok_start, q.tok_end))
+        return
     _attach_number(doc, info, draft, domain)
     for low, high in ranges_of(info.span, info.quantities):  # "between 11,000 and 13,000": both ends
         if draft.size in (low.value, high.value) and low.tok_start in set(domain):

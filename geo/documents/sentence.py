@@ -212,19 +212,28 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
             last = _relative_end(doc, tok, max(t.i for t in tok.subtree) + 1)
             clause = next((c for c in clauses if c.start <= first < c.end), None)
             if clause is not None and first > clause.start and doc[first - 1].text == "," and \
-                    doc[first].lower_ in RELATIVE_WORDS:
+                    _relative_word(doc, first, sent.end):
                 clause.relatives.append((first, min(last, clause.end)))
     for clause in clauses:
         if clause.relatives:
             continue
         i = clause.start
         while i < clause.end - 1:
-            if doc[i].text == "," and doc[i + 1].lower_ in RELATIVE_WORDS:
+            if doc[i].text == "," and _relative_word(doc, i + 1, clause.end):
                 stop = next((k for k in range(i + 2, clause.end) if doc[k].text in (",", "—", "–")), clause.end)
                 clause.relatives.append((i + 1, stop))
                 i = stop
             i += 1
     return clauses
+
+
+def _relative_word(doc: Doc, i: int, stop: int) -> bool:
+    """Does a relative clause open at ``i``: "which …", "who …", or a part of the noun before it ("some of whom
+    joined Takuba", "most of which are in Gao")?"""
+    if doc[i].lower_ in RELATIVE_WORDS:
+        return True
+    return i + 2 < stop and doc[i + 1].lower_ == "of" and doc[i + 2].lower_ in ("whom", "which") and (
+        doc[i].like_num or doc[i].pos_ in ("DET", "PRON", "ADJ", "NUM"))
 
 
 def _relative_end(doc: Doc, relcl, last: int) -> int:
