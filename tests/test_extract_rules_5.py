@@ -45,3 +45,12 @@ def test_a_partitive_relative_clause_keeps_its_places_and_missions_to_itself():
     facts = facts_of("Sweden sent 250 soldiers to Mali in 2015, several of whom had served with Barkhane in Chad.",
                      D(2015, 12, 1))
     assert [(f.country, f.mission) for f in facts if f.kind == "deployment"] == [("MLI", None)]
+
+
+def test_engaging_or_committing_soldiers_in_a_country_is_a_deployment():
+    facts = facts_of("Senegal has engaged since March about 600 soldiers in Gambia.", D(2017, 5, 1))
+    assert deployments(facts) == [("GMB", "SEN", 600, D(2017, 3, 1))]
+    facts = facts_of("Chad committed 1,200 troops to Mali in January.", D(2013, 3, 1))
+    assert deployments(facts) == [("MLI", "TCD", 1200, D(2013, 1, 1))]
+    # without a force, committing is no deployment
+    assert deployments(facts_of("Chad committed itself to fight the sect in Niger.", D(2015, 3, 1))) == []

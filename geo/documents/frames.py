@@ -89,6 +89,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                 "redeploying", "station", "stations", "stationed", "dispatch", "dispatches", "dispatched")],
     ]),
     ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")],
+                                               # "has engaged/committed 2,500 soldiers in Niger" (with a force)
+                                               [{"LEMMA": {"IN": ["engage", "commit"]}, "POS": "VERB"}],
                                                [{"LEMMA": "cross"}, {"LOWER": "the", "OP": "?"},  # "crossed (the
                                                 {"LOWER": {"IN": ["border", "frontier"]}, "OP": "?"},  # border) into"
                                                 {"LOWER": "into"}],
