@@ -54,3 +54,13 @@ def test_engaging_or_committing_soldiers_in_a_country_is_a_deployment():
     assert deployments(facts) == [("MLI", "TCD", 1200, D(2013, 1, 1))]
     # without a force, committing is no deployment
     assert deployments(facts_of("Chad committed itself to fight the sect in Niger.", D(2015, 3, 1))) == []
+
+
+def test_a_gapped_state_with_a_number_shares_the_verb_and_takes_the_towns_after_it():
+    facts = facts_of("Chad keeps 1,400 soldiers with the UN mission in Mali, and Togo about 900, most of them in "
+                     "Douentza.", D(2021, 4, 1))
+    assert sorted((f.actor_code, f.size, f.bases) for f in facts if f.kind == "deployment") == [
+        ("TCD", 1400, ()), ("TGO", 900, ("Douentza",))]
+    facts = facts_of("France has 1,500 soldiers in Niger and Italy about 300, most of them in Niamey.", D(2021, 4, 1))
+    assert sorted((f.country, f.actor_code, f.size, f.bases) for f in facts if f.kind == "deployment") == [
+        ("NER", "FRA", 1500, ()), ("NER", "ITA", 300, ("Niamey",))]

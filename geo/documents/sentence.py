@@ -154,11 +154,23 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         found = [w for w in back if w in LOCATION_PREPS and w != "of"]
         return found[-1] if found else None
     if low in (",", "and", "or", "&"):
+        if _gapped_subject(doc, sent, m):
+            return None  # "… 1,400 soldiers in Mali, and Togo about 900": a new subject, not another place
         k = j - 1 if not (low == "and" and doc[j - 1].text == ",") else j - 2
         previous = [p for p in mentions if p.end - 1 == k]
         if previous and previous[0].role == "location":
             return previous[0].prep
     return None
+
+
+def _gapped_subject(doc: Doc, sent: Span, m: Mention) -> bool:
+    """Is the mention followed by a bare number (a gapped clause: "and Togo about 900, most of them …")?"""
+    k = m.end
+    while k < sent.end and doc[k].lower_ in ("some", "about", "around", "roughly", "nearly", "almost", "over",
+                                              "just", "another"):
+        k += 1
+    return k > m.end - 1 and k < sent.end and doc[k].like_num and doc[k].pos_ == "NUM" and (
+        k + 1 >= sent.end or doc[k + 1].is_punct)
 
 
 #: Parts of a country named before "of" ("the northern regions of Benin", "the border areas of Niger").
