@@ -275,8 +275,9 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: 2026-12-03 (second round): six more new dev documents (18 key facts; 27.8 / 35.7 before any rule) lowered dev to
 #: 213/265, 213/240; the force nouns of units gave 214/265, 214/240 (the 71 older documents alone 208/247, 208/226,
 #: their earlier floor: no loosening); a force grown "to N" and a coordinated clause's pronoun 215/265, 215/241.
-#: "engaged/committed N soldiers in X" 217/265, 217/243; gapped counts ("and Germany some 550") 218/265, 218/244.
-MEASURED = {"dev": (0.822, 0.893), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
+#: "engaged/committed N soldiers in X" 217/265, 217/243; gapped counts ("and Germany some 550") 218/265, 218/244;
+#: a number of a verb coordinated with the toll ("killed and 126 hostages freed") 218/265, 218/243.
+MEASURED = {"dev": (0.822, 0.897), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

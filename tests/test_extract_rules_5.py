@@ -64,3 +64,14 @@ def test_a_gapped_state_with_a_number_shares_the_verb_and_takes_the_towns_after_
     facts = facts_of("France has 1,500 soldiers in Niger and Italy about 300, most of them in Niamey.", D(2021, 4, 1))
     assert sorted((f.country, f.actor_code, f.size, f.bases) for f in facts if f.kind == "deployment") == [
         ("NER", "FRA", 1500, ()), ("NER", "ITA", 300, ("Niamey",))]
+
+
+def tolls(facts):
+    return sorted((f.country, f.size) for f in facts if f.kind == "casualties")
+
+
+def test_a_number_of_a_verb_coordinated_with_the_toll_is_no_toll():
+    facts = facts_of("Four gunmen were killed in Bamako and 170 guests rescued.", D(2015, 11, 21))
+    assert tolls(facts) == []  # the attackers' dead are no toll, the rescued none either
+    facts = facts_of("Gunmen killed 12 soldiers in Mali and wounded 40 more.", D(2019, 5, 1))
+    assert tolls(facts) == [("MLI", 12)]

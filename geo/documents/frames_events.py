@@ -403,6 +403,7 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     candidates = [q for q in candidates if q.tok_start not in subset] or candidates
     if draft.kind == "casualties":  # "the army said 15 attackers were killed": the attackers' dead are no victims
         candidates = [q for q in candidates if not _attackers(doc, q)]
+    candidates = [q for q in candidates if not _counts_other(doc, q, start)]
     left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
     inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
@@ -463,6 +464,16 @@ def _attackers(doc, quantity) -> bool:
         noun = next((c for c in doc[noun.i + 1].children if c.dep_ == "pobj"), noun) if noun is tok else \
             next((c for c in noun.children if c.dep_ == "pobj"), noun)
     return noun.lower_ in MILITANT_NOUNS | {"fighters", "assailants", "jihadist", "terrorist"}
+
+
+def _counts_other(doc, quantity, start) -> bool:
+    """Is the number the argument of a verb coordinated with the trigger ("three attackers were killed and 126
+    hostages freed", "were killed and more than 30 wounded")? It counts for that verb, not the toll."""
+    tok = doc[quantity.tok_end - 1]
+    noun = tok.head if tok.dep_ in ("nummod", "quantmod") else tok
+    verb = noun.head
+    return noun.dep_ in ("nsubj", "nsubjpass", "dobj") and verb.pos_ == "VERB" and verb.dep_ == "conj" and \
+        verb.head.i == start and verb.i != start
 
 
 def _subset_tokens(doc, info) -> set[int]:
