@@ -75,3 +75,10 @@ def test_a_number_of_a_verb_coordinated_with_the_toll_is_no_toll():
     assert tolls(facts) == []  # the attackers' dead are no toll, the rescued none either
     facts = facts_of("Gunmen killed 12 soldiers in Mali and wounded 40 more.", D(2019, 5, 1))
     assert tolls(facts) == [("MLI", 12)]
+
+
+def test_an_opening_subordinate_clause_takes_no_date_from_the_main_clause():
+    facts = facts_of("Norway has 60 soldiers in Mali. After Sweden said it would withdraw from Mali, the Norwegian "
+                     "government decided on Tuesday to bring its soldiers home by the end of the year.", D(2022, 3, 10))
+    assert sorted((f.actor_code, f.date) for f in facts if f.kind == "withdrawal") == [
+        ("NOR", D(2022, 12, 31)), ("SWE", None)]

@@ -216,6 +216,14 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
                 nxt.text[:1].isupper() or nxt.lower_ in ("the", "a", "an", "its", "their", "it", "they", "he",
                                                           "she", "attacks")):
             cuts.append(tok.i)
+    first = doc[sent.start]
+    if first.lower_ in CLAUSE_WORDS and first.dep_ == "mark" and first.head.dep_ == "advcl" and \
+            first.head.head.i > first.head.i:
+        # "After France said it would leave, Estonia decided on Thursday …": the opening clause ends before the
+        # main clause (its own words only: the main clause's date is not the opening clause's)
+        last = max(t.i for t in first.head.subtree) + 1
+        if sent.start < last < first.head.head.i:
+            cuts.append(last)
     cuts = sorted(set(cuts)) + [sent.end]
     clauses = [Clause(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
     for tok in sent:  # non-restrictive relative clauses (", which …"), as the parser delimits them
