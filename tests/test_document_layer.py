@@ -277,8 +277,8 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: their earlier floor: no loosening); a force grown "to N" and a coordinated clause's pronoun 215/265, 215/241.
 #: "engaged/committed N soldiers in X" 217/265, 217/243; gapped counts ("and Germany some 550") 218/265, 218/244;
 #: a number of a verb coordinated with the toll ("killed and 126 hostages freed") 218/265, 218/243; an opening
-#: subordinate clause cut from the main clause 219/265, 219/243.
-MEASURED = {"dev": (0.826, 0.901), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
+#: subordinate clause cut from the main clause 219/265, 219/243; a coup noun's own place by the parse 219/265, 219/242.
+MEASURED = {"dev": (0.826, 0.904), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

@@ -82,3 +82,9 @@ def test_an_opening_subordinate_clause_takes_no_date_from_the_main_clause():
                      "government decided on Tuesday to bring its soldiers home by the end of the year.", D(2022, 3, 10))
     assert sorted((f.actor_code, f.date) for f in facts if f.kind == "withdrawal") == [
         ("NOR", D(2022, 12, 31)), ("SWE", None)]
+
+
+def test_a_coup_noun_takes_the_place_of_its_own_phrase_by_the_parse():
+    facts = facts_of("Germany has halted its training flights, the ministry said on Monday, a week after a new coup "
+                     "d'État in Niamey.", D(2023, 8, 2))
+    assert [f.country for f in facts if f.kind == "coup"] == ["NER"]

@@ -75,6 +75,12 @@ def coup_frame(doc, info, draft, form, domain, earlier):
     country = _nearest_state(info, domain, start, end, forces=False)
     named = [m for m in info.mentions if m.start == end + 1 and doc[end].lower_ in ("in", "of") and m.label in (
         "COUNTRY", "CAPITAL") and form == "noun"]
+    if not named and form == "noun":  # "a new coup d'État in Bamako": the place of the noun phrase, by the parse
+        noun = doc[start].head if doc[start].dep_ == "compound" else doc[start]
+        objects = {o.i for p in noun.children if p.dep_ == "prep" and p.lower_ in ("in", "of")
+                   for o in p.children if o.dep_ == "pobj"}
+        named = [m for m in info.mentions if any(m.start <= k < m.end for k in objects) and m.label in (
+            "COUNTRY", "CAPITAL")]
     if named:  # "since the coup in Niger, France has …": the country named with the noun
         country = named[0]
     if country is not None:
