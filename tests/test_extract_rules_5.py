@@ -88,3 +88,9 @@ def test_a_coup_noun_takes_the_place_of_its_own_phrase_by_the_parse():
     facts = facts_of("Germany has halted its training flights, the ministry said on Monday, a week after a new coup "
                      "d'État in Niamey.", D(2023, 8, 2))
     assert [f.country for f in facts if f.kind == "coup"] == ["NER"]
+
+
+def test_the_object_of_a_suspension_may_stand_after_a_parenthesis():
+    facts = facts_of("Germany decided on Friday to suspend, for the time being, its military operations with the "
+                     "Nigerien army.", D(2023, 8, 4))
+    assert [(f.kind, f.country, f.actor_code) for f in facts] == [("suspension", "NER", "DEU")]

@@ -309,6 +309,13 @@ def _object_of(doc, info, domain, end) -> tuple[int, int] | None:
     right = right_of(domain, end)[:8]
     if missions and (not nouns or missions[0].start <= nouns[0]):
         return missions[0].start, missions[0].end
+    if not nouns and end < len(doc) and doc[end].text == "," and end + 1 < len(doc) and doc[end + 1].pos_ in (
+            "ADP", "ADV"):
+        # "to suspend, on a temporary basis, its joint operations with …": the object after a parenthesis
+        close = next((k for k in right_of(domain, end + 1)[:10] if doc[k].text == ","), None)
+        if close is not None:
+            right = right_of(domain, close)[:8]
+            nouns = [k for k in right[:5] if doc[k].lower_ in PRESENCE_OBJECTS]
     if not nouns:
         return None
     last = nouns[0]
