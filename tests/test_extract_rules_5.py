@@ -94,3 +94,11 @@ def test_the_object_of_a_suspension_may_stand_after_a_parenthesis():
     facts = facts_of("Germany decided on Friday to suspend, for the time being, its military operations with the "
                      "Nigerien army.", D(2023, 8, 4))
     assert [(f.kind, f.country, f.actor_code) for f in facts] == [("suspension", "NER", "DEU")]
+
+
+def test_people_who_fled_into_a_country_are_displaced_from_the_country_of_the_events_before():
+    facts = facts_of("Gunmen killed 20 villagers in central Mali on Sunday. Hundreds of families have since fled "
+                     "across the border into Burkina Faso.", D(2019, 3, 20))
+    assert [f.country for f in facts if f.kind == "displacement"] == ["MLI"]
+    facts = facts_of("About 4,000 villagers fled to Djibo after the raid.", D(2020, 6, 1))
+    assert [f.country for f in facts if f.kind == "displacement"] == ["BFA"]  # a town reached: no border crossed

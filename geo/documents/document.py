@@ -242,6 +242,10 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
             d.country = d.country or main
             d.place = f"{d.the_country_place} {country_names().english[main]}"
             d.inferred.append("place:the-country")
+        reached = next((x.rsplit(":", 1)[1] for x in d.inferred if x.startswith("country:left-for:")), None)
+        if d.country is None and reached:  # people who fled into a country: from the country of the events before
+            d.country = next((p.country for p in reversed(drafts[:i]) if p.country and p.country != reached
+                              and p.kind not in PRESENCE_KINDS), None)
         if d.country is None and d.kind not in PRESENCE_KINDS:
             near = _sentence_country(sentences[d.sentence_index], d)
             if near is not None:

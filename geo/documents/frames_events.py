@@ -448,6 +448,13 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     origin = _displaced_people(info, quantity) if draft.kind == "displacement" else None
     if origin is not None:  # "19,000 Burkinabè have sought refuge in Mali": displaced from Burkina Faso
         country = origin
+    elif draft.kind == "displacement" and country is not None and country.label == "COUNTRY" and \
+            country.role == "location" and country.prep in ("into", "to"):
+        # "hundreds of families have fled across the border into Niger": displaced from the country they left,
+        # which the sentence or the document names, never the one they reached
+        draft.not_places = tuple(m.start for m in info.mentions if m.code == country.code)
+        draft.inferred.append(f"country:left-for:{country.code}")
+        country = None
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
