@@ -102,3 +102,9 @@ def test_people_who_fled_into_a_country_are_displaced_from_the_country_of_the_ev
     assert [f.country for f in facts if f.kind == "displacement"] == ["MLI"]
     facts = facts_of("About 4,000 villagers fled to Djibo after the raid.", D(2020, 6, 1))
     assert [f.country for f in facts if f.kind == "displacement"] == ["BFA"]  # a town reached: no border crossed
+
+
+def test_a_conflict_that_a_relative_clause_says_has_gone_on_since_a_year_began_then():
+    facts = facts_of("Niger's army blamed the jihadist violence that has displaced 300,000 people since 2017.",
+                     D(2021, 3, 1))
+    assert [(f.country, f.date) for f in facts if f.kind == "onset"] == [("NER", D(2017, 1, 1))]

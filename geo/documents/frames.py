@@ -189,7 +189,13 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                                         {"LOWER": "since"}],
                                        [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},
                                         {"IS_PUNCT": False, "LOWER": {"NOT_IN": ["when", "after", "which", "that"]},
-                                         "OP": "{,6}"}, {"LOWER": "since"}]]),
+                                         "OP": "{,6}"}, {"LOWER": "since"}],
+                                       # "jihadist attacks that have killed thousands of people since 2015": the
+                                       # conflict a relative clause says has gone on since a date
+                                       [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"LOWER": {"IN": ["that", "which"]}},
+                                        {"LOWER": {"IN": ["has", "have"]}},
+                                        {"IS_PUNCT": False, "LOWER": {"NOT_IN": ["when", "after", "before"]},
+                                         "OP": "{1,6}"}, {"LOWER": "since"}]]),
     ("spread", "spread", "verb", [
         [_words("spilled", "spill", "spills", "spilling", "spilt"), {"LOWER": {"IN": ["over", "into", "across"]}}],
         [_words("spillover")],
