@@ -279,8 +279,9 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: a number of a verb coordinated with the toll ("killed and 126 hostages freed") 218/265, 218/243; an opening
 #: subordinate clause cut from the main clause 219/265, 219/243; a coup noun's own place by the parse 219/265, 219/242.
 #: the object of a suspension after a parenthesis 220/265, 220/243; people who fled into a country 221/265, 221/243.
-#: a conflict going on 'since' a year in a relative clause 222/265, 222/244.
-MEASURED = {"dev": (0.837, 0.909), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
+#: a conflict going on 'since' a year in a relative clause 222/265, 222/244; an onset dated by the next sentence's
+#: opening date 223/265, 223/244.
+MEASURED = {"dev": (0.841, 0.913), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

@@ -108,3 +108,15 @@ def test_a_conflict_that_a_relative_clause_says_has_gone_on_since_a_year_began_t
     facts = facts_of("Niger's army blamed the jihadist violence that has displaced 300,000 people since 2017.",
                      D(2021, 3, 1))
     assert [(f.country, f.date) for f in facts if f.kind == "onset"] == [("NER", D(2017, 1, 1))]
+
+
+def onsets(facts):
+    return [(f.country, f.date) for f in facts if f.kind == "onset"]
+
+
+def test_an_undated_onset_takes_the_date_that_opens_the_next_sentence_when_it_tells_an_attack():
+    text = "Niger's war in the west began in Tillabéri. On 4 October 2017, gunmen ambushed a patrol near Tongo Tongo."
+    assert onsets(facts_of(text, D(2019, 1, 1))) == [("NER", D(2017, 10, 4))]
+    # a next sentence that tells no attack, or a date not at its start, dates nothing
+    text = "Niger's war in the west began in Tillabéri. On 4 October 2017, the government declared an emergency."
+    assert onsets(facts_of(text, D(2019, 1, 1))) == [("NER", None)]

@@ -78,6 +78,7 @@ def extract_document(document: Document) -> list[Fact]:
             found = _merge(gapped_counts(doc, info, running_totals(doc, info, _fold_participles(doc, found))))
             if len(sentences) > first + 1:
                 _toll_dates_from_before(info, sentences[-2], found)
+                _onset_dates_from_next(info, [d for d in drafts if d.sentence_index == sentences[-2].index])
             if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
                     len(sentences_of(doc)) > 1:
                 for d in found:
@@ -111,6 +112,27 @@ def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draf
         elif d.kind == "protest" and d.date is None and d.relation is None and _the_crowd(info, d):
             d.date = dates[0]  # "… marched on the embassy on Sunday. The demonstrators demanded …": that march
             d.inferred.append("date:previous-sentence")
+
+
+#: Verbs of an attack that a sentence after an onset may tell as its first event.
+_ATTACK_VERBS = frozenset({"attack", "strike", "storm", "ambush", "raid", "assault", "overrun", "seize"})
+
+
+def _onset_dates_from_next(info: Sentence, previous: list[Draft]) -> None:
+    """An onset told without a date ("Burkina Faso's war began in Soum province.") takes the date that opens the
+    next sentence of its paragraph when that sentence tells an attack ("On 16 December 2016, fighters attacked an
+    army post …"): the lede names the start, the next sentence its first event."""
+    onsets = [d for d in previous if d.kind == "onset" and d.date is None and d.relation is None]
+    if not onsets:
+        return
+    doc = info.span.doc
+    opening = [d for d in info.dates if d.kind == "point" and not d.reporting and not d.deadline
+               and d.tok_start <= info.span.start + 1]
+    if not opening or not any(t.lemma_ in _ATTACK_VERBS and t.pos_ == "VERB" for t in info.span):
+        return
+    for d in onsets:
+        d.date = opening[0]
+        d.inferred.append("date:next-sentence")
 
 
 def _the_crowd(info: Sentence, d: Draft) -> bool:
