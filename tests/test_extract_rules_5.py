@@ -120,3 +120,11 @@ def test_an_undated_onset_takes_the_date_that_opens_the_next_sentence_when_it_te
     # a next sentence that tells no attack, or a date not at its start, dates nothing
     text = "Niger's war in the west began in Tillabéri. On 4 October 2017, the government declared an emergency."
     assert onsets(facts_of(text, D(2019, 1, 1))) == [("NER", None)]
+
+
+def test_a_definite_force_of_the_same_state_refers_back_to_the_launch_before():
+    text = ("Belgium will send up to 200 soldiers to Mali, the government said on Friday. The Belgian unit will be "
+            "stationed in Gao.")
+    facts = facts_of(text, D(2014, 3, 7))
+    assert [(f.country, f.actor_code, f.size, f.date, f.bases) for f in facts if f.kind == "deployment"] == [
+        ("MLI", "BEL", 200, D(2014, 3, 7), ("Gao",))]

@@ -126,6 +126,9 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         if isinstance(actor, Mention):
             set_actor(d, actor)
             d.tokens.append(actor.evidence)
+            if actor.label == "DEMONYM" and actor.role == "force" and actor.start > info.span.start and \
+                    doc[actor.start - 1].lower_ in ("the", "this", "that", "these", "those"):
+                d.inferred.append("actor:definite")  # "the Dutch unit": the force named before, referred back
         elif actor is ACTOR_FROM_DOCUMENT:
             d.actor, d.actor_code = None, None
             d.inferred.append("actor:pending")
