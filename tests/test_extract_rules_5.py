@@ -128,3 +128,14 @@ def test_a_definite_force_of_the_same_state_refers_back_to_the_launch_before():
     facts = facts_of(text, D(2014, 3, 7))
     assert [(f.country, f.actor_code, f.size, f.date, f.bases) for f in facts if f.kind == "deployment"] == [
         ("MLI", "BEL", 200, D(2014, 3, 7), ("Gao",))]
+
+
+def test_a_contributor_with_a_number_of_troops_is_a_presence():
+    facts = facts_of("Togo is the second troop contributor to the UN mission in Mali, with some 930 soldiers.",
+                     D(2020, 6, 1))
+    assert deployments(facts) == [("MLI", "TGO", 930, None)]
+    assert deployments(facts_of("Togo is the second contributor to the fund for Mali, with 930 dollars.",
+                                D(2020, 6, 1))) == []
+    facts = facts_of("The UN mission in Mali counts 13,000 troops. Chad is the largest troop contributor, with about "
+                     "1,450 soldiers, most of them deployed in Kidal.", D(2021, 4, 1))
+    assert [(f.actor_code, f.size, f.bases) for f in facts if f.actor_code == "TCD"] == [("TCD", 1450, ("Kidal",))]

@@ -63,7 +63,7 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
     if draft.rule == "deployment.grow" and (_new_size(doc, info, doc[start]) is None or doc[start].tag_ == "VBG"):
         return []  # only a force object and a new size "to N" (a participle clause is a running total)
-    if draft.rule == "deployment.be" and not _troops_in(doc, info, doc[start]):
+    if draft.rule == "deployment.be" and not (_troops_in(doc, info, doc[start]) or contributor_with(doc[start])):
         return []
     if draft.rule == "deployment.noun" and _a_reason(doc[start]):
         return []  # "…, citing the arrival of Russian mercenaries": a reason given for something else
@@ -450,6 +450,17 @@ def _troops_in(doc, info, verb) -> bool:
     places = [c for x in [verb] + force for c in x.children if c.dep_ == "prep" and c.lower_ in ("in", "inside")]
     return any(m.label in ("COUNTRY", "CAPITAL", "TOWN") and any(m.start <= t.i < m.end for p in places
                                                                   for t in p.subtree) for m in info.mentions)
+
+
+def contributor_with(verb) -> bool:
+    """Does the copula make its subject a contributor of a stated number of troops ("Chad is the largest troop
+    contributor, with about 1,450 soldiers")?"""
+    attrs = [c for c in verb.children if c.dep_ == "attr" and c.lemma_ in ("contributor", "provider", "contingent")]
+    if not attrs:
+        return False
+    withs = [c for x in [verb] + attrs for c in x.children if c.dep_ == "prep" and c.lower_ == "with"]
+    return any(o.lower_ in FORCE_NOUNS and any(n.like_num for n in o.children if n.dep_ in ("nummod", "quantmod"))
+               for w in withs for o in w.children if o.dep_ == "pobj")
 
 
 def _where_place(doc, info, tok) -> Mention | None:
