@@ -139,3 +139,9 @@ def test_a_contributor_with_a_number_of_troops_is_a_presence():
     facts = facts_of("The UN mission in Mali counts 13,000 troops. Chad is the largest troop contributor, with about "
                      "1,450 soldiers, most of them deployed in Kidal.", D(2021, 4, 1))
     assert [(f.actor_code, f.size, f.bases) for f in facts if f.actor_code == "TCD"] == [("TCD", 1450, ("Kidal",))]
+
+
+def test_a_coordinated_verb_of_waiting_names_the_bases_of_the_move():
+    facts = facts_of("A column of Togolese soldiers has crossed into Niger and is waiting at Ayorou.", D(2013, 2, 1))
+    assert [(f.country, f.actor_code, f.bases) for f in facts if f.kind == "deployment"] == [
+        ("NER", "TGO", ("Ayorou",))]

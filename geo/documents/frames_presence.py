@@ -220,6 +220,9 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     ok = [m for m in ok if not _of_government(doc, m)]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
+    for c in tok.children:  # "crossed into Niger and is waiting at Ouallam": where the force then waits
+        if c.dep_ == "conj" and c.lemma_ in WAIT_VERBS and c.i not in info.triggers:
+            own |= {t.i for t in c.subtree}
     verb = tok if tok.dep_ == "relcl" else tok.head if tok.head.dep_ == "relcl" else None
     if verb is not None and any(c.lower_ == "where" for c in verb.children):
         own.add(verb.head.i)  # "headquarters in Bamako, where the UN flag was lowered": Bamako
@@ -231,6 +234,9 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
 
+
+#: Verbs of a force waiting or gathering where it has moved to: a coordinated one names the trigger's bases.
+WAIT_VERBS = frozenset({"wait", "await", "camp", "mass", "regroup", "settle", "assemble", "gather"})
 
 PARTITIVES = frozenset({"most", "many", "some", "all", "half", "part", "several", "few", "bulk", "majority"})
 
