@@ -145,3 +145,10 @@ def test_a_coordinated_verb_of_waiting_names_the_bases_of_the_move():
     facts = facts_of("A column of Togolese soldiers has crossed into Niger and is waiting at Ayorou.", D(2013, 2, 1))
     assert [(f.country, f.actor_code, f.bases) for f in facts if f.kind == "deployment"] == [
         ("NER", "TGO", ("Ayorou",))]
+
+
+def test_part_of_a_force_told_before_that_a_copula_puts_at_towns_is_a_presence_there():
+    text = ("Belgium and Mali agreed on Sunday that the 500 Belgian troops in the country would leave by June. "
+            "Most of the troops are at a camp in Gao.")
+    facts = facts_of(text, D(2022, 3, 1))
+    assert [(f.country, f.actor_code, f.bases) for f in facts if f.kind == "deployment"] == [("MLI", "BEL", ("Gao",))]

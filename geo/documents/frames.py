@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 from geo.documents.dates import LATER, RELATION, DateMention, parse_count
 from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
                                          protest_frame, spread_frame, toll_frame)
-from geo.documents.frames_presence import contributor_with, presence_frame
+from geo.documents.frames_presence import contributor_with, part_of_force_at, presence_frame
 from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS
 from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline
@@ -251,7 +251,7 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
             continue  # "the raid left 14 soldiers dead": a toll, nobody leaves
         if rule == "deployment.be" and not any(c.dep_ in ("nsubj", "attr") and any(
                 t.like_num for t in c.subtree) and any(t.lower_ in FORCE_NOUNS for t in c.subtree)
-                for c in doc[s].children) and not contributor_with(doc[s]):
+                for c in doc[s].children) and not contributor_with(doc[s]) and not part_of_force_at(doc[s]):
             continue  # a copula is a trigger only with a number in its subject ("1,500 soldiers are in Niger")
         if any(s < ke and ks < e and TRIGGER_KINDS[kr][0] == kind for kr, ks, ke in kept):
             continue

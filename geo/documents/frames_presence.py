@@ -63,7 +63,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
     if draft.rule == "deployment.grow" and (_new_size(doc, info, doc[start]) is None or doc[start].tag_ == "VBG"):
         return []  # only a force object and a new size "to N" (a participle clause is a running total)
-    if draft.rule == "deployment.be" and not (_troops_in(doc, info, doc[start]) or contributor_with(doc[start])):
+    if draft.rule == "deployment.be" and not (_troops_in(doc, info, doc[start]) or contributor_with(doc[start])
+                                               or part_of_force_at(doc[start])):
         return []
     if draft.rule == "deployment.noun" and _a_reason(doc[start]):
         return []  # "…, citing the arrival of Russian mercenaries": a reason given for something else
@@ -456,6 +457,19 @@ def _troops_in(doc, info, verb) -> bool:
     places = [c for x in [verb] + force for c in x.children if c.dep_ == "prep" and c.lower_ in ("in", "inside")]
     return any(m.label in ("COUNTRY", "CAPITAL", "TOWN") and any(m.start <= t.i < m.end for p in places
                                                                   for t in p.subtree) for m in info.mentions)
+
+
+def part_of_force_at(verb) -> bool:
+    """Does the copula put part of a force told before at named places ("Most of the troops are at Air Base 201
+    near Agadez …, and at Air Base 101 in Niamey", "some of them are in Gao")?"""
+    subject = [c for c in verb.children if c.dep_ == "nsubj" and c.lower_ in PARTITIVES]
+    forces = [o for s in subject for p in s.children if p.lower_ == "of" for o in p.children if o.dep_ == "pobj" and (
+        o.lower_ in ("them",) or o.lower_ in FORCE_NOUNS and any(d.lower_ in ("the", "its", "their", "these")
+                                                                  for d in o.children))]
+    if not forces:
+        return False
+    places = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in ("at", "in")]
+    return any(t.ent_type_ in ("TOWN", "CAPITAL") for p in places for t in p.subtree)
 
 
 def contributor_with(verb) -> bool:
