@@ -152,3 +152,10 @@ def test_part_of_a_force_told_before_that_a_copula_puts_at_towns_is_a_presence_t
             "Most of the troops are at a camp in Gao.")
     facts = facts_of(text, D(2022, 3, 1))
     assert [(f.country, f.actor_code, f.bases) for f in facts if f.kind == "deployment"] == [("MLI", "BEL", ("Gao",))]
+
+
+def test_up_from_an_earlier_count_states_the_count_at_that_date():
+    facts = facts_of("Some 400,000 people have now fled their homes in Niger, the UN said on Friday, up from 150,000 "
+                     "in March 2020.", D(2021, 6, 4))
+    assert sorted((f.country, f.size, f.date) for f in facts if f.kind == "displacement") == [
+        ("NER", 150000, D(2020, 3, 1)), ("NER", 400000, None)]

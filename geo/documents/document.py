@@ -27,7 +27,7 @@ from geo.documents.nlp import parse, pipeline_label, sentences_of
 from geo.documents.quantities import quantities_of
 from geo.documents.read import Document, text_for_nlp
 from geo.documents.sentence import Draft, Sentence, clauses_of, mentions_of
-from geo.documents.totals import gapped_counts, running_totals
+from geo.documents.totals import earlier_counts, gapped_counts, running_totals
 from geo.errors import SpilloverError
 from geo.names import country_names
 from geo.shapes import SAHEL_G5
@@ -75,7 +75,8 @@ def extract_document(document: Document) -> list[Fact]:
             towns = [m for m in info.mentions if m.label == "TOWN" and m.role != "dateline"]
             if towns:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
-            found = _merge(gapped_counts(doc, info, running_totals(doc, info, _fold_participles(doc, found))))
+            found = _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
+                doc, info, _fold_participles(doc, found)))))
             if len(sentences) > first + 1:
                 _toll_dates_from_before(info, sentences[-2], found)
                 _onset_dates_from_next(info, [d for d in drafts if d.sentence_index == sentences[-2].index])

@@ -10,6 +10,10 @@ Example: "Some 300 more Spanish soldiers landed in Mali in May, taking the conti
 Gapped counts: a coordinated state with a number and no verb of its own shares the verb of the count before it
 ("Senegal keeps 1,040 soldiers with the mission, and Germany some 550, most of them in Gao" → a presence of 550
 for Germany, with the towns named after it; the towns are no longer Senegal's).
+
+Earlier counts: "up/down from N in <date>" after a count states the same count at that earlier date ("More than
+one million people have been forced from their homes …, up from 87,000 in January 2019" → a second displacement
+of 87,000, dated January 2019).
 """
 from __future__ import annotations
 
@@ -109,4 +113,24 @@ def gapped_counts(doc, info: Sentence, drafts: list[Draft]) -> list[Draft]:
         d.bases = tuple(b for b in d.bases if b not in names)
         d.town_candidates = tuple(c for c in d.town_candidates if c[0] not in names)
         out.append(copy)
+    return out
+
+
+def earlier_counts(doc, info: Sentence, drafts: list[Draft]) -> list[Draft]:
+    """``drafts`` with one fact per "up/down from N (in <date>)" of a count (see the module docstring)."""
+    out = list(drafts)
+    for d in drafts:
+        if d.kind not in ("displacement", "deployment") or d.size is None:
+            continue
+        for k in range(info.span.start, info.span.end - 2):
+            if doc[k].lower_ not in ("up", "down") or doc[k + 1].lower_ != "from":
+                continue
+            count = next((q for q in info.quantities if q.tok_start == k + 2 and q.value), None)
+            if count is None or count.value == d.size:
+                continue
+            dates = [x for x in info.dates if x.kind == "point" and count.tok_end <= x.tok_start <= count.tok_end + 1]
+            out.append(replace(d, size=count.value, size_min=None, magnitude=count.text if count.vague else None,
+                               date=dates[0] if dates else None, now=False,
+                               tokens=d.tokens + [(k, count.tok_end)], inferred=d.inferred + ["size:earlier"]))
+            break
     return out
