@@ -159,3 +159,9 @@ def test_up_from_an_earlier_count_states_the_count_at_that_date():
                      "in March 2020.", D(2021, 6, 4))
     assert sorted((f.country, f.size, f.date) for f in facts if f.kind == "displacement") == [
         ("NER", 150000, D(2020, 3, 1)), ("NER", 400000, None)]
+
+
+def test_a_spread_across_a_region_and_into_a_country_reaches_the_country():
+    facts = facts_of("The violence has since spread across the Tillabéri region and into eastern Burkina Faso.",
+                     D(2019, 6, 1))
+    assert sorted(f.country for f in facts if f.kind == "spread") == ["BFA"]

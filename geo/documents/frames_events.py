@@ -367,6 +367,11 @@ def spread_frame(doc, info, draft, form, domain, earlier):
                      and all(m.code != o.code for o in origin)][:1]
     if not right:
         return []
+    countries = [m for m in right if m.label == "COUNTRY" and m.prep in ("into", "to")]
+    if countries and right[0].label == "TOWN" and right[0].code != countries[0].code:
+        # "spread across the Mopti region and into northern Burkina Faso": the country reached, not a region of
+        # the country it spreads from
+        right = countries
     group = [m for m in list_of(info, right[0], ok)]
     codes = tuple(dict.fromkeys(m.code for m in group))
     noun = [k for k in before if doc[k].lower_ in SPREAD_NOUNS]
