@@ -284,7 +284,8 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: a troop contributor 'with N soldiers' 225/265, 225/244; a coordinated verb of waiting names bases 226/265, 226/244.
 #: part of a force told before put at towns by a copula 227/265, 227/245; 'up from N in <date>' 228/265, 228/246.
 #: a spread across a region and into a country reaches the country 229/265, 229/246.
-MEASURED = {"dev": (0.864, 0.930), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
+#: 'the activation/dispatch of' a force 230/265, 230/247 (blind 50/98, 50/72: one wrong blind fact fewer).
+MEASURED = {"dev": (0.867, 0.931), "fresh": (0.846, 0.785), "blind": (0.51, 0.694)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

@@ -165,3 +165,10 @@ def test_a_spread_across_a_region_and_into_a_country_reaches_the_country():
     facts = facts_of("The violence has since spread across the Tillabéri region and into eastern Burkina Faso.",
                      D(2019, 6, 1))
     assert sorted(f.country for f in facts if f.kind == "spread") == ["BFA"]
+
+
+def test_the_activation_or_dispatch_of_a_force_is_a_deployment():
+    facts = facts_of("ECOWAS leaders on Friday ordered the activation of the bloc's standby force to restore order "
+                     "in Mali.", D(2012, 11, 10))
+    assert [(f.country, f.actor, f.date, f.planned) for f in facts if f.kind == "deployment"] == [
+        ("MLI", "ECOWAS", D(2012, 11, 9), True)]

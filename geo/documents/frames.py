@@ -120,7 +120,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
     ("deployment.welcome", "deployment", "expel", [[{"LEMMA": {"IN": ["welcome", "host"]}, "POS": "VERB"}]]),
-    ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival"), {"LOWER": "of"}]]),
+    ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival", "activation", "dispatch"),
+                                                {"LOWER": "of"}]]),
     ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")],
                                    [_words("military", "army"), _words("takeover", "takeovers")]]),
     # "the junta, which came to power in August 2020": only with a military subject (elections bring others)
