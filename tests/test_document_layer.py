@@ -272,7 +272,20 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: 2026-12-03 (later): 14 more new dev documents (38 key facts; 53.8 / 66.7 and 41.7 / 55.6 before any rule) lowered
 #: dev to 189/235, 189/214 and 203/247, 203/225; the rules of tests/test_extract_rules_4.py then gave 208/247,
 #: 208/226 (the floor; the 57 older documents alone 176/209, 176/192, above their 175/209, 175/193).
-MEASURED = {"dev": (0.842, 0.920), "fresh": (0.846, 0.785), "blind": (0.51, 0.684)}
+#: 2026-12-03 (second round): six more new dev documents (18 key facts; 27.8 / 35.7 before any rule) lowered dev to
+#: 213/265, 213/240; the force nouns of units gave 214/265, 214/240 (the 71 older documents alone 208/247, 208/226,
+#: their earlier floor: no loosening); a force grown "to N" and a coordinated clause's pronoun 215/265, 215/241.
+#: "engaged/committed N soldiers in X" 217/265, 217/243; gapped counts ("and Germany some 550") 218/265, 218/244;
+#: a number of a verb coordinated with the toll ("killed and 126 hostages freed") 218/265, 218/243; an opening
+#: subordinate clause cut from the main clause 219/265, 219/243; a coup noun's own place by the parse 219/265, 219/242.
+#: the object of a suspension after a parenthesis 220/265, 220/243; people who fled into a country 221/265, 221/243.
+#: a conflict going on 'since' a year in a relative clause 222/265, 222/244; an onset dated by the next sentence's
+#: opening date 223/265, 223/244; a definite force of the same state refers back to a launch 224/265, 224/243.
+#: a troop contributor 'with N soldiers' 225/265, 225/244; a coordinated verb of waiting names bases 226/265, 226/244.
+#: part of a force told before put at towns by a copula 227/265, 227/245; 'up from N in <date>' 228/265, 228/246.
+#: a spread across a region and into a country reaches the country 229/265, 229/246.
+#: 'the activation/dispatch of' a force 230/265, 230/247 (blind 50/98, 50/72: one wrong blind fact fewer).
+MEASURED = {"dev": (0.867, 0.931), "fresh": (0.846, 0.785), "blind": (0.51, 0.694)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

@@ -27,7 +27,7 @@ from geo.documents.nlp import parse, pipeline_label, sentences_of
 from geo.documents.quantities import quantities_of
 from geo.documents.read import Document, text_for_nlp
 from geo.documents.sentence import Draft, Sentence, clauses_of, mentions_of
-from geo.documents.totals import running_totals
+from geo.documents.totals import earlier_counts, gapped_counts, running_totals
 from geo.errors import SpilloverError
 from geo.names import country_names
 from geo.shapes import SAHEL_G5
@@ -75,9 +75,11 @@ def extract_document(document: Document) -> list[Fact]:
             towns = [m for m in info.mentions if m.label == "TOWN" and m.role != "dateline"]
             if towns:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
-            found = _merge(running_totals(doc, info, _fold_participles(doc, found)))
+            found = _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
+                doc, info, _fold_participles(doc, found)))))
             if len(sentences) > first + 1:
                 _toll_dates_from_before(info, sentences[-2], found)
+                _onset_dates_from_next(info, [d for d in drafts if d.sentence_index == sentences[-2].index])
             if info.index == 0 and not sent.text.rstrip().endswith((".", "!", "?", '"', "'")) and \
                     len(sentences_of(doc)) > 1:
                 for d in found:
@@ -111,6 +113,27 @@ def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draf
         elif d.kind == "protest" and d.date is None and d.relation is None and _the_crowd(info, d):
             d.date = dates[0]  # "… marched on the embassy on Sunday. The demonstrators demanded …": that march
             d.inferred.append("date:previous-sentence")
+
+
+#: Verbs of an attack that a sentence after an onset may tell as its first event.
+_ATTACK_VERBS = frozenset({"attack", "strike", "storm", "ambush", "raid", "assault", "overrun", "seize"})
+
+
+def _onset_dates_from_next(info: Sentence, previous: list[Draft]) -> None:
+    """An onset told without a date ("Burkina Faso's war began in Soum province.") takes the date that opens the
+    next sentence of its paragraph when that sentence tells an attack ("On 16 December 2016, fighters attacked an
+    army post …"): the lede names the start, the next sentence its first event."""
+    onsets = [d for d in previous if d.kind == "onset" and d.date is None and d.relation is None]
+    if not onsets:
+        return
+    doc = info.span.doc
+    opening = [d for d in info.dates if d.kind == "point" and not d.reporting and not d.deadline
+               and d.tok_start <= info.span.start + 1]
+    if not opening or not any(t.lemma_ in _ATTACK_VERBS and t.pos_ == "VERB" for t in info.span):
+        return
+    for d in onsets:
+        d.date = opening[0]
+        d.inferred.append("date:next-sentence")
 
 
 def _the_crowd(info: Sentence, d: Draft) -> bool:
@@ -242,6 +265,10 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
             d.country = d.country or main
             d.place = f"{d.the_country_place} {country_names().english[main]}"
             d.inferred.append("place:the-country")
+        reached = next((x.rsplit(":", 1)[1] for x in d.inferred if x.startswith("country:left-for:")), None)
+        if d.country is None and reached:  # people who fled into a country: from the country of the events before
+            d.country = next((p.country for p in reversed(drafts[:i]) if p.country and p.country != reached
+                              and p.kind not in PRESENCE_KINDS), None)
         if d.country is None and d.kind not in PRESENCE_KINDS:
             near = _sentence_country(sentences[d.sentence_index], d)
             if near is not None:

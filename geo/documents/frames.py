@@ -17,13 +17,17 @@ from spacy.tokens import Doc
 from geo.documents.dates import LATER, RELATION, DateMention, parse_count
 from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
                                          protest_frame, spread_frame, toll_frame)
-from geo.documents.frames_presence import presence_frame
+from geo.documents.frames_presence import contributor_with, part_of_force_at, presence_frame
 from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS
 from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline
 from geo.documents.sentence import Draft, Sentence, domain_of, negated
 
 # ================================================================================================ triggers
+#: Verbs that change a force's size to "to N" in a main clause ("doubled its contingent to 95 soldiers").
+GROW_VERBS = ("double", "triple", "increase", "raise", "boost", "expand", "reduce", "cut", "trim", "scale")
+
+
 def _words(*forms: str) -> dict:
     return {"LOWER": {"IN": list(forms)}}
 
@@ -85,6 +89,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                 "redeploying", "station", "stations", "stationed", "dispatch", "dispatches", "dispatched")],
     ]),
     ("deployment.send", "deployment", "verb", [[_words("send", "sends", "sent", "sending")],
+                                               # "has engaged/committed 2,500 soldiers in Niger" (with a force)
+                                               [{"LEMMA": {"IN": ["engage", "commit"]}, "POS": "VERB"}],
                                                [{"LEMMA": "cross"}, {"LOWER": "the", "OP": "?"},  # "crossed (the
                                                 {"LOWER": {"IN": ["border", "frontier"]}, "OP": "?"},  # border) into"
                                                 {"LOWER": "into"}],
@@ -101,6 +107,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
         [{"LEMMA": "become"}, {"LOWER": {"IN": ["operational", "active"]}}],  # "Takuba became operational in Mali"
     ]),
     ("deployment.arrive", "deployment", "verb", [[_words("arrive", "arrives", "arrived", "arriving")]]),
+    # "in 2020 it doubled its contingent to 95 soldiers": a force grown (or cut) to a stated size, a presence
+    ("deployment.grow", "deployment", "verb", [[{"LEMMA": {"IN": list(GROW_VERBS)}, "POS": "VERB"}]]),
     # "the French have been replaced by Russian instructors": the agent arrives (the replaced may have left)
     ("deployment.replace", "deployment", "verb", [[{"LEMMA": "replace", "POS": "VERB"}, {"LOWER": "by"}]]),
     # "the United States has about 1,100 troops in Niger": a state, only with a force noun and a host named
@@ -112,7 +120,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
     ("deployment.welcome", "deployment", "expel", [[{"LEMMA": {"IN": ["welcome", "host"]}, "POS": "VERB"}]]),
-    ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival"), {"LOWER": "of"}]]),
+    ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival", "activation", "dispatch"),
+                                                {"LOWER": "of"}]]),
     ("coup.noun", "coup", "noun", [[_words("coup", "coups", "putsch", "putsches")],
                                    [_words("military", "army"), _words("takeover", "takeovers")]]),
     # "the junta, which came to power in August 2020": only with a military subject (elections bring others)
@@ -181,7 +190,13 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                                         {"LOWER": "since"}],
                                        [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},
                                         {"IS_PUNCT": False, "LOWER": {"NOT_IN": ["when", "after", "which", "that"]},
-                                         "OP": "{,6}"}, {"LOWER": "since"}]]),
+                                         "OP": "{,6}"}, {"LOWER": "since"}],
+                                       # "jihadist attacks that have killed thousands of people since 2015": the
+                                       # conflict a relative clause says has gone on since a date
+                                       [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"LOWER": {"IN": ["that", "which"]}},
+                                        {"LOWER": {"IN": ["has", "have"]}},
+                                        {"IS_PUNCT": False, "LOWER": {"NOT_IN": ["when", "after", "before"]},
+                                         "OP": "{1,6}"}, {"LOWER": "since"}]]),
     ("spread", "spread", "verb", [
         [_words("spilled", "spill", "spills", "spilling", "spilt"), {"LOWER": {"IN": ["over", "into", "across"]}}],
         [_words("spillover")],
@@ -237,7 +252,7 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
             continue  # "the raid left 14 soldiers dead": a toll, nobody leaves
         if rule == "deployment.be" and not any(c.dep_ in ("nsubj", "attr") and any(
                 t.like_num for t in c.subtree) and any(t.lower_ in FORCE_NOUNS for t in c.subtree)
-                for c in doc[s].children):
+                for c in doc[s].children) and not contributor_with(doc[s]) and not part_of_force_at(doc[s]):
             continue  # a copula is a trigger only with a number in its subject ("1,500 soldiers are in Niger")
         if any(s < ke and ks < e and TRIGGER_KINDS[kr][0] == kind for kr, ks, ke in kept):
             continue

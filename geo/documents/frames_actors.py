@@ -68,6 +68,10 @@ def subjects(doc, info, domain, draft, form, earlier) -> list:
             if named:  # "the last soldiers of the force Barkhane" (an apposition): the mission's
                 return named[:1]
             return [ACTOR_FROM_DOCUMENT]  # "the troops will leave": whose troops, the document pass decides
+        if len(subject) == 1 and subject[0].lower_ in ("it", "they") and form != "noun":
+            conjunct = _conjunct_subject(doc, info, doc[start])
+            if conjunct is not None:  # "Tallinn saw …, and in 2020 it doubled its contingent": Tallinn
+                return [conjunct]
         if len(subject) == 1 and subject[0].lower_ in ("it", "they", "them") and form != "noun":
             previous = _previous_actor(earlier)  # "… gave it a month to withdraw": the actor named before
             if previous:
@@ -199,6 +203,17 @@ def set_actor(draft: Draft, m: Mention) -> None:
         draft.actor, draft.actor_code = country_names().english.get(m.code, m.name), m.code
     else:
         draft.actor, draft.actor_code = m.name, None
+
+
+def _conjunct_subject(doc, info, verb) -> Mention | None:
+    """The state that is the subject of the clause a pronoun's clause is coordinated with ("Tallinn saw the
+    mission as …, and in 2020 it doubled …": Tallinn), else None."""
+    if verb.dep_ != "conj" or verb.head.pos_ not in ("VERB", "AUX"):
+        return None
+    subject = {t.i for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass") for t in c.subtree}
+    named = [m for m in info.mentions if m.start in subject and m.is_state and m.role not in (
+        "modifier", "location", "dateline")]
+    return named[0] if len(named) == 1 else None
 
 
 def _previous_actor(earlier: list[Draft]) -> tuple[str, str | None, str | None] | None:

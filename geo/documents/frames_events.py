@@ -75,6 +75,12 @@ def coup_frame(doc, info, draft, form, domain, earlier):
     country = _nearest_state(info, domain, start, end, forces=False)
     named = [m for m in info.mentions if m.start == end + 1 and doc[end].lower_ in ("in", "of") and m.label in (
         "COUNTRY", "CAPITAL") and form == "noun"]
+    if not named and form == "noun":  # "a new coup d'État in Bamako": the place of the noun phrase, by the parse
+        noun = doc[start].head if doc[start].dep_ == "compound" else doc[start]
+        objects = {o.i for p in noun.children if p.dep_ == "prep" and p.lower_ in ("in", "of")
+                   for o in p.children if o.dep_ == "pobj"}
+        named = [m for m in info.mentions if any(m.start <= k < m.end for k in objects) and m.label in (
+            "COUNTRY", "CAPITAL")]
     if named:  # "since the coup in Niger, France has …": the country named with the noun
         country = named[0]
     if country is not None:
@@ -361,6 +367,11 @@ def spread_frame(doc, info, draft, form, domain, earlier):
                      and all(m.code != o.code for o in origin)][:1]
     if not right:
         return []
+    countries = [m for m in right if m.label == "COUNTRY" and m.prep in ("into", "to")]
+    if countries and right[0].label == "TOWN" and right[0].code != countries[0].code:
+        # "spread across the Mopti region and into northern Burkina Faso": the country reached, not a region of
+        # the country it spreads from
+        right = countries
     group = [m for m in list_of(info, right[0], ok)]
     codes = tuple(dict.fromkeys(m.code for m in group))
     noun = [k for k in before if doc[k].lower_ in SPREAD_NOUNS]
@@ -403,6 +414,7 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     candidates = [q for q in candidates if q.tok_start not in subset] or candidates
     if draft.kind == "casualties":  # "the army said 15 attackers were killed": the attackers' dead are no victims
         candidates = [q for q in candidates if not _attackers(doc, q)]
+    candidates = [q for q in candidates if not _counts_other(doc, q, start)]
     left = [q for q in candidates if 0 <= start - q.tok_end <= 4]
     right = [q for q in candidates if 0 <= q.tok_start - end <= 3]
     inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
@@ -441,6 +453,13 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     origin = _displaced_people(info, quantity) if draft.kind == "displacement" else None
     if origin is not None:  # "19,000 Burkinabè have sought refuge in Mali": displaced from Burkina Faso
         country = origin
+    elif draft.kind == "displacement" and country is not None and country.label == "COUNTRY" and \
+            country.role == "location" and country.prep in ("into", "to"):
+        # "hundreds of families have fled across the border into Niger": displaced from the country they left,
+        # which the sentence or the document names, never the one they reached
+        draft.not_places = tuple(m.start for m in info.mentions if m.code == country.code)
+        draft.inferred.append(f"country:left-for:{country.code}")
+        country = None
     if country is not None:
         draft.country = country.code
         draft.tokens.append((country.start, country.end))
@@ -463,6 +482,16 @@ def _attackers(doc, quantity) -> bool:
         noun = next((c for c in doc[noun.i + 1].children if c.dep_ == "pobj"), noun) if noun is tok else \
             next((c for c in noun.children if c.dep_ == "pobj"), noun)
     return noun.lower_ in MILITANT_NOUNS | {"fighters", "assailants", "jihadist", "terrorist"}
+
+
+def _counts_other(doc, quantity, start) -> bool:
+    """Is the number the argument of a verb coordinated with the trigger ("three attackers were killed and 126
+    hostages freed", "were killed and more than 30 wounded")? It counts for that verb, not the toll."""
+    tok = doc[quantity.tok_end - 1]
+    noun = tok.head if tok.dep_ in ("nummod", "quantmod") else tok
+    verb = noun.head
+    return noun.dep_ in ("nsubj", "nsubjpass", "dobj") and verb.pos_ == "VERB" and verb.dep_ == "conj" and \
+        verb.head.i == start and verb.i != start
 
 
 def _subset_tokens(doc, info) -> set[int]:

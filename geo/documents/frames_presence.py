@@ -61,7 +61,10 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
             and number_token(doc, doc[start]) is not None):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
-    if draft.rule == "deployment.be" and not _troops_in(doc, info, doc[start]):
+    if draft.rule == "deployment.grow" and (_new_size(doc, info, doc[start]) is None or doc[start].tag_ == "VBG"):
+        return []  # only a force object and a new size "to N" (a participle clause is a running total)
+    if draft.rule == "deployment.be" and not (_troops_in(doc, info, doc[start]) or contributor_with(doc[start])
+                                               or part_of_force_at(doc[start])):
         return []
     if draft.rule == "deployment.noun" and _a_reason(doc[start]):
         return []  # "…, citing the arrival of Russian mercenaries": a reason given for something else
@@ -124,6 +127,9 @@ def presence_frame(doc, info, draft, form, domain, earlier):
         if isinstance(actor, Mention):
             set_actor(d, actor)
             d.tokens.append(actor.evidence)
+            if actor.label == "DEMONYM" and actor.role == "force" and actor.start > info.span.start and \
+                    doc[actor.start - 1].lower_ in ("the", "this", "that", "these", "those"):
+                d.inferred.append("actor:definite")  # "the Dutch unit": the force named before, referred back
         elif actor is ACTOR_FROM_DOCUMENT:
             d.actor, d.actor_code = None, None
             d.inferred.append("actor:pending")
@@ -215,6 +221,9 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     ok = [m for m in ok if not _of_government(doc, m)]
     tok = doc[draft.trigger[0]]
     own = {t.i for t in _own_subtree(tok)}
+    for c in tok.children:  # "crossed into Niger and is waiting at Ouallam": where the force then waits
+        if c.dep_ == "conj" and c.lemma_ in WAIT_VERBS and c.i not in info.triggers:
+            own |= {t.i for t in c.subtree}
     verb = tok if tok.dep_ == "relcl" else tok.head if tok.head.dep_ == "relcl" else None
     if verb is not None and any(c.lower_ == "where" for c in verb.children):
         own.add(verb.head.i)  # "headquarters in Bamako, where the UN flag was lowered": Bamako
@@ -226,6 +235,9 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
         return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
     return ok
 
+
+#: Verbs of a force waiting or gathering where it has moved to: a coordinated one names the trigger's bases.
+WAIT_VERBS = frozenset({"wait", "await", "camp", "mass", "regroup", "settle", "assemble", "gather"})
 
 PARTITIVES = frozenset({"most", "many", "some", "all", "half", "part", "several", "few", "bulk", "majority"})
 
@@ -307,6 +319,13 @@ def _object_of(doc, info, domain, end) -> tuple[int, int] | None:
     right = right_of(domain, end)[:8]
     if missions and (not nouns or missions[0].start <= nouns[0]):
         return missions[0].start, missions[0].end
+    if not nouns and end < len(doc) and doc[end].text == "," and end + 1 < len(doc) and doc[end + 1].pos_ in (
+            "ADP", "ADV"):
+        # "to suspend, on a temporary basis, its joint operations with …": the object after a parenthesis
+        close = next((k for k in right_of(domain, end + 1)[:10] if doc[k].text == ","), None)
+        if close is not None:
+            right = right_of(domain, close)[:8]
+            nouns = [k for k in right[:5] if doc[k].lower_ in PRESENCE_OBJECTS]
     if not nouns:
         return None
     last = nouns[0]
@@ -440,6 +459,30 @@ def _troops_in(doc, info, verb) -> bool:
                                                                   for t in p.subtree) for m in info.mentions)
 
 
+def part_of_force_at(verb) -> bool:
+    """Does the copula put part of a force told before at named places ("Most of the troops are at Air Base 201
+    near Agadez …, and at Air Base 101 in Niamey", "some of them are in Gao")?"""
+    subject = [c for c in verb.children if c.dep_ == "nsubj" and c.lower_ in PARTITIVES]
+    forces = [o for s in subject for p in s.children if p.lower_ == "of" for o in p.children if o.dep_ == "pobj" and (
+        o.lower_ in ("them",) or o.lower_ in FORCE_NOUNS and any(d.lower_ in ("the", "its", "their", "these")
+                                                                  for d in o.children))]
+    if not forces:
+        return False
+    places = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in ("at", "in")]
+    return any(t.ent_type_ in ("TOWN", "CAPITAL") for p in places for t in p.subtree)
+
+
+def contributor_with(verb) -> bool:
+    """Does the copula make its subject a contributor of a stated number of troops ("Chad is the largest troop
+    contributor, with about 1,450 soldiers")?"""
+    attrs = [c for c in verb.children if c.dep_ == "attr" and c.lemma_ in ("contributor", "provider", "contingent")]
+    if not attrs:
+        return False
+    withs = [c for x in [verb] + attrs for c in x.children if c.dep_ == "prep" and c.lower_ == "with"]
+    return any(o.lower_ in FORCE_NOUNS and any(n.like_num for n in o.children if n.dep_ in ("nummod", "quantmod"))
+               for w in withs for o in w.children if o.dep_ == "pobj")
+
+
 def _where_place(doc, info, tok) -> Mention | None:
     """The town or country a "where" relative clause of the trigger is about, or None."""
     verb = tok if tok.pos_ in ("VERB", "AUX") else tok.head
@@ -466,7 +509,27 @@ def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:
     return (name, (m.start, m.end)) if name else None
 
 
+def _new_size(doc, info, verb):
+    """The quantity of "to N" of a verb whose object is a force ("doubled its contingent to roughly 95
+    soldiers", "increased the number of its troops to 600"), else None."""
+    objects = [c for c in verb.children if c.dep_ == "dobj"]
+    if not any(t.lower_ in FORCE_NOUNS | {"number", "strength", "size"} for c in objects for t in c.subtree):
+        return None
+    for prep in verb.children:
+        if prep.dep_ == "prep" and prep.lower_ == "to":
+            inside = {t.i for t in prep.subtree}
+            found = [q for q in info.quantities if q.value and q.tok_start in inside]
+            if found:
+                return found[0]
+    return None
+
+
 def _attach_size(doc, info, draft, domain) -> None:
+    if draft.rule == "deployment.grow":
+        q = _new_size(doc, info, doc[draft.trigger[0]])
+        draft.size, draft.magnitude = q.value, q.text if q.vague else None
+        draft.tokens.append((q.tok_start, q.tok_end))
+        return
     _attach_number(doc, info, draft, domain)
     for low, high in ranges_of(info.span, info.quantities):  # "between 11,000 and 13,000": both ends
         if draft.size in (low.value, high.value) and low.tok_start in set(domain):

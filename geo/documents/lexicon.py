@@ -88,6 +88,8 @@ FORCE_NOUNS = frozenset({
     "presence", "units", "battalion", "battalions", "servicemen", "trainers", "advisers", "advisors",
     "paratroopers", "legionnaires", "deployment", "detachment", "garrison", "operation", "operations",
     "reinforcements", "fighters", "marines", "gendarmes", "police",
+    # units and arms of service ("a platoon of 50 infantrymen", "200 commandos")
+    "platoon", "platoons", "unit", "infantrymen", "infantry", "commandos", "sappers", "airmen",
 })
 GOVERNMENT_NOUNS = frozenset({"government", "governments", "junta", "juntas", "authorities", "regime", "rulers",
                               "leaders", "leadership", "president", "administration", "minister", "ministry"})

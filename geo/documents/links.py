@@ -59,7 +59,10 @@ def _follows(launch: Draft, g: Draft) -> bool:
     if launch.actor_key is not None and launch.actor_key == g.actor_key:
         # only a reference back ("the troops", "the reinforcements", "about 1,000 of them"): "French troops are
         # stationed in Niger" after a launch names troops of their own, not the launch's
-        return "actor:continuity" in g.inferred and (launch.mission is None or g.mission in (None, launch.mission))
+        # ("the Dutch unit will be stationed in Gao" after "the Netherlands will contribute 380 soldiers": a
+        # definite force of the same state refers back too)
+        return ("actor:continuity" in g.inferred or "actor:definite" in g.inferred) and (
+            launch.mission is None or g.mission in (None, launch.mission))
     # "authorised a regional force of 7,500 troops. The Multinational Joint Task Force will be based in …": the
     # force an organisation authorised is the mission named next
     return launch.actor_code is None and launch.mission is None and g.mission is not None

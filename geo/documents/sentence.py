@@ -154,11 +154,23 @@ def _location_prep(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) ->
         found = [w for w in back if w in LOCATION_PREPS and w != "of"]
         return found[-1] if found else None
     if low in (",", "and", "or", "&"):
+        if _gapped_subject(doc, sent, m):
+            return None  # "… 1,400 soldiers in Mali, and Togo about 900": a new subject, not another place
         k = j - 1 if not (low == "and" and doc[j - 1].text == ",") else j - 2
         previous = [p for p in mentions if p.end - 1 == k]
         if previous and previous[0].role == "location":
             return previous[0].prep
     return None
+
+
+def _gapped_subject(doc: Doc, sent: Span, m: Mention) -> bool:
+    """Is the mention followed by a bare number (a gapped clause: "and Togo about 900, most of them …")?"""
+    k = m.end
+    while k < sent.end and doc[k].lower_ in ("some", "about", "around", "roughly", "nearly", "almost", "over",
+                                              "just", "another"):
+        k += 1
+    return k > m.end - 1 and k < sent.end and doc[k].like_num and doc[k].pos_ == "NUM" and (
+        k + 1 >= sent.end or doc[k + 1].is_punct)
 
 
 #: Parts of a country named before "of" ("the northern regions of Benin", "the border areas of Niger").
@@ -204,6 +216,14 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
                 nxt.text[:1].isupper() or nxt.lower_ in ("the", "a", "an", "its", "their", "it", "they", "he",
                                                           "she", "attacks")):
             cuts.append(tok.i)
+    first = doc[sent.start]
+    if first.lower_ in CLAUSE_WORDS and first.dep_ == "mark" and first.head.dep_ == "advcl" and \
+            first.head.head.i > first.head.i:
+        # "After France said it would leave, Estonia decided on Thursday …": the opening clause ends before the
+        # main clause (its own words only: the main clause's date is not the opening clause's)
+        last = max(t.i for t in first.head.subtree) + 1
+        if sent.start < last < first.head.head.i:
+            cuts.append(last)
     cuts = sorted(set(cuts)) + [sent.end]
     clauses = [Clause(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
     for tok in sent:  # non-restrictive relative clauses (", which …"), as the parser delimits them
@@ -212,19 +232,28 @@ def clauses_of(doc: Doc, sent: Span, dates: list["DateMention"]) -> list[Clause]
             last = _relative_end(doc, tok, max(t.i for t in tok.subtree) + 1)
             clause = next((c for c in clauses if c.start <= first < c.end), None)
             if clause is not None and first > clause.start and doc[first - 1].text == "," and \
-                    doc[first].lower_ in RELATIVE_WORDS:
+                    _relative_word(doc, first, sent.end):
                 clause.relatives.append((first, min(last, clause.end)))
     for clause in clauses:
         if clause.relatives:
             continue
         i = clause.start
         while i < clause.end - 1:
-            if doc[i].text == "," and doc[i + 1].lower_ in RELATIVE_WORDS:
+            if doc[i].text == "," and _relative_word(doc, i + 1, clause.end):
                 stop = next((k for k in range(i + 2, clause.end) if doc[k].text in (",", "—", "–")), clause.end)
                 clause.relatives.append((i + 1, stop))
                 i = stop
             i += 1
     return clauses
+
+
+def _relative_word(doc: Doc, i: int, stop: int) -> bool:
+    """Does a relative clause open at ``i``: "which …", "who …", or a part of the noun before it ("some of whom
+    joined Takuba", "most of which are in Gao")?"""
+    if doc[i].lower_ in RELATIVE_WORDS:
+        return True
+    return i + 2 < stop and doc[i + 1].lower_ == "of" and doc[i + 2].lower_ in ("whom", "which") and (
+        doc[i].like_num or doc[i].pos_ in ("DET", "PRON", "ADJ", "NUM"))
 
 
 def _relative_end(doc: Doc, relcl, last: int) -> int:
