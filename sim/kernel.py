@@ -122,8 +122,8 @@ _CACHE_BYTES = 16 * 2**20
 _BLOCK = 16
 #: The temporal block used below it: the same speed as one pass per step on an idle machine, but a quarter of the
 #: per-step barriers, each of which can cost a scheduler time slice when another process holds a core (the default
-#: run's kernel loop under one busy core: 1.76 s with one pass per step, 1.17 s with 4; idle 0.42 s against 0.44 s,
-#: within the noise; benchmarks/results_run.md, 2026-12-03).
+#: run's kernel loop under one busy core: 1.55 s with one pass per step, 1.05 s with 4; idle 0.42 s for both;
+#: ``benchmarks/bench_kernel_block.py``, benchmarks/results_run.md, 2026-12-03).
 _BLOCK_IN_CACHE = 4
 
 
