@@ -317,15 +317,21 @@ def write_table(path: Path, frame: pd.DataFrame) -> Path:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 write_rows(handle, rows)
         return Path(path)
+    with atomic_path(path) as tmp:
+        pandas_csv(frame, tmp)
+    return Path(path)
+
+
+def pandas_csv(frame: pd.DataFrame, path) -> None:
+    """The run-table CSV through pandas: ISO dates (empty for NaT), ``true``/``false``, ``%.6g`` floats; the
+    reference the csv-module path of :func:`write_table` reproduces byte for byte (tests/test_csvtable.py)."""
     plain = frame.copy()
     for column in plain.columns:
         if plain[column].dtype.kind == "M":
             plain[column] = plain[column].dt.strftime("%Y-%m-%d").fillna("")
         elif plain[column].dtype == bool:
             plain[column] = plain[column].map({True: "true", False: "false"})
-    with atomic_path(path) as tmp:
-        plain.to_csv(tmp, index=False, float_format="%.6g")
-    return Path(path)
+    plain.to_csv(path, index=False, float_format="%.6g")
 
 
 def write_geotiff(path: Path, grid: Grid, u: np.ndarray, tags: dict) -> Path:

@@ -6,18 +6,12 @@ import pandas as pd
 import pytest
 
 from sim.csvtable import csv_rows
-from sim.output import write_table
+from sim.output import pandas_csv, write_table
 
 
 def pandas_bytes(frame: pd.DataFrame, path) -> bytes:
     """What write_table wrote before sim.csvtable: the conversions, then to_csv with %.6g."""
-    plain = frame.copy()
-    for column in plain.columns:
-        if plain[column].dtype.kind == "M":
-            plain[column] = plain[column].dt.strftime("%Y-%m-%d").fillna("")
-        elif plain[column].dtype == bool:
-            plain[column] = plain[column].map({True: "true", False: "false"})
-    plain.to_csv(path, index=False, float_format="%.6g")
+    pandas_csv(frame, path)
     return path.read_bytes()
 
 
