@@ -2,7 +2,8 @@
 
 ``read`` (documents, metadata, input hygiene) → ``nlp`` (the verified spaCy pipeline and the project's gazetteers
 of ``lexicon``) → ``dates`` and ``quantities`` → ``frames`` (event frames by lemma: ``frames_presence``,
-``frames_actors``, ``frames_events``, with ``arguments`` from the dependency parse and the ``sentence`` structures) → ``document`` (the document-level pass) → ``facts`` (fact model, overrides) → ``attributes``
+``frames_actors``, ``frames_events``, ``frames_size``, with ``arguments`` from the dependency parse and the ``sentence``
+structures) → ``document`` (the document-level pass) → ``facts`` (fact model, overrides) → ``attributes``
 (dated tables for the model: deployment timeline, drivers, onsets). ``corpus`` scores the extractor on the
 evaluation corpus of ``tests/fixtures/documents``.
 

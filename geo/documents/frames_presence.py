@@ -14,12 +14,12 @@ from dataclasses import replace
 
 from geo.documents.arguments import number_token, object_tokens, partitive_of_pronoun, subject_tokens
 from geo.documents.dates import TIMING
-from geo.documents.quantities import ranges_of
 from geo.documents.lexicon import (FORCE_NOUNS, GOVERNMENT_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS,
                                    UN_MISSIONS_BY_HOST)
 from geo.documents.frames_actors import (ACTOR_FROM_DOCUMENT, crowd_demand, expelled, subject_or_antecedent,
                                          subjects, set_actor)
-from geo.documents.sentence import (Draft, Mention, coordinated_places, force_noun_after, left_of, list_of,
+from geo.documents.frames_size import attach_size, new_size
+from geo.documents.sentence import (Draft, Mention, coordinated_places, left_of, list_of,
                                     mentions_at, no_date, right_of)
 
 # ------------------------------------------------------------------------------------------------ presence
@@ -61,7 +61,7 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
             and number_token(doc, doc[start]) is not None):
         return []  # "has about 1,100 troops in Niger": a stated number of troops
-    if draft.rule == "deployment.grow" and (_new_size(doc, info, doc[start]) is None or doc[start].tag_ == "VBG"):
+    if draft.rule == "deployment.grow" and (new_size(doc, info, doc[start]) is None or doc[start].tag_ == "VBG"):
         return []  # only a force object and a new size "to N" (a participle clause is a running total)
     if draft.rule == "deployment.be" and not (_troops_in(doc, info, doc[start]) or contributor_with(doc[start])
                                                or part_of_force_at(doc[start])):
@@ -156,7 +156,7 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     if mission is not None:
         draft.mission = draft.mission or mission[0]
         draft.tokens.append(mission[1])
-    _attach_size(doc, info, draft, domain)
+    attach_size(doc, info, draft, domain)
     _attach_timing(info, draft, domain)
     draft.planned = _planned(doc, domain, start, form, draft.rule)
     hosts = [h for h in hosts if h.code != draft.actor_code]
@@ -507,71 +507,6 @@ def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:
     code = after[0].code if after else (hosts[0].code if hosts else None)
     name = UN_MISSIONS_BY_HOST.get(code)
     return (name, (m.start, m.end)) if name else None
-
-
-def _new_size(doc, info, verb):
-    """The quantity of "to N" of a verb whose object is a force ("doubled its contingent to roughly 95
-    soldiers", "increased the number of its troops to 600"), else None."""
-    objects = [c for c in verb.children if c.dep_ == "dobj"]
-    if not any(t.lower_ in FORCE_NOUNS | {"number", "strength", "size"} for c in objects for t in c.subtree):
-        return None
-    for prep in verb.children:
-        if prep.dep_ == "prep" and prep.lower_ == "to":
-            inside = {t.i for t in prep.subtree}
-            found = [q for q in info.quantities if q.value and q.tok_start in inside]
-            if found:
-                return found[0]
-    return None
-
-
-def _attach_size(doc, info, draft, domain) -> None:
-    if draft.rule == "deployment.grow":
-        q = _new_size(doc, info, doc[draft.trigger[0]])
-        draft.size, draft.magnitude = q.value, q.text if q.vague else None
-        draft.tokens.append((q.tok_start, q.tok_end))
-        return
-    _attach_number(doc, info, draft, domain)
-    for low, high in ranges_of(info.span, info.quantities):  # "between 11,000 and 13,000": both ends
-        if draft.size in (low.value, high.value) and low.tok_start in set(domain):
-            draft.size_min, draft.size = low.value, high.value
-            draft.tokens += [(low.tok_start, low.tok_end), (high.tok_start, high.tok_end)]
-
-
-def _attach_number(doc, info, draft, domain) -> None:
-    """Troop numbers next to a force noun: "300-strong contingent", "roughly 1,500 soldiers"."""
-    start = draft.trigger[0]
-    best = None
-    number = number_token(doc, doc[start])
-    if number is not None:  # the number on the troop noun of the trigger's object or subject
-        best = next((q for q in info.quantities if q.tok_start <= number.i < q.tok_end and q.value), None)
-        if best is not None:
-            draft.size, draft.magnitude = best.value, best.text if best.vague else None
-            draft.tokens.append((best.tok_start, best.tok_end))
-            return
-    for q in info.quantities:
-        if q.tok_start not in domain or q.value is None or _another_triggers(doc, info, q, draft.trigger):
-            continue
-        nxt = force_noun_after(doc, q.tok_end, info.span.end)
-        before = doc[q.tok_start - 2:q.tok_start] if q.tok_start >= 2 else []
-        if nxt is not None or q.text.lower().endswith("strong") or any(t.lower_ in FORCE_NOUNS for t in before):
-            if best is None or abs(q.tok_start - start) < abs(best.tok_start - start):
-                best = q
-    if best is not None:
-        draft.size, draft.magnitude = best.value, best.text if best.vague else None
-        draft.tokens.append((best.tok_start, best.tok_end))
-
-
-def _another_triggers(doc, info, q, trigger) -> bool:
-    """Is the number an argument of another presence trigger of the sentence ("ended the mandate …, giving it until
-    31 December to withdraw its 13,000 peacekeepers": 13,000 is the withdrawal's, not the end's)?"""
-    tok = doc[q.tok_end - 1]
-    for _ in range(5):
-        if tok.head is tok:
-            return False
-        tok = tok.head
-        if tok.pos_ in ("VERB", "AUX"):
-            return tok.i in info.triggers and not trigger[0] <= tok.i < trigger[1]
-    return False
 
 
 def _attach_timing(info, draft, domain) -> None:
