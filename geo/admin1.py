@@ -21,10 +21,9 @@ import pandas as pd
 import shapely
 
 from geo.errors import SpilloverError
+from geo.shapes import DEFAULT_ADMIN1
 
 LAYER = "admin1"
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
-DEFAULT_ADMIN1 = SHAPES_DIR / "sahel_admin1.gpkg"
 
 #: Columns of the committed file (and geometry). ``name_alt``: ``|``-separated variants; ``type``: Natural Earth's
 #: local type (``Région``, ``Département``), ``type_en`` its English one; ``region``: Burkina Faso only, the region

@@ -26,9 +26,8 @@ import shapely
 
 from geo.atomic import write_text_atomic
 from geo.errors import SpilloverError
-from geo.shapes import REGION, SHAPES_DIR, load_country_names
+from geo.shapes import DEFAULT_PLACES, REGION, load_country_names
 
-DEFAULT_PLACES = SHAPES_DIR / "sahel_places.csv"
 PLACE_COLUMNS: tuple[str, ...] = ("geonameid", "name", "latitude", "longitude", "population", "adm0_a3",
                                   "adm1_code", "alternatenames")
 #: A place outside every unit of its country (on the coast, a river border) joins the nearest unit within this.

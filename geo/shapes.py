@@ -47,10 +47,10 @@ LAYER = "countries"
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 DEFAULT_SHAPES = SHAPES_DIR / "sahel_countries.gpkg"
-#: The committed admin-1 units and GeoNames places extract (:mod:`geo.admin1`, :mod:`geo.gazetteer` name them too;
-#: here so that a run's provenance hashes them without importing geopandas).
-ADMIN1_FILE = SHAPES_DIR / "sahel_admin1.gpkg"
-PLACES_FILE = SHAPES_DIR / "sahel_places.csv"
+#: The committed admin-1 units (:mod:`geo.admin1`) and GeoNames places extract (:mod:`geo.gazetteer`): named here,
+#: beside the countries, so that a run's provenance hashes them without importing geopandas.
+DEFAULT_ADMIN1 = SHAPES_DIR / "sahel_admin1.gpkg"
+DEFAULT_PLACES = SHAPES_DIR / "sahel_places.csv"
 DEFAULT_NAMES = SHAPES_DIR / "country_names.csv"
 
 

@@ -125,9 +125,9 @@ def provenance(scenario, documents: tuple[dict, ...] = (), stepping=None, contin
 
 def _admin1_provenance() -> dict:
     """sha256 of the admin-1 units and the GeoNames places extract the run's admin-1 ids and series come from."""
-    from geo.shapes import ADMIN1_FILE, PLACES_FILE  # geo.admin1's DEFAULT_ADMIN1, geo.gazetteer's DEFAULT_PLACES
+    from geo.shapes import DEFAULT_ADMIN1, DEFAULT_PLACES  # without importing geo.admin1 (geopandas)
 
-    return {f"{key}_sha256": _sha256(path) for key, path in (("admin1", ADMIN1_FILE), ("places", PLACES_FILE))}
+    return {f"{key}_sha256": _sha256(path) for key, path in (("admin1", DEFAULT_ADMIN1), ("places", DEFAULT_PLACES))}
 
 
 def _plain(value):
