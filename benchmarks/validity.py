@@ -38,13 +38,19 @@ SPEARMAN_TARGET = 0.7
 OVERTAKE_TARGET = (2018, 2020)
 
 
+#: Other windows of the record on which the ranking is reported beside the target's (supplementary, not targets).
+WINDOWS = ((2013, 2015), (2014, 2016), (2015, 2017), (2016, 2018), (2017, 2019), (2017, 2017), (2018, 2018),
+           (2019, 2019))
+
+
 def spearman(a, b) -> float:
-    """Spearman rank correlation (average ranks for ties)."""
-    ra = pd.Series(np.asarray(a, float)).rank().to_numpy()
-    rb = pd.Series(np.asarray(b, float)).rank().to_numpy()
-    if ra.std() == 0 or rb.std() == 0:
+    """Spearman rank correlation (scipy: average ranks for ties); NaN when either side is constant."""
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.size < 2 or np.all(a == a[0]) or np.all(b == b[0]):
         return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])
+    return float(spearmanr(a, b).statistic)
 
 
 def observed_density(grid, ged_path: Path, years=YEARS) -> pd.DataFrame:
@@ -64,15 +70,40 @@ def observed_density(grid, ged_path: Path, years=YEARS) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def validity(result, grid, ged_path: Path) -> dict:
-    """The three checks of the module docstring for a run ``result`` (:class:`sim.runner.RunResult`)."""
+def units_in_window(result, grid, ged_path: Path, years=YEARS) -> pd.DataFrame:
+    """:func:`observed_density` over ``years`` with the model's mean risk over the same years' snapshots."""
     units = result.admin1.copy()
     units["year"] = pd.DatetimeIndex(units["time"]).year
-    window = units[(units["year"] >= YEARS[0]) & (units["year"] <= YEARS[1])]
+    window = units[(units["year"] >= years[0]) & (units["year"] <= years[1])]
     model = window.groupby("adm1_code")["mean_risk"].mean()
-    obs = observed_density(grid, ged_path)
+    obs = observed_density(grid, ged_path, years=years)
     obs["model_mean_risk"] = obs["adm1_code"].map(model)
-    ranks = {c: spearman(g["model_mean_risk"], g["deaths_per_km2"]) for c, g in obs.groupby("country")}
+    return obs
+
+
+def ranks_by_country(obs: pd.DataFrame) -> dict:
+    """Spearman of model mean risk against observed deaths per km², within each country of ``obs``."""
+    return {c: spearman(g["model_mean_risk"], g["deaths_per_km2"]) for c, g in obs.groupby("country")}
+
+
+def window_ranks(result, grid, ged_path: Path, windows=WINDOWS) -> pd.DataFrame:
+    """The ranking check on other windows of the record: one row per window, each country with and without the
+    unit holding its capital (how stable the target window's numbers are; no window is a target)."""
+    rows = []
+    for years in windows:
+        obs = units_in_window(result, grid, ged_path, years)
+        row = {"window": f"{years[0]}" if years[0] == years[1] else f"{years[0]}-{years[1]}"}
+        row.update(ranks_by_country(obs))
+        row.update({f"{c} w/o capital": r for c, r in _without_capitals(obs).items()})
+        rows.append(row)
+    cols = ["window", *FOCUS, *(f"{c} w/o capital" for c in FOCUS)]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def validity(result, grid, ged_path: Path) -> dict:
+    """The three checks of the module docstring for a run ``result`` (:class:`sim.runner.RunResult`)."""
+    obs = units_in_window(result, grid, ged_path)
+    ranks = ranks_by_country(obs)
     cross = result.crossings.set_index("country")["first_crossing"]
     limit = pd.Timestamp("2025-01-01")
     false_spread = {c: (None if pd.isna(cross.get(c)) else cross[c].date().isoformat()) for c in NO_SPREAD}
@@ -89,6 +120,7 @@ def validity(result, grid, ged_path: Path) -> dict:
         "spearman": ranks,
         "spearman_bfa_regions": _bfa_regions(obs),
         "spearman_without_capitals": _without_capitals(obs),
+        "windows": window_ranks(result, grid, ged_path),
         "units": obs,
         "false_spread": false_spread,
         "false_spread_ok": all(v is None or pd.Timestamp(v) >= limit for v in false_spread.values()),
@@ -119,7 +151,7 @@ def _without_capitals(obs: pd.DataFrame) -> dict:
 
     capitals = {adm1_code(capital_of(c)[0], c) for c in FOCUS}
     rest = obs[~obs["adm1_code"].isin(capitals)]
-    return {c: spearman(g["model_mean_risk"], g["deaths_per_km2"]) for c, g in rest.groupby("country")}
+    return ranks_by_country(rest)
 
 
 def run_default(cell_km: float, scenario_path: Path = ROOT / "scenarios" / "withdrawal.toml"):
@@ -146,10 +178,29 @@ def report(v: dict, cell_km: float, seconds: float) -> str:
     lines += ["", "Supplementary (not the targets): Burkina Faso by its 13 regions instead of Natural Earth's 45 "
               f"provinces {v['spearman_bfa_regions']:.3f}; without the unit holding the capital "
               + ", ".join(f"{c} {v['spearman_without_capitals'].get(c, float('nan')):.3f}" for c in FOCUS) + "."]
+    lines += ["", "The same ranking on other windows of the record (model mean risk and observed deaths per km² over "
+              "the same years; Spearman within each country; blank where a country has no recorded death):", "",
+              "```\n" + v["windows"].round(3).to_string(index=False, na_rep="") + "\n```"]
     lines += ["", "Yearly mean country risk:", "", "```\n" + v["yearly"].round(4).to_string() + "\n```", "",
               "Admin-1 units (model mean risk 2017-2019, observed best deaths 2017-2019 per km²):", "",
               "```\n" + v["units"].round(6).to_string(index=False) + "\n```"]
     return "\n".join(lines) + "\n"
+
+
+#: The heading from which results_validity.md is kept by hand: ``--write`` rewrites only what is above it.
+HAND_KEPT = "## How the defaults were chosen"
+
+
+def write_results(text: str, path: Path = ROOT / "benchmarks" / "results_validity.md") -> None:
+    """Rewrite the generated part of ``path`` (method and result) and keep its hand-kept part from
+    :data:`HAND_KEPT` on, byte for byte; written to a temporary file first, then moved into place."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = old[old.index(HAND_KEPT):] if HAND_KEPT in old else ""
+    body = ("# Validity against UCDP GED 2010-2019\n\n" + __doc__.split("\n\n", 1)[1].split("Usage")[0]
+            + "\n## Result\n\n" + text + ("\n" + kept if kept else ""))
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(path)
 
 
 def main(argv=None) -> int:
@@ -164,9 +215,7 @@ def main(argv=None) -> int:
     text = report(v, args.cell_km, seconds)
     print(text)
     if args.write:
-        (ROOT / "benchmarks" / "results_validity.md").write_text("# Validity against UCDP GED 2010-2019\n\n"
-                                                                  + __doc__.split("\n\n", 1)[1].split("Usage")[0]
-                                                                  + "\n## Result\n\n" + text, encoding="utf-8")
+        write_results(text)
     return 0 if v["ok"] else 1
 
 
