@@ -261,9 +261,10 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
             elif main and d.actor_code not in SAHEL_G5 and "country:region" not in d.inferred:
                 d.country = main
                 d.inferred.append("country:document")
-        if d.the_country_place and d.place is None and main:
+        if d.the_country_place and main:  # (a first strike's town may stand for the place: "Misseni")
             d.country = d.country or main
-            d.place = f"{d.the_country_place} {country_names().english[main]}"
+            if d.place is None:
+                d.place = f"{d.the_country_place} {country_names().english[main]}"
             d.inferred.append("place:the-country")
         reached = next((x.rsplit(":", 1)[1] for x in d.inferred if x.startswith("country:left-for:")), None)
         if d.country is None and reached:  # people who fled into a country: from the country of the events before

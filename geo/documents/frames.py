@@ -186,6 +186,11 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     # first attack on Togolese soil" may be a spread)
     ("onset.first", "onset", "first", [[{"LOWER": "first"}, {"LEMMA": {"IN": ["strike", "attack", "appear"]},
                                                              "POS": "VERB"}]]),
+    # "in the first jihadist attack on Ivorian soil", "the first time that … strike on Chadian territory"
+    ("onset.first_noun", "onset", "first_noun", [
+        [{"LOWER": "first"}, {"POS": {"IN": ["ADJ", "PROPN", "NOUN"]}, "LOWER": {"NOT_IN": ["time"]}, "OP": "{,2}"},
+         {"LEMMA": {"IN": ["attack", "assault", "strike", "raid"]}, "POS": "NOUN"}],
+        [{"LOWER": "first"}, {"LOWER": "time"}]]),
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
                                         {"LOWER": "since"}],
                                        [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},

@@ -16,6 +16,7 @@ from dataclasses import replace
 from geo.documents.arguments import subject_tokens
 from geo.documents.dates import NUMBER_WORDS, PERIOD, DateMention, parse_count
 from geo.documents.frames_actors import subject_or_antecedent
+from geo.documents.frames_first import first_strike
 from geo.documents.frames_presence import MILITANT_NOUNS, militants, set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
                                    PRONOUNS)
@@ -240,6 +241,10 @@ def onset_frame(doc, info, draft, form, domain, earlier):
         if not mentions_at(info, left_of(domain, start)[:6], lambda m: m.label == "ARMED") and not any(
                 doc[k].lower_ in MILITANT_NOUNS for k in left_of(domain, start)[:4]):
             return []  # "the army first attacked …": only an armed group's first strike
+    elif form == "first_noun":  # "the first jihadist attack on Ivorian soil" (frames_first)
+        if not first_strike(doc, info, draft, domain, place_phrase):
+            return []
+        return [draft]
     elif form != "arms":
         before = [k for k in domain if start - 7 <= k < start]
         after = [k for k in domain if end <= k < end + 4]

@@ -1,0 +1,35 @@
+"""Rules of the news-fact extractor (geo.documents), sixth file: the rules added with the six dev documents of
+2026-12-03 (third round). Each test is a sentence written for it, not taken from the corpus."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from geo.documents import Document, extract_document
+
+D = dt.date
+
+
+def facts_of(text: str, published: dt.date = D(2023, 12, 1)):
+    return extract_document(Document("t", text, published, Path("t.txt")))
+
+
+def onsets(facts):
+    return sorted((f.country, f.place, f.date) for f in facts if f.kind == "onset")
+
+
+def test_a_first_attack_on_a_countrys_soil_is_an_onset_at_the_town_attacked():
+    facts = facts_of("Gunmen raided a market in the town of Kandi on Friday, killing nine traders in the first "
+                     "jihadist attack on Beninese soil, officials said on Saturday.", D(2019, 5, 5))
+    assert onsets(facts) == [("BEN", "Kandi", D(2019, 5, 3))]
+    # a part of "the country" is the document's host
+    facts = facts_of("Niger's army said militants attacked the police post of Tombolo on 3 March, the first assault "
+                     "of its kind in the south of the country.", D(2021, 3, 5))
+    assert onsets(facts) == [("NER", "Tombolo", D(2021, 3, 3))]
+
+
+def test_a_first_attack_as_a_copulas_attribute_or_without_a_countrys_ground_is_no_onset():
+    # a comment on an event told before, and a first attack on a base (no country's ground)
+    assert onsets(facts_of("It is the first deadly jihadist attack on Ghanaian soil.", D(2022, 6, 1))) == []
+    assert onsets(facts_of("Insurgents shelled the airport of Gao on Monday, the first attack on a French base "
+                           "this year.", D(2021, 6, 9))) == []
