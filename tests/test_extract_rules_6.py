@@ -33,3 +33,22 @@ def test_a_first_attack_as_a_copulas_attribute_or_without_a_countrys_ground_is_n
     assert onsets(facts_of("It is the first deadly jihadist attack on Ghanaian soil.", D(2022, 6, 1))) == []
     assert onsets(facts_of("Insurgents shelled the airport of Gao on Monday, the first attack on a French base "
                            "this year.", D(2021, 6, 9))) == []
+
+
+def withdrawals(facts):
+    return sorted((f.country, f.actor_code, f.size, f.date, f.bases) for f in facts if f.kind == "withdrawal")
+
+
+def test_left_as_a_participle_after_a_noun_is_what_remains_no_withdrawal():
+    facts = facts_of("Some 400 Belgian soldiers are based in Niger, the last Belgian contingent left in the region.",
+                     D(2022, 3, 1))
+    assert withdrawals(facts) == []
+    # the verb still is one
+    assert [f.country for f in facts_of("The Belgian contingent left Niger in March.", D(2022, 6, 1))
+            if f.kind == "withdrawal"] == ["NER"]
+
+
+def test_a_capital_a_force_is_pulled_out_of_is_a_base_left():
+    facts = facts_of("Washington said on 3 May that it would pull about 60 soldiers out of Niamey within weeks.",
+                     D(2024, 5, 4))
+    assert withdrawals(facts) == [("NER", "USA", 60, D(2024, 5, 3), ("Niamey",))]

@@ -255,6 +255,9 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
         kind = TRIGGER_KINDS[rule][0]
         if rule == "withdrawal.verb" and doc[s].lemma_ == "leave" and _resultative(doc, e):
             continue  # "the raid left 14 soldiers dead": a toll, nobody leaves
+        if rule == "withdrawal.verb" and doc[s].lemma_ == "leave" and doc[s].dep_ == "acl" and not any(
+                c.dep_.startswith("nsubj") for c in doc[s].children):
+            continue  # "the largest French force left in the Sahel": what remains, nobody leaves
         if rule == "deployment.be" and not any(c.dep_ in ("nsubj", "attr") and any(
                 t.like_num for t in c.subtree) and any(t.lower_ in FORCE_NOUNS for t in c.subtree)
                 for c in doc[s].children) and not contributor_with(doc[s]) and not part_of_force_at(doc[s]):

@@ -215,7 +215,8 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     away = ("to", "into", "towards", "toward") if draft.kind == "withdrawal" else ()
     ok = [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
           and m.role in ("location", "plain") and m.prep not in away and m.prep != "from" or
-          m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal" or
+          (m.label == "TOWN" or m.label == "CAPITAL" and m.role == "location") and m.start in inside and m.prep == "from"
+          and draft.kind == "withdrawal" or  # "pull 75 soldiers out of N'Djamena": the capital left
           m.label == "CAPITAL" and m.role == "government" and doc[m.end - 1].dep_ == "dobj"
           and doc[m.end - 1].head.i == draft.trigger[0]]  # "left Niamey": the capital as the place left
     ok = [m for m in ok if not _of_government(doc, m)]
