@@ -52,3 +52,17 @@ def test_a_capital_a_force_is_pulled_out_of_is_a_base_left():
     facts = facts_of("Washington said on 3 May that it would pull about 60 soldiers out of Niamey within weeks.",
                      D(2024, 5, 4))
     assert withdrawals(facts) == [("NER", "USA", 60, D(2024, 5, 3), ("Niamey",))]
+
+
+def deployments(facts):
+    return sorted((f.country, f.actor_code, f.size, f.date) for f in facts if f.kind == "deployment")
+
+
+def test_members_of_a_force_give_its_size():
+    facts = facts_of("The first 80 members of a Portuguese training contingent landed in Bamako on Tuesday.",
+                     D(2019, 2, 7))
+    assert deployments(facts) == [("MLI", "PRT", 80, D(2019, 2, 5))]
+    # members of no force give no size
+    facts = facts_of("Nine members of parliament visited the Portuguese troops who arrived in Mali in May.",
+                     D(2019, 7, 1))
+    assert [f.size for f in facts if f.kind == "deployment"] == [None]
