@@ -66,3 +66,12 @@ def test_members_of_a_force_give_its_size():
     facts = facts_of("Nine members of parliament visited the Portuguese troops who arrived in Mali in May.",
                      D(2019, 7, 1))
     assert [f.size for f in facts if f.kind == "deployment"] == [None]
+
+
+def test_a_force_due_somewhere_is_a_planned_deployment_dated_ahead():
+    facts = facts_of("The remaining 300 Senegalese soldiers are due in Timbuktu in February, the ministry said.",
+                     D(2013, 11, 20))
+    assert [(f.country, f.actor_code, f.size, f.date, f.planned) for f in facts if f.kind == "deployment"] == [
+        ("MLI", "SEN", 300, D(2014, 2, 1), True)]
+    # only a force is due
+    assert deployments(facts_of("A vote on the Senegalese mission is due in March in Dakar.", D(2013, 11, 20))) == []

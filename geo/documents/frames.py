@@ -118,6 +118,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                                               "DEP": {"IN": ["ROOT", "ccomp", "conj"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
+    # "the remaining 260 soldiers are due in Gao in January": a force due somewhere is a deployment planned
+    ("deployment.due", "deployment", "verb", [[{"LOWER": "due", "DEP": "acomp"}, {"LOWER": {"IN": ["in", "at"]}}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
     ("deployment.welcome", "deployment", "expel", [[{"LEMMA": {"IN": ["welcome", "host"]}, "POS": "VERB"}]]),
     ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival", "activation", "dispatch"),

@@ -57,6 +57,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
                 c.dep_ in ("xcomp", "ccomp") for c in doc[start].children) and any(
                 t.lower_ in FORCE_NOUNS for c in doc[start].children if c.dep_ == "nsubjpass" for t in c.subtree)):
         return []
+    if draft.rule == "deployment.due" and not any(t.lower_ in FORCE_NOUNS for t in subject_tokens(doc, doc[start].head)):
+        return []  # only a force is due: "the vote is due in May" is none
     if draft.rule == "deployment.have" and not (any(
             t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
             and number_token(doc, doc[start]) is not None):
@@ -538,7 +540,7 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
         return False  # "started to leave": under way
     if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize", "approve",
                                                             "pledge") or \
-            rule == "deployment.expected":
+            rule in ("deployment.expected", "deployment.due"):
         return True  # a mission created or authorised, troops expected: not yet deployed
     if any(w in MODALS for w in words) or (words and words[-1] == "to") or \
             any(w in ("plans", "plan", "planned", "intends", "decided", "agreed", "going") for w in words[-3:]):

@@ -87,7 +87,8 @@ def force_noun_after(doc: Doc, i: int, stop: int) -> int | None:
                                        and doc[i + 1].lower_ in FORCE_NOUNS):
             return i
         if low in ("'s", "’s", "military", "special", "armed", "defence", "defense", "remaining", "“", '"',
-                   "combat", "ground", "air", "naval", "own") or doc[i].like_num or low in ("-", "strong"):
+                   "combat", "ground", "air", "naval", "own") or doc[i].like_num or low in ("-", "strong") or \
+                doc[i].ent_type_ == "DEMONYM" and skipped < 3:  # "300 Senegalese soldiers"
             i += 1
             skipped += 1
             continue
