@@ -75,3 +75,10 @@ def test_a_force_due_somewhere_is_a_planned_deployment_dated_ahead():
         ("MLI", "SEN", 300, D(2014, 2, 1), True)]
     # only a force is due
     assert deployments(facts_of("A vote on the Senegalese mission is due in March in Dakar.", D(2013, 11, 20))) == []
+
+
+def test_the_capital_in_the_phrase_of_a_force_leaving_is_the_hosts_capital():
+    facts = facts_of("The Italian trainers in Niger had already left Camp Aero, next to the capital's airport, on "
+                     "20 April.", D(2024, 5, 10))
+    assert [(f.country, f.date, f.bases) for f in facts if f.kind == "withdrawal"] == [
+        ("NER", D(2024, 4, 20), ("Niamey",))]

@@ -21,6 +21,8 @@ from geo.documents.frames_actors import (ACTOR_FROM_DOCUMENT, crowd_demand, expe
 from geo.documents.frames_size import attach_size, new_size
 from geo.documents.sentence import (Draft, Mention, coordinated_places, left_of, list_of,
                                     mentions_at, no_date, right_of)
+from geo.names import capital_of
+from geo.shapes import REGION
 
 # ------------------------------------------------------------------------------------------------ presence
 def presence_frame(doc, info, draft, form, domain, earlier):
@@ -276,9 +278,13 @@ def _town_reference(doc, info, draft) -> tuple:
     """A definite "the (northern) town / city" in the trigger's own phrase: the last town named before it, in
     the sentence or the sentences before ("took Kidal, two weeks after UN peacekeepers left their camp in the
     northern town" → Kidal); as (town, country) candidates of the fact's bases, else ()."""
-    own = [t for t in _own_subtree(doc[draft.trigger[0]]) if t.lower_ in TOWN_NOUNS and t.dep_ in (
+    subtree = _own_subtree(doc[draft.trigger[0]])
+    own = [t for t in subtree if t.lower_ in TOWN_NOUNS and t.dep_ in (
         "pobj", "dobj") and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)]
     if not own:
+        if any(t.lower_ == "capital" and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)
+               for t in subtree):  # "left Air Base 101, next to the capital's airport": the host's capital
+            return tuple((capital_of(code)[0], code) for code in REGION)
         return ()
     before = [m for m in info.mentions if m.label == "TOWN" and m.end <= own[0].i and m.role != "dateline"]
     if before:
