@@ -82,3 +82,10 @@ def test_the_capital_in_the_phrase_of_a_force_leaving_is_the_hosts_capital():
                      "20 April.", D(2024, 5, 10))
     assert [(f.country, f.date, f.bases) for f in facts if f.kind == "withdrawal"] == [
         ("NER", D(2024, 4, 20), ("Niamey",))]
+
+
+def test_a_deployment_still_to_be_voted_on_is_planned_and_takes_no_date_from_the_vote():
+    facts = facts_of("Ghana's parliament will vote on Tuesday on sending 300 soldiers into Burkina Faso.",
+                     D(2023, 3, 1))
+    assert [(f.country, f.actor_code, f.size, f.date, f.planned) for f in facts if f.kind == "deployment"] == [
+        ("BFA", "GHA", 300, None, True)]

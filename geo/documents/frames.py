@@ -18,7 +18,7 @@ from geo.documents.dates import LATER, RELATION, DateMention, parse_count
 from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
                                          protest_frame, spread_frame, toll_frame)
 from geo.documents.frames_presence import contributor_with, part_of_force_at, presence_frame
-from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS
+from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS, under_decision
 from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline
 from geo.documents.sentence import Draft, Sentence, domain_of, negated
@@ -351,6 +351,9 @@ def _attach_date(doc, info, draft, domain) -> None:
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
         # (5) "stationed … before the coup of July": the date of another event, not of this one
         found = [d for d in found if not _inside_relative_phrase(doc, d, start) and not _other_relative(doc, d, start)]
+        decision = under_decision(doc[start]) if draft.kind in PRESENCE_KINDS else None
+        if decision is not None:  # "is due to vote on Monday on sending soldiers": Monday is the vote's
+            found = [d for d in found if d.verb != decision.i]
         if found:
             nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
             if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:

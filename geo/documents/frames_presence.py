@@ -15,7 +15,7 @@ from dataclasses import replace
 from geo.documents.arguments import number_token, object_tokens, partitive_of_pronoun, subject_tokens
 from geo.documents.dates import TIMING
 from geo.documents.lexicon import (FORCE_NOUNS, GOVERNMENT_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS,
-                                   UN_MISSIONS_BY_HOST)
+                                   UN_MISSIONS_BY_HOST, under_decision)
 from geo.documents.frames_actors import (ACTOR_FROM_DOCUMENT, crowd_demand, expelled, subject_or_antecedent,
                                          subjects, set_actor)
 from geo.documents.frames_size import attach_size, new_size
@@ -544,6 +544,8 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
     if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
             "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
         return False  # "started to leave": under way
+    if under_decision(tok) is not None:
+        return True  # "parliament will vote on sending soldiers": not decided yet
     if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize", "approve",
                                                             "pledge") or \
             rule in ("deployment.expected", "deployment.due"):
