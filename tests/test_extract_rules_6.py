@@ -89,3 +89,20 @@ def test_a_deployment_still_to_be_voted_on_is_planned_and_takes_no_date_from_the
                      D(2023, 3, 1))
     assert [(f.country, f.actor_code, f.size, f.date, f.planned) for f in facts if f.kind == "deployment"] == [
         ("BFA", "GHA", 300, None, True)]
+
+
+def tolls(facts):
+    return sorted((f.country, f.size, f.date) for f in facts if f.kind == "casualties")
+
+
+def test_a_number_of_nationalities_or_attacks_is_no_toll():
+    facts = facts_of("Fourteen people of at least nine nationalities were killed in Bamako on Friday.", D(2015, 11, 22))
+    assert tolls(facts) == [("MLI", 14, D(2015, 11, 20))]
+    facts = facts_of("More than 40 soldiers were killed in Niger in 12 attacks in March.", D(2021, 4, 2))
+    assert tolls(facts) == [("NER", 40, D(2021, 3, 1))]
+
+
+def test_an_undated_toll_takes_the_date_of_the_attack_told_before_among_several_dates():
+    facts = facts_of("Soldiers retook the hotel in Bamako on Saturday, a day after gunmen stormed it on Friday. "
+                     "Twenty people were killed, the government said.", D(2015, 11, 22))
+    assert tolls(facts) == [("MLI", 20, D(2015, 11, 20))]

@@ -104,6 +104,9 @@ def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draf
     if any(not d.reporting for d in info.dates) or any(t.lower_ in _SUMMARY_WORDS for t in info.span):
         return  # "Over ten years, more than 300 were killed": a sum over a period, not the last event's toll
     dates = [d for d in previous.dates if d.kind in ("point", "range") and not d.reporting and not d.deadline]
+    if len({(d.date, d.date_end, d.precision) for d in dates}) > 1:  # "ended a siege on Saturday, hours after
+        doc = previous.span.doc  # gunmen stormed the hotel on Friday": the attack's date, when one is
+        dates = [d for d in dates if d.verb is not None and doc[d.verb].lemma_ in _ATTACK_VERBS]
     if len({(d.date, d.date_end, d.precision) for d in dates}) != 1:
         return
     for d in found:  # (a report's date, "the government said on Tuesday", never dates the event it reports)

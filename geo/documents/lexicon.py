@@ -170,3 +170,7 @@ def under_decision(tok):
         return tok.head.head
     return None
 
+#: Nouns a number counts that are no people: "29 people of at least 18 nationalities", "in 12 attacks".
+NOT_PEOPLE = frozenset({"nationality", "country", "village", "town", "hour", "day", "week", "month", "year",
+                        "attack", "raid", "vehicle", "motorcycle", "kilometre", "kilometer", "mile"})
+
