@@ -106,3 +106,11 @@ def test_an_undated_toll_takes_the_date_of_the_attack_told_before_among_several_
     facts = facts_of("Soldiers retook the hotel in Bamako on Saturday, a day after gunmen stormed it on Friday. "
                      "Twenty people were killed, the government said.", D(2015, 11, 22))
     assert tolls(facts) == [("MLI", 20, D(2015, 11, 20))]
+
+
+def test_a_datelines_capital_is_never_an_actor():
+    facts = facts_of("NIAMEY, April 12 – Russian military instructors arrived in Niamey on Wednesday with equipment "
+                     "to train Niger's army, state television reported, a sign of the junta's turn towards Moscow.",
+                     D(2024, 4, 12))
+    assert [(f.country, f.actor_code, f.bases) for f in facts if f.kind == "deployment"] == [
+        ("NER", "RUS", ("Niamey",))]
