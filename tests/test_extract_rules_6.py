@@ -114,3 +114,11 @@ def test_a_datelines_capital_is_never_an_actor():
                      D(2024, 4, 12))
     assert [(f.country, f.actor_code, f.bases) for f in facts if f.kind == "deployment"] == [
         ("NER", "RUS", ("Niamey",))]
+
+
+def test_a_state_that_has_troops_in_the_country_is_present_in_the_documents_host():
+    facts = facts_of("About 300 Spanish soldiers are based in Mauritania. Italy has about 40 military personnel in "
+                     "the country.", D(2020, 1, 10))
+    assert deployments(facts) == [("MRT", "ESP", 300, None), ("MRT", "ITA", 40, None)]
+    # without "in the country", a state that has troops is no foreign presence
+    assert deployments(facts_of("Mauritania has about 15,000 soldiers.", D(2020, 1, 10))) == []

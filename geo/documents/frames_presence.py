@@ -115,8 +115,9 @@ def presence_frame(doc, info, draft, form, domain, earlier):
     else:
         actors = [anaphor] if anaphor else subjects(doc, info, domain, draft, form, earlier)
         hosts = _hosts(doc, info, domain, draft)
-        if draft.rule == "deployment.have" and not hosts:
-            return []  # "Mali has 10,000 soldiers": no host named, no foreign presence
+        if draft.rule == "deployment.have" and not hosts and not _in_the_country(doc, doc[start]):
+            return []  # "Mali has 10,000 soldiers": no host named, no foreign presence (but "in the country":
+            # the document's host, which the document pass gives it)
         pairs = coordinated_places(doc, info, domain, end)
         if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
             # "quit Chad in January and Senegal in July": each host with its own date
@@ -268,6 +269,13 @@ def _partitive_towns(doc, info, draft) -> list[Mention]:
                                                                                            "which")), end)
             return [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and k + 3 <= m.start < stop]
     return []
+
+
+def _in_the_country(doc, verb) -> bool:
+    """Does the verb's own phrase say "in the country" ("has about 100 military personnel in the country")?"""
+    return any(t.lower_ == "country" and t.dep_ == "pobj" and t.head.lower_ == "in" and (t.head.head.i == verb.i or
+               t.head.head.dep_ == "dobj" and t.head.head.head.i == verb.i) and
+               any(c.lower_ == "the" for c in t.children) for t in verb.subtree)
 
 
 #: Nouns that refer back to a town named before ("the northern town", "the city").
