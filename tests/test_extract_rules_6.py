@@ -122,3 +122,11 @@ def test_a_state_that_has_troops_in_the_country_is_present_in_the_documents_host
     assert deployments(facts) == [("MRT", "ESP", 300, None), ("MRT", "ITA", 40, None)]
     # without "in the country", a state that has troops is no foreign presence
     assert deployments(facts_of("Mauritania has about 15,000 soldiers.", D(2020, 1, 10))) == []
+
+
+def test_a_state_that_provides_a_bare_count_after_a_troop_count_is_present_with_it():
+    facts = facts_of("Niger is the largest contributor to the force, with about 900 soldiers in Mali. Togo provides "
+                     "650 and Ghana 420.", D(2016, 5, 1))
+    assert deployments(facts) == [("MLI", "GHA", 420, None), ("MLI", "NER", 900, None), ("MLI", "TGO", 650, None)]
+    # a bare count with no troops counted just before is no presence
+    assert deployments(facts_of("Mali's mines are rich. Togo provides 650 and Ghana 420.", D(2016, 5, 1))) == []

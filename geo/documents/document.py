@@ -77,6 +77,8 @@ def extract_document(document: Document) -> list[Fact]:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
             found = _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
                 doc, info, _fold_participles(doc, found)))))
+            if any(d.kind == "deployment" and d.size is not None for d in found):
+                context["counted"] = info.index  # troops counted: "Bangladesh provides 1,330" next
             if len(sentences) > first + 1:
                 _toll_dates_from_before(info, sentences[-2], found)
                 _onset_dates_from_next(info, [d for d in drafts if d.sentence_index == sentences[-2].index])

@@ -118,6 +118,8 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                                               "DEP": {"IN": ["ROOT", "ccomp", "conj"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
+    # "Chad is the largest contributor, with 1,450 soldiers. Bangladesh provides 1,330": a bare count after troops
+    ("deployment.provide", "deployment", "verb", [[{"LEMMA": {"IN": ["provide", "supply", "field"]}, "POS": "VERB"}]]),
     # "the remaining 260 soldiers are due in Gao in January": a force due somewhere is a deployment planned
     ("deployment.due", "deployment", "verb", [[{"LOWER": "due", "DEP": "acomp"}, {"LOWER": {"IN": ["in", "at"]}}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"

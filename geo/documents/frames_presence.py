@@ -59,6 +59,8 @@ def presence_frame(doc, info, draft, form, domain, earlier):
                 c.dep_ in ("xcomp", "ccomp") for c in doc[start].children) and any(
                 t.lower_ in FORCE_NOUNS for c in doc[start].children if c.dep_ == "nsubjpass" for t in c.subtree)):
         return []
+    if draft.rule == "deployment.provide" and not _bare_count(doc, info, doc[start]):
+        return []
     if draft.rule == "deployment.due" and not any(t.lower_ in FORCE_NOUNS for t in subject_tokens(doc, doc[start].head)):
         return []  # only a force is due: "the vote is due in May" is none
     if draft.rule == "deployment.have" and not (any(
@@ -269,6 +271,15 @@ def _partitive_towns(doc, info, draft) -> list[Mention]:
                                                                                            "which")), end)
             return [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and k + 3 <= m.start < stop]
     return []
+
+
+def _bare_count(doc, info, verb) -> bool:
+    """Is the verb's object a bare number and the sentence before about troops ("… the largest troop contributor,
+    with about 1,450 soldiers. Bangladesh provides 1,330")?"""
+    objects = [c for c in verb.children if c.dep_ == "dobj"]
+    return bool(objects) and objects[0].like_num and not any(
+        c.dep_ in ("prep", "amod", "compound") for c in objects[0].children) and (
+        info.context or {}).get("counted") == info.index - 1
 
 
 def _in_the_country(doc, verb) -> bool:
