@@ -285,7 +285,14 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: part of a force told before put at towns by a copula 227/265, 227/245; 'up from N in <date>' 228/265, 228/246.
 #: a spread across a region and into a country reaches the country 229/265, 229/246.
 #: 'the activation/dispatch of' a force 230/265, 230/247 (blind 50/98, 50/72: one wrong blind fact fewer).
-MEASURED = {"dev": (0.867, 0.931), "fresh": (0.846, 0.785), "blind": (0.51, 0.694)}
+#: 2026-12-03 (third round): six more new dev documents (18 key facts; 44.4 / 61.5 before any rule) lowered dev to
+#: 238/283, 238/260; a first attack on a country's soil as an onset 242/283, 242/265; "left" after a noun and a
+#: capital pulled out of 243/283, 243/264; "members of" a force 244/283, 244/264; "due in" 245/283, 245/265; the
+#: key of barkhane_reinforced dated by its announcement (CORPUS.md's convention) 248/283, 248/265; "the capital"
+#: as a base 249/283, 249/265; a vote still to be taken on a deployment 250/283, 250/265; no toll of nationalities
+#: and an undated toll dated by the attack before 251/283, 251/265; a dateline is no actor 251/283, 251/264 (blind
+#: 51/98, 51/73); "has N in the country" 252/283, 252/265; "provides 1,330" after a troop count 254/283, 254/267.
+MEASURED = {"dev": (0.897, 0.951), "fresh": (0.846, 0.785), "blind": (0.52, 0.698)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

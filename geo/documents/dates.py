@@ -169,6 +169,8 @@ def is_future(verb) -> bool:
     words = {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
     if words & _FUTURE_AUX or "'ll" in words:
         return True
+    if any(c.dep_ == "acomp" and c.lower_ == "due" for c in verb.children):
+        return True  # "are due in Gao in January": the January ahead
     if verb.dep_ == "xcomp" and verb.head.lemma_ in ("plan", "intend", "be", "want", "aim", "expect", "agree",
                                                      "decide", "promise", "vow", "pledge", "hope", "due"):
         return True

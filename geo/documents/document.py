@@ -77,6 +77,8 @@ def extract_document(document: Document) -> list[Fact]:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
             found = _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
                 doc, info, _fold_participles(doc, found)))))
+            if any(d.kind == "deployment" and d.size is not None for d in found):
+                context["counted"] = info.index  # troops counted: "Bangladesh provides 1,330" next
             if len(sentences) > first + 1:
                 _toll_dates_from_before(info, sentences[-2], found)
                 _onset_dates_from_next(info, [d for d in drafts if d.sentence_index == sentences[-2].index])
@@ -104,6 +106,9 @@ def _toll_dates_from_before(info: Sentence, previous: Sentence, found: list[Draf
     if any(not d.reporting for d in info.dates) or any(t.lower_ in _SUMMARY_WORDS for t in info.span):
         return  # "Over ten years, more than 300 were killed": a sum over a period, not the last event's toll
     dates = [d for d in previous.dates if d.kind in ("point", "range") and not d.reporting and not d.deadline]
+    if len({(d.date, d.date_end, d.precision) for d in dates}) > 1:  # "ended a siege on Saturday, hours after
+        doc = previous.span.doc  # gunmen stormed the hotel on Friday": the attack's date, when one is
+        dates = [d for d in dates if d.verb is not None and doc[d.verb].lemma_ in _ATTACK_VERBS]
     if len({(d.date, d.date_end, d.precision) for d in dates}) != 1:
         return
     for d in found:  # (a report's date, "the government said on Tuesday", never dates the event it reports)
@@ -261,9 +266,10 @@ def _document_pass(document: Document, sentences: list[Sentence], drafts: list[D
             elif main and d.actor_code not in SAHEL_G5 and "country:region" not in d.inferred:
                 d.country = main
                 d.inferred.append("country:document")
-        if d.the_country_place and d.place is None and main:
+        if d.the_country_place and main:  # (a first strike's town may stand for the place: "Misseni")
             d.country = d.country or main
-            d.place = f"{d.the_country_place} {country_names().english[main]}"
+            if d.place is None:
+                d.place = f"{d.the_country_place} {country_names().english[main]}"
             d.inferred.append("place:the-country")
         reached = next((x.rsplit(":", 1)[1] for x in d.inferred if x.startswith("country:left-for:")), None)
         if d.country is None and reached:  # people who fled into a country: from the country of the events before

@@ -18,7 +18,7 @@ from geo.documents.dates import LATER, RELATION, DateMention, parse_count
 from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
                                          protest_frame, spread_frame, toll_frame)
 from geo.documents.frames_presence import contributor_with, part_of_force_at, presence_frame
-from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS
+from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS, under_decision
 from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline
 from geo.documents.sentence import Draft, Sentence, domain_of, negated
@@ -118,6 +118,10 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
                                               "DEP": {"IN": ["ROOT", "ccomp", "conj"]}}]]),
     # "a second contingent of 200 is expected": a deployment announced (no other verb completes "expected")
     ("deployment.expected", "deployment", "verb", [[{"LEMMA": "expect", "TAG": "VBN"}]]),
+    # "Chad is the largest contributor, with 1,450 soldiers. Bangladesh provides 1,330": a bare count after troops
+    ("deployment.provide", "deployment", "verb", [[{"LEMMA": {"IN": ["provide", "supply", "field"]}, "POS": "VERB"}]]),
+    # "the remaining 260 soldiers are due in Gao in January": a force due somewhere is a deployment planned
+    ("deployment.due", "deployment", "verb", [[{"LOWER": "due", "DEP": "acomp"}, {"LOWER": {"IN": ["in", "at"]}}]]),
     # the host is the subject, the force the object: "Niger welcomed Russian instructors in April"
     ("deployment.welcome", "deployment", "expel", [[{"LEMMA": {"IN": ["welcome", "host"]}, "POS": "VERB"}]]),
     ("deployment.noun", "deployment", "noun", [[_words("deployment", "deployments", "arrival", "activation", "dispatch"),
@@ -186,6 +190,11 @@ TRIGGERS: tuple[tuple[str, str, str, list], ...] = (
     # first attack on Togolese soil" may be a spread)
     ("onset.first", "onset", "first", [[{"LOWER": "first"}, {"LEMMA": {"IN": ["strike", "attack", "appear"]},
                                                              "POS": "VERB"}]]),
+    # "in the first jihadist attack on Ivorian soil", "the first time that … strike on Chadian territory"
+    ("onset.first_noun", "onset", "first_noun", [
+        [{"LOWER": "first"}, {"POS": {"IN": ["ADJ", "PROPN", "NOUN"]}, "LOWER": {"NOT_IN": ["time"]}, "OP": "{,2}"},
+         {"LEMMA": {"IN": ["attack", "assault", "strike", "raid"]}, "POS": "NOUN"}],
+        [{"LOWER": "first"}, {"LOWER": "time"}]]),
     ("onset.since", "onset", "since", [[{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}}, {"OP": "{,3}"},
                                         {"LOWER": "since"}],
                                        [{"LOWER": {"IN": sorted(CONFLICT_NOUNS)}, "DEP": {"IN": ["nsubj", "nsubjpass"]}},
@@ -250,6 +259,9 @@ def trigger_matches(doc: Doc) -> list[tuple[str, int, int]]:
         kind = TRIGGER_KINDS[rule][0]
         if rule == "withdrawal.verb" and doc[s].lemma_ == "leave" and _resultative(doc, e):
             continue  # "the raid left 14 soldiers dead": a toll, nobody leaves
+        if rule == "withdrawal.verb" and doc[s].lemma_ == "leave" and doc[s].dep_ == "acl" and not any(
+                c.dep_.startswith("nsubj") for c in doc[s].children):
+            continue  # "the largest French force left in the Sahel": what remains, nobody leaves
         if rule == "deployment.be" and not any(c.dep_ in ("nsubj", "attr") and any(
                 t.like_num for t in c.subtree) and any(t.lower_ in FORCE_NOUNS for t in c.subtree)
                 for c in doc[s].children) and not contributor_with(doc[s]) and not part_of_force_at(doc[s]):
@@ -341,6 +353,9 @@ def _attach_date(doc, info, draft, domain) -> None:
         found = mine + opened or [d for d in found if d.verb is None or d.verb == start or d.verb not in others]
         # (5) "stationed … before the coup of July": the date of another event, not of this one
         found = [d for d in found if not _inside_relative_phrase(doc, d, start) and not _other_relative(doc, d, start)]
+        decision = under_decision(doc[start]) if draft.kind in PRESENCE_KINDS else None
+        if decision is not None:  # "is due to vote on Monday on sending soldiers": Monday is the vote's
+            found = [d for d in found if d.verb != decision.i]
         if found:
             nearest = min(found, key=lambda d: min(abs(d.tok_start - end), abs(start - d.tok_end)))
             if nearest.kind == "open" and draft.kind in PRESENCE_KINDS:

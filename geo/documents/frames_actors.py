@@ -20,7 +20,7 @@ from geo.names import country_names
 def _actor_ok(m: Mention) -> bool:
     """Can ``m`` be the actor of a presence fact (a state, mission, organisation, company or force phrase)?"""
     return (m.label in ("COUNTRY", "DEMONYM", "CAPITAL", "ORG", "COMPANY", "MISSION", "UN_MISSION", "FORCE")
-            and m.role not in ("location", "modifier", "agent"))
+            and m.role not in ("location", "modifier", "agent", "dateline"))  # ("NIAMEY, April 12 –": no actor)
 
 
 #: Placeholder actor: the subject is a force noun or pronoun without a named owner; the document pass fills it.

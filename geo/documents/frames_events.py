@@ -16,9 +16,10 @@ from dataclasses import replace
 from geo.documents.arguments import subject_tokens
 from geo.documents.dates import NUMBER_WORDS, PERIOD, DateMention, parse_count
 from geo.documents.frames_actors import subject_or_antecedent
+from geo.documents.frames_first import first_strike
 from geo.documents.frames_presence import MILITANT_NOUNS, militants, set_actor
 from geo.documents.lexicon import (CONFLICT_NOUNS, DIRECTION_ADJECTIVES, DIRECTIONS, FORCE_NOUNS, GENERIC_ARMED,
-                                   PRONOUNS)
+                                   NOT_PEOPLE, PRONOUNS)
 from geo.documents.quantities import ranges_of
 from geo.documents.sentence import Mention, coordinated_places, left_of, list_of, mentions_at, no_date, right_of
 from geo.names import country_names
@@ -240,6 +241,10 @@ def onset_frame(doc, info, draft, form, domain, earlier):
         if not mentions_at(info, left_of(domain, start)[:6], lambda m: m.label == "ARMED") and not any(
                 doc[k].lower_ in MILITANT_NOUNS for k in left_of(domain, start)[:4]):
             return []  # "the army first attacked …": only an armed group's first strike
+    elif form == "first_noun":  # "the first jihadist attack on Ivorian soil" (frames_first)
+        if not first_strike(doc, info, draft, domain, place_phrase):
+            return []
+        return [draft]
     elif form != "arms":
         before = [k for k in domain if start - 7 <= k < start]
         after = [k for k in domain if end <= k < end + 4]
@@ -490,6 +495,8 @@ def _counts_other(doc, quantity, start) -> bool:
     tok = doc[quantity.tok_end - 1]
     noun = tok.head if tok.dep_ in ("nummod", "quantmod") else tok
     verb = noun.head
+    if noun.lemma_ in NOT_PEOPLE:
+        return True  # "of at least 18 nationalities", "in 12 attacks": no people counted
     return noun.dep_ in ("nsubj", "nsubjpass", "dobj") and verb.pos_ == "VERB" and verb.dep_ == "conj" and \
         verb.head.i == start and verb.i != start
 

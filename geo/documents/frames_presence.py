@@ -15,12 +15,14 @@ from dataclasses import replace
 from geo.documents.arguments import number_token, object_tokens, partitive_of_pronoun, subject_tokens
 from geo.documents.dates import TIMING
 from geo.documents.lexicon import (FORCE_NOUNS, GOVERNMENT_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS,
-                                   UN_MISSIONS_BY_HOST)
+                                   UN_MISSIONS_BY_HOST, under_decision)
 from geo.documents.frames_actors import (ACTOR_FROM_DOCUMENT, crowd_demand, expelled, subject_or_antecedent,
                                          subjects, set_actor)
 from geo.documents.frames_size import attach_size, new_size
 from geo.documents.sentence import (Draft, Mention, coordinated_places, left_of, list_of,
                                     mentions_at, no_date, right_of)
+from geo.names import capital_of
+from geo.shapes import REGION
 
 # ------------------------------------------------------------------------------------------------ presence
 def presence_frame(doc, info, draft, form, domain, earlier):
@@ -57,6 +59,10 @@ def presence_frame(doc, info, draft, form, domain, earlier):
                 c.dep_ in ("xcomp", "ccomp") for c in doc[start].children) and any(
                 t.lower_ in FORCE_NOUNS for c in doc[start].children if c.dep_ == "nsubjpass" for t in c.subtree)):
         return []
+    if draft.rule == "deployment.provide" and not _bare_count(doc, info, doc[start]):
+        return []
+    if draft.rule == "deployment.due" and not any(t.lower_ in FORCE_NOUNS for t in subject_tokens(doc, doc[start].head)):
+        return []  # only a force is due: "the vote is due in May" is none
     if draft.rule == "deployment.have" and not (any(
             t.lower_ in FORCE_NOUNS - {"presence", "operation", "military"} for t in object_tokens(doc, doc[start]))
             and number_token(doc, doc[start]) is not None):
@@ -111,8 +117,9 @@ def presence_frame(doc, info, draft, form, domain, earlier):
     else:
         actors = [anaphor] if anaphor else subjects(doc, info, domain, draft, form, earlier)
         hosts = _hosts(doc, info, domain, draft)
-        if draft.rule == "deployment.have" and not hosts:
-            return []  # "Mali has 10,000 soldiers": no host named, no foreign presence
+        if draft.rule == "deployment.have" and not hosts and not _in_the_country(doc, doc[start]):
+            return []  # "Mali has 10,000 soldiers": no host named, no foreign presence (but "in the country":
+            # the document's host, which the document pass gives it)
         pairs = coordinated_places(doc, info, domain, end)
         if len(pairs) >= 2 and sum(1 for _, dates in pairs if dates) >= 2:
             # "quit Chad in January and Senegal in July": each host with its own date
@@ -215,7 +222,8 @@ def _bases(doc, info, domain, draft) -> list[Mention]:
     away = ("to", "into", "towards", "toward") if draft.kind == "withdrawal" else ()
     ok = [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
           and m.role in ("location", "plain") and m.prep not in away and m.prep != "from" or
-          m.label == "TOWN" and m.start in inside and m.prep == "from" and draft.kind == "withdrawal" or
+          (m.label == "TOWN" or m.label == "CAPITAL" and m.role == "location") and m.start in inside and m.prep == "from"
+          and draft.kind == "withdrawal" or  # "pull 75 soldiers out of N'Djamena": the capital left
           m.label == "CAPITAL" and m.role == "government" and doc[m.end - 1].dep_ == "dobj"
           and doc[m.end - 1].head.i == draft.trigger[0]]  # "left Niamey": the capital as the place left
     ok = [m for m in ok if not _of_government(doc, m)]
@@ -265,6 +273,22 @@ def _partitive_towns(doc, info, draft) -> list[Mention]:
     return []
 
 
+def _bare_count(doc, info, verb) -> bool:
+    """Is the verb's object a bare number and the sentence before about troops ("… the largest troop contributor,
+    with about 1,450 soldiers. Bangladesh provides 1,330")?"""
+    objects = [c for c in verb.children if c.dep_ == "dobj"]
+    return bool(objects) and objects[0].like_num and not any(
+        c.dep_ in ("prep", "amod", "compound") for c in objects[0].children) and (
+        info.context or {}).get("counted") == info.index - 1
+
+
+def _in_the_country(doc, verb) -> bool:
+    """Does the verb's own phrase say "in the country" ("has about 100 military personnel in the country")?"""
+    return any(t.lower_ == "country" and t.dep_ == "pobj" and t.head.lower_ == "in" and (t.head.head.i == verb.i or
+               t.head.head.dep_ == "dobj" and t.head.head.head.i == verb.i) and
+               any(c.lower_ == "the" for c in t.children) for t in verb.subtree)
+
+
 #: Nouns that refer back to a town named before ("the northern town", "the city").
 TOWN_NOUNS = frozenset({"town", "city", "garrison town", "locality"})
 
@@ -273,9 +297,13 @@ def _town_reference(doc, info, draft) -> tuple:
     """A definite "the (northern) town / city" in the trigger's own phrase: the last town named before it, in
     the sentence or the sentences before ("took Kidal, two weeks after UN peacekeepers left their camp in the
     northern town" → Kidal); as (town, country) candidates of the fact's bases, else ()."""
-    own = [t for t in _own_subtree(doc[draft.trigger[0]]) if t.lower_ in TOWN_NOUNS and t.dep_ in (
+    subtree = _own_subtree(doc[draft.trigger[0]])
+    own = [t for t in subtree if t.lower_ in TOWN_NOUNS and t.dep_ in (
         "pobj", "dobj") and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)]
     if not own:
+        if any(t.lower_ == "capital" and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)
+               for t in subtree):  # "left Air Base 101, next to the capital's airport": the host's capital
+            return tuple((capital_of(code)[0], code) for code in REGION)
         return ()
     before = [m for m in info.mentions if m.label == "TOWN" and m.end <= own[0].i and m.role != "dateline"]
     if before:
@@ -535,9 +563,11 @@ def _planned(doc, domain, start, form, rule) -> bool | None:
     if words and words[-1] == "to" and len(words) > 1 and words[-2] in (
             "started", "began", "begun", "starts", "begins", "continued", "continues", "start", "begin"):
         return False  # "started to leave": under way
+    if under_decision(tok) is not None:
+        return True  # "parliament will vote on sending soldiers": not decided yet
     if rule == "deployment.launch" and doc[start].lemma_ in ("create", "establish", "authorise", "authorize", "approve",
                                                             "pledge") or \
-            rule == "deployment.expected":
+            rule in ("deployment.expected", "deployment.due"):
         return True  # a mission created or authorised, troops expected: not yet deployed
     if any(w in MODALS for w in words) or (words and words[-1] == "to") or \
             any(w in ("plans", "plan", "planned", "intends", "decided", "agreed", "going") for w in words[-3:]):

@@ -158,3 +158,19 @@ BASE_TOWNS: dict[str, str] = {
     "Kamboinsin": "BFA", "Sebba": "BFA", "Solhan": "BFA", "Nassoumbou": "BFA", "Djibo": "BFA",
     "Faya": "TCD", "Faya-Largeau": "TCD", "Abéché": "TCD", "Barkaram": "TCD", "Kpinkankandi": "TGO",
 }
+
+#: Words of a decision still to be taken: "vote on sending soldiers", "a decision on deploying troops".
+DECISION_WORDS = frozenset({"vote", "decide", "decision", "debate", "deliberate", "rule", "consult", "talks"})
+
+
+def under_decision(tok):
+    """The decision word a trigger verb is the object of ("is due to vote on Monday on sending soldiers": vote)."""
+    if tok.dep_ == "pcomp" and tok.head.dep_ == "prep" and tok.head.lower_ in ("on", "about", "whether") and \
+            tok.head.head.lemma_ in DECISION_WORDS:
+        return tok.head.head
+    return None
+
+#: Nouns a number counts that are no people: "29 people of at least 18 nationalities", "in 12 attacks".
+NOT_PEOPLE = frozenset({"nationality", "country", "village", "town", "hour", "day", "week", "month", "year",
+                        "attack", "raid", "vehicle", "motorcycle", "kilometre", "kilometer", "mile"})
+

@@ -87,12 +87,24 @@ def force_noun_after(doc: Doc, i: int, stop: int) -> int | None:
                                        and doc[i + 1].lower_ in FORCE_NOUNS):
             return i
         if low in ("'s", "’s", "military", "special", "armed", "defence", "defense", "remaining", "“", '"',
-                   "combat", "ground", "air", "naval", "own") or doc[i].like_num or low in ("-", "strong"):
+                   "combat", "ground", "air", "naval", "own") or doc[i].like_num or low in ("-", "strong") or \
+                doc[i].ent_type_ == "DEMONYM" and skipped < 3:  # "300 Senegalese soldiers"
             i += 1
             skipped += 1
             continue
+        if low in MEMBER_NOUNS and i + 1 < stop and doc[i + 1].lower_ == "of":
+            # "the first 135 members of a Chinese peacekeeping contingent": the members are the force's
+            for k in range(i + 2, min(i + 7, stop)):
+                if doc[k].lower_ in FORCE_NOUNS:
+                    return k
+                if doc[k].is_punct or doc[k].pos_ in ("VERB", "AUX", "ADP"):
+                    break
         return None
     return None
+
+
+#: Nouns of the people of a group: "135 members of the contingent", "200 elements of the battalion".
+MEMBER_NOUNS = frozenset({"members", "elements", "men", "women"})
 
 
 def _assign_role(doc: Doc, sent: Span, m: Mention, mentions: list[Mention]) -> None:
