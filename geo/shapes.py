@@ -21,8 +21,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
-
 from geo.atomic import atomic_path
 from geo.errors import SpilloverError
 
@@ -111,6 +109,8 @@ def build_shapes(
         subset.to_file(tmp, layer=LAYER, driver="GPKG", engine="pyogrio",
                        metadata={"source": f"Natural Earth 1:10m admin-0 {NATURAL_EARTH_VERSION}",
                                  "licence": "public domain"})
+    import pandas as pd
+
     names = pd.DataFrame(world[list(NAME_COLUMNS)]).reset_index(drop=True).sort_values("ADM0_A3")
     with atomic_path(names_out) as tmp:
         names.to_csv(tmp, index=False, encoding="utf-8")
@@ -178,4 +178,6 @@ def load_country_names(path: str | os.PathLike | None = None) -> pd.DataFrame:
     path = Path(path) if path else DEFAULT_NAMES
     if not path.exists():
         raise SpilloverError(f"country name table {path} does not exist; rebuild it with `spillover shapes build`")
+    import pandas as pd
+
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")

@@ -12,7 +12,9 @@ libraries that extract them, so it is stored under a key made of all of these:
 Entries are strict JSON (records with each column's dtype, dates as ISO strings), never pickles, written
 atomically under ``$SPILLOVER_CACHE`` (default ``$XDG_CACHE_HOME/sahel-spillover`` or
 ``~/.cache/sahel-spillover``). ``SPILLOVER_CACHE=off`` disables it; an unreadable entry is ignored and rewritten.
-A cache hit changes nothing in the outputs (the provenance records the same fingerprints).
+A cache hit changes nothing in the outputs (the provenance records the same fingerprints). A hit's tables are
+built as DataFrames only when read (:mod:`sim.lazyframe`); its records (:func:`table_records`) key the forcing
+cache (:mod:`sim.geocache`) without pandas.
 """
 from __future__ import annotations
 
@@ -71,10 +73,9 @@ def key(files: list[Path], overrides: Path | None, codes: tuple[str, ...]) -> st
 
 
 def load(entry_key: str):
-    """The cached DocumentInputs for ``entry_key``, or None."""
-    import pandas as pd
-
+    """The cached DocumentInputs for ``entry_key``, or None (its tables built as DataFrames when first read)."""
     from sim.forcing import DocumentInputs
+    from sim.lazyframe import Deferred
 
     folder = cache_dir()
     if folder is None:
@@ -82,17 +83,34 @@ def load(entry_key: str):
     path = folder / f"documents-{entry_key}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        attributes = _frame(data["attributes"]).set_index("index").rename_axis(data["attributes"]["index_name"])
-        timeline = _frame(data["timeline"])
+        records = {name: data[name] for name in TABLES}
+        if not all(_is_records(table) for table in records.values()) or "index_name" not in records["attributes"]:
+            return None
         onsets = tuple((str(p), None if y is None else int(y)) for p, y in data["onsets"])
         documents = tuple(dict(d) for d in data["documents"])
-        drivers = _frame(data["drivers"])
         onset_dates = tuple((str(p), None if d is None else str(d), None if c is None else str(c))
                             for p, d, c in data["onset_dates"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return DocumentInputs(attributes=attributes, timeline=timeline, onsets=onsets, documents=documents,
-                          drivers=drivers, onset_dates=onset_dates)
+    return DocumentInputs(attributes=Deferred(_indexed_frame, records["attributes"]),
+                          timeline=Deferred(_frame, records["timeline"]), onsets=onsets, documents=documents,
+                          drivers=Deferred(_frame, records["drivers"]), onset_dates=onset_dates, records=records)
+
+
+#: The tables of a DocumentInputs, as :func:`table_records` names them.
+TABLES = ("attributes", "timeline", "drivers")
+
+
+def table_records(inputs) -> dict:
+    """The tables of a DocumentInputs as the JSON records an entry holds (``attributes`` with its index as the
+    column ``index`` and its name as ``index_name``): the ones it was read from, or made from its DataFrames."""
+    if inputs.records is not None:
+        return inputs.records
+    attributes = inputs.attributes
+    return {"attributes": {**_records(attributes.rename_axis("index").reset_index()),
+                           "index_name": attributes.index.name},
+            "timeline": _records(inputs.timeline.reset_index(drop=True)),
+            "drivers": _records(inputs.drivers.reset_index(drop=True))}
 
 
 def store(entry_key: str, inputs) -> None:
@@ -103,14 +121,10 @@ def store(entry_key: str, inputs) -> None:
     if folder is None:
         return
     try:
-        attributes = inputs.attributes
         text = json.dumps({
-            "attributes": {**_records(attributes.rename_axis("index").reset_index()),
-                           "index_name": attributes.index.name},
-            "timeline": _records(inputs.timeline.reset_index(drop=True)),
+            **table_records(inputs),
             "onsets": [list(o) for o in inputs.onsets],
             "documents": list(inputs.documents),
-            "drivers": _records(inputs.drivers.reset_index(drop=True)),
             "onset_dates": [list(o) for o in inputs.onset_dates],
         }, allow_nan=False)
         folder.mkdir(parents=True, exist_ok=True)
@@ -124,6 +138,21 @@ def _records(frame) -> dict:
 
     return {"columns": [str(c) for c in frame.columns], "dtypes": [str(t) for t in frame.dtypes],
             "rows": [[json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]}
+
+
+def _is_records(data) -> bool:
+    """Whether ``data`` has the layout of :func:`_records` (columns, dtypes and rows of as many values)."""
+    try:
+        columns, dtypes, rows = data["columns"], data["dtypes"], data["rows"]
+        return (isinstance(columns, list) and isinstance(dtypes, list) and isinstance(rows, list)
+                and len(columns) == len(dtypes) and all(isinstance(r, list) and len(r) == len(columns) for r in rows))
+    except (KeyError, TypeError):
+        return False
+
+
+def _indexed_frame(data: dict):
+    """:func:`_frame` of the attributes records, indexed by their ``index`` column, named ``index_name``."""
+    return _frame(data).set_index("index").rename_axis(data["index_name"])
 
 
 def _frame(data: dict):

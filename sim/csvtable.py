@@ -24,6 +24,33 @@ def _missing(value) -> bool:
                                                                                                        "NAType")
 
 
+def text_column(values, kind: str) -> list[str]:
+    """Plain values (a list or a 1-D numpy array) as the strings pandas writes for a column of that ``kind``: ``"f"``
+    floats (``%.6g``, NaN empty), ``"i"`` integers, ``"b"`` booleans (``true``/``false``), ``"D"`` dates
+    (``datetime.date``, ISO; None empty), ``"O"`` anything else (``str``; None and NaN empty).
+
+    Examples
+    --------
+    >>> text_column([0.1, float("nan"), 1 / 3], "f"), text_column([None, __import__("datetime").date(2012, 1, 2)], "D")
+    (['0.1', '', '0.333333'], ['', '2012-01-02'])
+    """
+    if kind == "f":
+        values = np.asarray(values, dtype=float)
+        text = list(map(FLOAT_FORMAT.__mod__, values.tolist()))  # every value formatted, then NaN emptied
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            text[i] = ""
+        return text
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if kind == "i":
+        return [str(v) for v in values]
+    if kind == "b":
+        return ["true" if v else "false" for v in values]
+    if kind == "D":  # a run's dates repeat (one per snapshot and unit): each distinct one formatted once
+        text = {v: v.isoformat() for v in set(values) if v is not None}
+        return ["" if v is None else text[v] for v in values]
+    return [v if type(v) is str else "" if _missing(v) else str(v) for v in values]
+
+
 def _column(series) -> list | None:
     """One column as the strings pandas writes for it (``write_table``'s conversions included), or None."""
     dtype = series.dtype
@@ -37,15 +64,10 @@ def _column(series) -> list | None:
     if not isinstance(dtype, np.dtype):
         return None
     values = series.to_numpy()
-    if kind == "f":
-        text = list(map(FLOAT_FORMAT.__mod__, values.tolist()))  # every value formatted, then NaN emptied
-        for i in np.flatnonzero(np.isnan(values)).tolist():
-            text[i] = ""
-        return text
+    if kind in "fbO":
+        return text_column(values, kind)
     if kind in "iu":
-        return [str(v) for v in values.tolist()]
-    if kind == "b":
-        return ["true" if v else "false" for v in values.tolist()]
+        return text_column(values, "i")
     if kind == "M":
         import pandas as pd
 
@@ -53,8 +75,6 @@ def _column(series) -> list | None:
         unique, inverse = np.unique(stamps, return_inverse=True)
         text = ["" if pd.isna(t) else t.strftime("%Y-%m-%d") for t in pd.to_datetime(unique)]
         return [text[i] for i in inverse.ravel().tolist()]
-    if kind == "O":
-        return ["" if _missing(v) else str(v) for v in values.tolist()]
     return None
 
 
@@ -68,7 +88,12 @@ def csv_rows(frame) -> list | None:
         if column is None:
             return None
         columns.append(column)
-    return [[str(name) for name in frame.columns], *zip(*columns)] if columns else None
+    return table_rows(frame.columns, columns) if columns else None
+
+
+def table_rows(header, columns) -> list:
+    """The header and the rows of a table given as its columns of strings (:func:`text_column`)."""
+    return [[str(name) for name in header], *zip(*columns)]
 
 
 def write_rows(handle, rows: list) -> None:

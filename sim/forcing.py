@@ -31,7 +31,8 @@ Units: the model's clock is in days, lengths in km. Scenario rates are per year 
 - **Dated onsets**: on the documented onset date of each onset place (:func:`geo.documents.attributes.onset_table`,
   when ``from_documents``) risk is raised to ``initial.risk · K(x)`` in its cells (``u ← max(u, risk K)``; the place is resolved in the onset's own country, a town is its cell); places
   dated before ``scenario.start`` and ``initial.places`` are seeded in ``u0``, plus seeded uniform noise of
-  amplitude ``initial.noise`` (times K); or ``u0`` is the last snapshot of a previous run (``initial.state``).
+  amplitude ``initial.noise`` (times K); or ``u0`` is the last snapshot of a previous run (``initial.state``,
+  :mod:`sim.initial_state`).
 """
 from __future__ import annotations
 
@@ -42,11 +43,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from geo.errors import SpilloverError
 from geo.grid import SAHEL_ALBERS, Grid, build_grid
 from geo.shapes import load_countries
+from sim.lazyframe import Deferred, FrameField
 from sim.noise import noise_at, noise_days, noise_field
 from sim.scenario import Scenario
 
@@ -65,16 +66,25 @@ DEFAULT_BASES = {
 }
 
 
+def _frame_of(columns=None):
+    """An empty DataFrame (with ``columns``): a table field's default."""
+    import pandas as pd
+
+    return pd.DataFrame(columns=columns)
+
+
 @dataclass(frozen=True)
 class DocumentInputs:
-    """What the model takes from the documents."""
+    """What the model takes from the documents. The tables may be given as :class:`sim.lazyframe.Deferred`
+    builders (a documents cache hit: :mod:`sim.cache`), with ``records``, their JSON records, then."""
 
-    attributes: pd.DataFrame  # indexed by ADM0_A3, columns of geo.documents.attributes.country_attributes
-    timeline: pd.DataFrame  # rows of geo.documents.attributes.deployment_timeline
+    attributes: pd.DataFrame = FrameField()  # indexed by ADM0_A3, columns of geo.documents.attributes.country_attributes
+    timeline: pd.DataFrame = FrameField()  # rows of geo.documents.attributes.deployment_timeline
     onsets: tuple[tuple[str, int | None], ...]  # (place phrase, year)
     documents: tuple[dict, ...]  # id, path, sha256 of each document read (for provenance)
-    drivers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["country", "kind", "date"]))
+    drivers: pd.DataFrame = FrameField(default=Deferred(_frame_of, ["country", "kind", "date"]))
     onset_dates: tuple[tuple[str, str | None, str | None], ...] = ()  # (place phrase, ISO date, ADM0_A3)
+    records: dict | None = field(default=None, repr=False, compare=False)  # sim.cache.table_records of the tables
 
 
 @dataclass(frozen=True)
@@ -93,11 +103,12 @@ class Forcing:
     changes: tuple  # ((date, r_c (n+1,) 1/day, sigma (ny, nx) float32 1/day[, noise ε (ny, nx) or None]), ...)
     u0: np.ndarray  # (ny, nx) initial risk
     onsets: tuple = ()  # ((date, cell mask (ny, nx) bool, level), ...) applied during the run
-    troops: pd.DataFrame = field(default_factory=pd.DataFrame)  # contingents with troops and effective dates
-    garrisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # base, host, x, y, troops, from, until
+    troops: pd.DataFrame = FrameField(default=Deferred(_frame_of))  # contingents with troops and effective dates
+    garrisons: pd.DataFrame = FrameField(default=Deferred(_frame_of))  # base, host, x, y, troops, from, until
     country_id: np.ndarray | None = None  # (ny, nx) for per-country summaries
     _sigma_summaries: dict = field(default_factory=dict, repr=False, compare=False)  # change date → sigma_on
-    _presence: list = field(default_factory=list, repr=False, compare=False)  # [garrison rows parsed once]
+    _presence: list = field(default_factory=list, repr=False, compare=False)  # [garrison_presence of garrisons]
+    _contingents: list | None = field(default=None, repr=False, compare=False)  # contingent_records, when known
 
     def _at(self, day: dt.date):
         current = self.changes[0]
@@ -137,16 +148,29 @@ class Forcing:
 
     def troops_on(self, day: dt.date) -> np.ndarray:
         """(n+1,) foreign troops present per country id on ``day``."""
-        if not self._presence:  # the garrison table parsed once (every snapshot asks): rows in order, NaT as None
-            self._presence.append([(row.host_id, row.troops, _stamp_ns(row.present_from),
-                                    _stamp_ns(row.effective_until))
-                                   for row in self.garrisons.itertuples(index=False)])
         out = np.zeros(len(self.perm))
-        stamp = pd.Timestamp(day).value
-        for host, troops, arrive, leave in self._presence[0]:  # _present's test on integer nanoseconds
+        stamp = _stamp_ns(day)
+        for host, troops, arrive, leave in self.presence():  # _present's test on integer nanoseconds
             if (arrive is None or arrive <= stamp) and (leave is None or stamp < leave):
                 out[host] += troops
         return out
+
+    def presence(self) -> list[tuple]:
+        """:attr:`garrisons` as :meth:`troops_on` reads them (:func:`garrison_presence`), parsed once (every
+        snapshot asks)."""
+        if not self._presence:
+            g = self.garrisons
+            self._presence.append(garrison_presence(zip(g["host_id"], g["troops"], g["present_from"],
+                                                        g["effective_until"])) if len(g) else [])
+        return self._presence[0]
+
+    def contingent_records(self) -> list[dict]:
+        """:attr:`troops` as provenance records (:func:`sim.output.contingent_records`)."""
+        if self._contingents is not None:
+            return self._contingents
+        from sim.output import contingent_records
+
+        return contingent_records(self.troops)
 
     def level_fields(self, day: dt.date, dt_days: float, dtype) -> tuple[np.ndarray, np.ndarray]:
         """The kernel's ``L = dt l`` and ``Q = dt q`` (ny, nx) for ``day``."""
@@ -164,13 +188,39 @@ def noise_of(change: tuple) -> np.ndarray | None:
     return change[3] if len(change) > 3 else None
 
 
+def garrison_presence(rows) -> list[tuple]:
+    """``(host_id, troops, present_from, effective_until)`` rows of a garrison table as :meth:`Forcing.troops_on`
+    reads them: the dates as integer nanoseconds, None when missing."""
+    return [(host, troops, _stamp_ns(arrive), _stamp_ns(leave)) for host, troops, arrive, leave in rows]
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
 def _stamp_ns(value) -> int | None:
-    """A date as integer nanoseconds (pd.Timestamp.value); None when missing."""
+    """A date as integer nanoseconds (``pd.Timestamp(value).value``); None when missing. A ``datetime.date`` or an
+    ISO string (a JSON record's) is converted without pandas.
+
+    Examples
+    --------
+    >>> _stamp_ns(dt.date(1970, 1, 2)), _stamp_ns("1970-01-02T00:00:00"), _stamp_ns(None)
+    (86400000000000, 86400000000000, None)
+    """
+    if value is None or value != value:  # None, NaN, NaT
+        return None
+    if type(value) is dt.date:
+        return (value.toordinal() - _EPOCH_ORDINAL) * 86_400_000_000_000
+    if isinstance(value, str):
+        return int(np.datetime64(value, "ns").astype(np.int64))
+    import pandas as pd
+
     stamp = pd.Timestamp(value)
     return None if pd.isna(stamp) else stamp.value
 
 
 def _present(arrive, leave, stamp) -> bool:
+    import pandas as pd
+
     arrive, leave = pd.Timestamp(arrive), pd.Timestamp(leave)
     return (pd.isna(arrive) or arrive <= stamp) and (pd.isna(leave) or stamp < leave)
 
@@ -200,6 +250,8 @@ def document_inputs(scenario: Scenario) -> DocumentInputs:
 @lru_cache(maxsize=8)
 def _document_inputs_cached(seeds: str, overrides: str, codes: tuple[str, ...]) -> DocumentInputs:
     if not seeds:  # a scenario without documents: no attributes, no forces, onsets from initial.places only
+        import pandas as pd
+
         timeline = pd.DataFrame(columns=["actor", "mission", "host", "present_from", "present_until", "size"])
         return DocumentInputs(pd.DataFrame(index=list(codes)), timeline, (), ())
     if not Path(seeds).exists():
@@ -216,6 +268,8 @@ def _document_inputs_cached(seeds: str, overrides: str, codes: tuple[str, ...]) 
         return hit
     from geo.documents.attributes import (country_attributes, deployment_timeline, driver_table, facts_from_seeds,
                                           onset_places, onset_table)
+    import pandas as pd
+
     from geo.documents.nlp import pipeline_info
 
     facts = facts_from_seeds(seeds, overrides=overrides or None)
@@ -266,6 +320,8 @@ def population_factor(scenario: Scenario, grid: Grid) -> np.ndarray:
 
 def growth_table(scenario: Scenario, grid: Grid, drivers: pd.DataFrame, day: dt.date) -> np.ndarray:
     """(n+1,) ``r0 D_c(day)`` per country in 1/day: the drivers dated on or before ``day`` (module docstring)."""
+    import pandas as pd
+
     g = scenario.growth
     position = {code: i for i, code in enumerate(grid.codes)}
     factor = np.ones(len(grid.codes))
@@ -282,6 +338,8 @@ def growth_table(scenario: Scenario, grid: Grid, drivers: pd.DataFrame, day: dt.
 
 def contingents(scenario: Scenario, timeline: pd.DataFrame) -> pd.DataFrame:
     """The timeline with resolved troops per host and the effective presence window (scenario applied)."""
+    import pandas as pd
+
     s = scenario.suppression
     rows = timeline.copy()
     if "actor_kind" in rows:  # private military companies (Wagner) raise growth through attributes, never suppress
@@ -331,6 +389,8 @@ def garrisons(scenario: Scenario, grid: Grid, troops: pd.DataFrame, countries: g
                          "effective_until": row.effective_until})
     columns = ["actor", "mission", "host", "host_id", "base", "x_km", "y_km", "troops", "present_from",
                "effective_until"]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -372,6 +432,8 @@ def suppression_field(scenario: Scenario, grid: Grid, bases: pd.DataFrame, day: 
                       state: np.ndarray | None = None) -> np.ndarray:
     """(ny, nx) float32 σ(x, day) in 1/day: Gaussian footprints of the garrisons present plus the states' own
     ``state`` field (:func:`state_field`, built here when not given) (module docstring)."""
+    import pandas as pd
+
     s = scenario.suppression
     out = np.zeros(grid.shape)
     stamp = pd.Timestamp(day)
@@ -413,6 +475,8 @@ def state_field(scenario: Scenario, grid: Grid) -> np.ndarray:
 
 def change_days(scenario: Scenario, bases: pd.DataFrame, drivers: pd.DataFrame) -> list[dt.date]:
     """Days (within the run, with its start) on which a garrison arrives or leaves or a driver comes into force."""
+    import pandas as pd
+
     start, end = scenario.scenario.start, scenario.scenario.end
     days = {start}
     whens = [pd.to_datetime(bases.get(c, pd.Series(dtype="datetime64[ns]"))) for c in ("present_from", "effective_until")]
@@ -462,7 +526,9 @@ def initial_risk(scenario: Scenario, grid: Grid, countries: gpd.GeoDataFrame, on
     init = scenario.initial
     state = scenario.resolve_path(init.state)
     if state is not None:
-        return _state_from_run(state, grid)
+        from sim.initial_state import state_from_run
+
+        return state_from_run(state, grid)
     u0 = np.zeros(grid.shape)
     for phrase in dict.fromkeys(init.places):
         u0[_place_mask(phrase, grid, countries)] = init.risk
@@ -477,70 +543,6 @@ def initial_risk(scenario: Scenario, grid: Grid, countries: gpd.GeoDataFrame, on
         rng = np.random.default_rng(scenario.scenario.seed)
         u0 = u0 + init.noise * rng.random(grid.shape)
     return np.where(grid.mask, np.clip(u0 * capacity, 0.0, 1.0), 0.0)
-
-
-#: Carrying capacity of risk: the logistic saturates at u = 1 (a loaded state must lie in [0, K]).
-CAPACITY = 1.0
-
-
-def _state_from_run(path: Path, grid: Grid) -> np.ndarray:
-    """The last snapshot of a previous run's risk.nc (or run folder), checked against this grid: same shape,
-    coordinates and modelled cells; finite and within [0, K] inside the countries. Anything else is a
-    :class:`SpilloverError` saying what is wrong."""
-    import netCDF4
-
-    where = f"initial.state: {path}"
-    if path.is_dir():
-        if not (path / "risk.nc").is_file():
-            raise SpilloverError(f"{where} is a folder without risk.nc; give the risk.nc of a previous run")
-        path, where = path / "risk.nc", f"initial.state: {path / 'risk.nc'}"
-    if not path.exists():
-        raise SpilloverError(f"{where} does not exist; give the risk.nc of a previous run")
-    try:
-        ds = netCDF4.Dataset(path, "r")
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise SpilloverError(f"{where} is not a NetCDF file ({' '.join(str(exc).split())[:80]}); give the risk.nc "
-                             "of a previous run") from None
-    try:
-        ds.set_auto_mask(False)
-        if "risk" not in ds.variables:
-            raise SpilloverError(f"{where} has no variable 'risk'; give the risk.nc of a previous run")
-        risk = ds.variables["risk"]
-        if tuple(risk.dimensions) != ("time", "y", "x") or risk.shape[0] == 0:
-            raise SpilloverError(f"{where}: 'risk' has dimensions {tuple(risk.dimensions)} and shape {risk.shape}; "
-                                 "valid: (time, y, x) with at least one snapshot")
-        if tuple(risk.shape[1:]) != tuple(grid.shape):
-            raise SpilloverError(f"{where} has a {tuple(risk.shape[1:])} grid but this scenario's grid is "
-                                 f"{grid.shape}; use the same grid settings (grid.cell_km, grid.countries, grid.crs)")
-        for axis, mine in (("x", grid.x), ("y", grid.y)):
-            if axis in ds.variables:
-                theirs = np.asarray(ds.variables[axis][:], dtype=float)
-                if theirs.shape != mine.shape or not np.allclose(theirs, mine, rtol=0, atol=1.0):
-                    raise SpilloverError(f"{where}: its {axis} coordinates differ from this scenario's grid; use "
-                                         "the same grid settings (grid.cell_km, grid.countries, grid.crs)")
-        if "country_id" in ds.variables:
-            ids = np.asarray(ds.variables["country_id"][:])
-            if ids.shape != grid.shape or not np.array_equal(ids > 0, grid.mask):
-                raise SpilloverError(f"{where}: its modelled cells differ from this scenario's "
-                                     f"({int((ids > 0).sum()):,} against {int(grid.mask.sum()):,}); use the same "
-                                     "grid.countries")
-        last = np.asarray(risk[risk.shape[0] - 1, :, :], dtype=float)
-    except (OSError, RuntimeError, IndexError, KeyError) as exc:
-        raise SpilloverError(f"{where} cannot be read ({' '.join(str(exc).split())[:80]}); give the risk.nc of a "
-                             "previous run") from None
-    finally:
-        ds.close()
-    inside = last[grid.mask]
-    bad = ~np.isfinite(inside)
-    if bad.any():
-        raise SpilloverError(f"{where}: {int(bad.sum()):,} cells inside the modelled countries are not finite (NaN "
-                             f"or infinite) in its last snapshot; valid: risk in [0, {CAPACITY:g}] everywhere inside")
-    out_of_range = (inside < 0) | (inside > CAPACITY)
-    if out_of_range.any():
-        raise SpilloverError(f"{where}: {int(out_of_range.sum()):,} cells inside the modelled countries are outside "
-                             f"[0, {CAPACITY:g}] (from {inside.min():.4g} to {inside.max():.4g}) in its last snapshot; "
-                             f"valid: risk in [0, {CAPACITY:g}]")
-    return np.where(grid.mask, last, 0.0)
 
 
 def build_forcing(scenario: Scenario, grid: Grid | None = None, inputs: DocumentInputs | None = None) -> Forcing:

@@ -18,7 +18,9 @@ A scenario with ``initial.state`` (a previous run's file) never uses the forcing
 read with ``allow_pickle=False`` (arrays, and their small tables as strict JSON text), written atomically to the
 folder of :func:`sim.cache.cache_dir` (``SPILLOVER_CACHE=off`` disables it too). A forcing entry is kept only if it
 reads back equal to what was computed (every array with its dtype, every table with its dtypes, every date), so a
-hit gives the same Forcing, and the run the same files, as a miss. Forcing entries are large (~25 MB at 10 km:
+hit gives the same Forcing, and the run the same files, as a miss. A hit imports no pandas: its troops and garrison
+tables are built as DataFrames when first read (:mod:`sim.lazyframe`; the troops from the documents' timeline, as a
+miss does), the entry holding what a run reads of them (the provenance's contingents, the garrisons) as plain data. Forcing entries are large (~25 MB at 10 km:
 23 suppression fields), so only the :data:`KEEP_FORCINGS` most recently used are kept, and only single runs
 (:func:`sim.runner.run`) use them, not sweeps or ensembles.
 """
@@ -36,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 #: Bump when an entry's layout changes.
-LAYOUT = 1
+LAYOUT = 2
 #: Forcing entries kept (least recently used removed first).
 KEEP_FORCINGS = 4
 _LIBRARIES = ("sahel-spillover", "numpy", "pandas", "scipy", "pyproj", "shapely", "geopandas", "rasterio", "pyogrio",
@@ -218,13 +220,10 @@ def forcing(scenario, g, inputs):
 
 
 def _forcing_key(scenario, g, inputs) -> str:
-    from sim.cache import _records
+    from sim.cache import table_records
 
-    attributes = inputs.attributes
     documents = {
-        "attributes": {**_records(attributes.rename_axis("index").reset_index()), "index": attributes.index.name},
-        "timeline": _records(inputs.timeline.reset_index(drop=True)),
-        "drivers": _records(inputs.drivers.reset_index(drop=True)),
+        **table_records(inputs),
         "onsets": [list(o) for o in inputs.onsets], "onset_dates": [list(o) for o in inputs.onset_dates],
         "documents": list(inputs.documents)}
     text = json.dumps(documents, sort_keys=True, default=str)
@@ -253,15 +252,17 @@ def _store_forcing(path: Path, f) -> bool:
         arrays[f"onset_{k}"] = mask
     meta = {"kappa": f.kappa, "delta": f.delta, "changes": changes,
             "onsets": [[day.isoformat(), level] for day, _, level in f.onsets],
-            "garrisons": {**_records(f.garrisons), "index": list(map(int, f.garrisons.index))}}
+            "garrisons": {**_records(f.garrisons), "index": list(map(int, f.garrisons.index))},
+            "contingents": f.contingent_records()}
     return _write(path, arrays, meta)
 
 
 def _forcing_from(entry, scenario, g, inputs):
     if entry is None:
         return None
-    from sim.cache import _frame
-    from sim.forcing import Forcing, contingents
+    from sim.cache import _is_records
+    from sim.forcing import Forcing, garrison_presence
+    from sim.lazyframe import Deferred
 
     arrays, meta = entry
     try:
@@ -270,17 +271,39 @@ def _forcing_from(entry, scenario, g, inputs):
             change = (dt.date.fromisoformat(day), arrays[f"r_{k}"], arrays[f"sigma_{k}"],
                       None if noise is None else arrays[f"noise_{noise}"])
             changes.append(change[:size])
-        garrisons = _frame(meta["garrisons"])
-        if meta["garrisons"]["index"] != list(range(len(garrisons))):
-            garrisons.index = meta["garrisons"]["index"]
+        garrisons, contingents = meta["garrisons"], meta["contingents"]
+        if not (_is_records(garrisons) and isinstance(contingents, list)):
+            return None
+        columns = garrisons["columns"]
+        wanted = [columns.index(c) for c in ("host_id", "troops", "present_from", "effective_until")] if garrisons[
+            "rows"] else []
+        presence = garrison_presence([row[i] for i in wanted] for row in garrisons["rows"])
         return Forcing(kappa=float(meta["kappa"]), perm=arrays["perm"], p=arrays["p"], delta=float(meta["delta"]),
                        changes=tuple(changes), u0=arrays["u0"],
                        onsets=tuple((dt.date.fromisoformat(day), arrays[f"onset_{k}"], level)
                                     for k, (day, level) in enumerate(meta["onsets"])),
-                       troops=contingents(scenario, inputs.timeline), garrisons=garrisons,
-                       country_id=np.ascontiguousarray(g.country_id))
+                       troops=Deferred(_contingents, scenario, inputs), garrisons=Deferred(_indexed_frame, garrisons),
+                       country_id=np.ascontiguousarray(g.country_id), _presence=[presence],
+                       _contingents=contingents)
     except Exception:  # an entry that does not make a forcing is a miss
         return None
+
+
+def _contingents(scenario, inputs):
+    """:func:`sim.forcing.contingents` of the scenario and its documents' timeline (a hit's ``troops``)."""
+    from sim.forcing import contingents
+
+    return contingents(scenario, inputs.timeline)
+
+
+def _indexed_frame(records: dict):
+    """A table of a forcing entry (:func:`sim.cache._records` plus its integer ``index``) as its DataFrame."""
+    from sim.cache import _frame
+
+    frame = _frame(records)
+    if records["index"] != list(range(len(frame))):
+        frame.index = records["index"]
+    return frame
 
 
 def same_forcing(a, b) -> bool:
@@ -308,7 +331,13 @@ def same_forcing(a, b) -> bool:
         if x[0] != y[0] or type(x[2]) is not type(y[2]) or x[2] != y[2] or not same_array(x[1], y[1]):
             return False
     return (all(same_array(getattr(a, n), getattr(b, n)) for n in ("perm", "p", "u0", "country_id"))
-            and same_frame(a.troops, b.troops) and same_frame(a.garrisons, b.garrisons))
+            and same_frame(a.troops, b.troops) and same_frame(a.garrisons, b.garrisons)
+            and a.presence() == b.presence() and _json(a.contingent_records()) == _json(b.contingent_records()))
+
+
+def _json(value) -> str:
+    """``value`` as the JSON a manifest holds (tuples and lists alike)."""
+    return json.dumps(value, sort_keys=True, allow_nan=False)
 
 
 def _touch(path: Path) -> None:

@@ -53,7 +53,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from geo.atomic import atomic_path
 from geo.errors import SpilloverError
@@ -89,10 +88,11 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def provenance(scenario, documents: tuple[dict, ...] = (), stepping=None, contingents: pd.DataFrame | None = None,
+def provenance(scenario, documents: tuple[dict, ...] = (), stepping=None, contingents=None,
                relative_to: str | os.PathLike | None = None) -> dict:
     """Resolved scenario, seed, package and data versions (and the stepping and contingents when given).
 
+    ``contingents``: the contingents table (``Forcing.troops``, a DataFrame) or its :func:`contingent_records`.
     The same dictionary goes into ``run.json``, the NetCDF's ``provenance`` attribute and every GeoTIFF's tags.
     """
     shapes = Path(DEFAULT_SHAPES)
@@ -118,9 +118,14 @@ def provenance(scenario, documents: tuple[dict, ...] = (), stepping=None, contin
         prov["stepping"] = {"substeps_per_day": stepping.substeps, "dt_days": stepping.dt,
                             "dt_max_days": stepping.dt_max}
     if contingents is not None:
-        table = contingents.drop(columns=[c for c in ("provenance",) if c in contingents])
-        prov["contingents"] = [{k: _plain(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+        prov["contingents"] = contingents if isinstance(contingents, list) else contingent_records(contingents)
     return prov
+
+
+def contingent_records(table) -> list[dict]:
+    """The contingents table (``Forcing.troops``) as provenance records: JSON data, dates ISO, missing None."""
+    table = table.drop(columns=[c for c in ("provenance",) if c in table])
+    return [{k: _plain(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
 def _admin1_provenance() -> dict:
@@ -135,6 +140,8 @@ def _plain(value):
     if value is None or (isinstance(value, float) and value != value) or type(value).__name__ in ("NaTType",
                                                                                                    "NAType"):
         return None
+    import pandas as pd
+
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if isinstance(value, np.generic):
@@ -176,9 +183,18 @@ def snapshot_index(dates, when: dt.date) -> int:
 
 
 # ------------------------------------------------------------------------------------------------- series
+#: Columns of ``countries.csv`` and the kind of each (:func:`sim.csvtable.text_column`).
+SERIES_COLUMNS = {"time": "D", "country": "O", "mean_risk": "f", "area_at_risk_km2": "f", "fraction_at_risk": "f",
+                  "troops": "f", "sigma_per_year": "f", "r_per_year": "f"}
+#: Columns of ``admin1.csv`` and the kind of each.
+ADMIN1_COLUMNS = {"time": "D", "adm0_a3": "O", "adm1_code": "O", "name": "O", "mean_risk": "f",
+                  "area_at_risk_km2": "f", "fraction_at_risk": "f"}
+
+
 @dataclass
 class CountrySeries:
-    """Per-country statistics of each snapshot, accumulated in memory (small: snapshots × countries)."""
+    """Per-country statistics of each snapshot, accumulated in memory (small: snapshots × countries) as plain rows
+    (``time`` a ``datetime.date``): :meth:`csv_rows` for the file, :meth:`frame` for a DataFrame."""
 
     grid: Grid
     threshold: float
@@ -201,17 +217,32 @@ class CountrySeries:
         cells = self._cells
         with np.errstate(invalid="ignore", divide="ignore"):
             mean, share = total / cells, at_risk / cells
-        stamp = pd.Timestamp(date)
         for i, code in enumerate(self.grid.codes, start=1):
-            self.rows.append((stamp, code, mean[i] if cells[i] else np.nan, at_risk[i] * self.grid.cell_area_km2,
+            self.rows.append((date, code, mean[i] if cells[i] else np.nan, at_risk[i] * self.grid.cell_area_km2,
                               share[i] if cells[i] else np.nan,
                               float(troops[i]) if troops is not None else np.nan,
                               float(sigma[i]) * 365.25, float(r_tab[i]) * 365.25))
 
+    def csv_rows(self) -> list:
+        """Header and rows of ``countries.csv`` as strings (the bytes ``write_table(frame())`` writes)."""
+        from sim.csvtable import table_rows, text_column
+
+        columns = list(zip(*self.rows)) if self.rows else [()] * len(SERIES_COLUMNS)
+        return table_rows(SERIES_COLUMNS, [text_column(c, kind) for c, kind in zip(columns, SERIES_COLUMNS.values())])
+
+    def dates(self) -> list[dt.date]:
+        """The snapshot dates, in order."""
+        return [row[0] for row in self.rows[::max(1, self._n - 1)]]
+
+    def fractions(self) -> np.ndarray:
+        """(snapshots, countries) ``fraction_at_risk``."""
+        return np.array([row[4] for row in self.rows], dtype=float).reshape(-1, self._n - 1)
+
     def frame(self) -> pd.DataFrame:
         """One row per snapshot and country; ``time`` as datetime64."""
-        return pd.DataFrame(self.rows, columns=["time", "country", "mean_risk", "area_at_risk_km2",
-                                                "fraction_at_risk", "troops", "sigma_per_year", "r_per_year"])
+        import pandas as pd
+
+        return pd.DataFrame([(pd.Timestamp(row[0]), *row[1:]) for row in self.rows], columns=list(SERIES_COLUMNS))
 
 
 @dataclass
@@ -239,21 +270,45 @@ class Admin1Series:
         total, _, at_risk = unit_sums(u[None], self._index, self.threshold)
         total, at_risk = total[0], at_risk[0]
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.parts.append((pd.Timestamp(date), total / self._cells, at_risk * self.grid.cell_area_km2,
-                               at_risk / self._cells))
+            self.parts.append((date, total / self._cells, at_risk * self.grid.cell_area_km2, at_risk / self._cells))
+
+    def csv_rows(self) -> list:
+        """Header and rows of ``admin1.csv`` as strings (the bytes ``write_table(frame())`` writes)."""
+        from sim.csvtable import table_rows, text_column
+
+        if not self.parts:
+            return table_rows(ADMIN1_COLUMNS, [[] for _ in ADMIN1_COLUMNS])
+        g, k = self.grid, len(self.parts)
+        per_snapshot = {"adm0_a3": g.admin1_country, "adm1_code": g.admin1_codes, "name": g.admin1_names or g.admin1_codes}
+        columns = {"time": [d for d in text_column([p[0] for p in self.parts], "D") for _ in range(self._n - 1)],
+                   **{c: text_column(values, "O") * k for c, values in per_snapshot.items()},  # the same every snapshot
+                   **{c: text_column(np.concatenate([p[i] for p in self.parts]), "f")
+                      for i, c in enumerate(("mean_risk", "area_at_risk_km2", "fraction_at_risk"), start=1)}}
+        return table_rows(ADMIN1_COLUMNS, [columns[c] for c in ADMIN1_COLUMNS])
+
+    def units(self) -> list[tuple]:
+        """``(unit, name, country, times, fractions)`` per admin-1 unit, for :func:`crossing_records`."""
+        if not self.parts:
+            return []
+        g = self.grid
+        times = [p[0] for p in self.parts]
+        fractions = np.stack([p[3] for p in self.parts])
+        names = g.admin1_names or g.admin1_codes
+        return [(code, name, country, times, fractions[:, j])
+                for j, (code, name, country) in enumerate(zip(g.admin1_codes, names, g.admin1_country))]
 
     def frame(self) -> pd.DataFrame:
         """One row per snapshot and unit; ``time`` as datetime64."""
-        columns = ["time", "adm0_a3", "adm1_code", "name", "mean_risk", "area_at_risk_km2", "fraction_at_risk"]
+        import pandas as pd
+
+        columns = list(ADMIN1_COLUMNS)
         if not self.parts:
             return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "time" else object) for c in columns})
-        n = self._n - 1
-        g = self.grid
+        n, g, k = self._n - 1, self.grid, len(self.parts)
         return pd.DataFrame({
-            "time": pd.DatetimeIndex(np.repeat([p[0] for p in self.parts], n)),
-            "adm0_a3": np.tile(g.admin1_country, len(self.parts)),
-            "adm1_code": np.tile(g.admin1_codes, len(self.parts)),
-            "name": np.tile(g.admin1_names or g.admin1_codes, len(self.parts)),
+            "time": pd.DatetimeIndex(np.repeat([pd.Timestamp(p[0]) for p in self.parts], n)),
+            "adm0_a3": np.tile(g.admin1_country, k), "adm1_code": np.tile(g.admin1_codes, k),
+            "name": np.tile(g.admin1_names or g.admin1_codes, k),
             "mean_risk": np.concatenate([p[1] for p in self.parts]),
             "area_at_risk_km2": np.concatenate([p[2] for p in self.parts]),
             "fraction_at_risk": np.concatenate([p[3] for p in self.parts]),
@@ -262,6 +317,62 @@ class Admin1Series:
 
 CROSSING_COLUMNS = ("level", "unit", "name", "country", "first_crossing", "at_start", "threshold",
                     "crossing_area_fraction")
+#: The kind of each crossing column (:func:`sim.csvtable.text_column`).
+CROSSING_KINDS = ("O", "O", "O", "O", "D", "b", "f", "f")
+
+
+def crossing_records(countries, units, threshold: float, fraction: float, first) -> list[dict]:
+    """The rows of the crossings table (:data:`CROSSING_COLUMNS`): countries, then admin-1 units.
+
+    ``countries`` and ``units``: ``(unit, name, country, times, fractions)`` each, the times in order;
+    ``first``: the first snapshot time. A unit's ``first_crossing`` is the first time its fraction at risk is at
+    least ``fraction`` (None: never; NaN never counts); ``at_start`` is true when that is ``first``. Units that
+    share a code are one row (the first one's name and country, the earliest time of any).
+
+    Examples
+    --------
+    >>> d = [dt.date(2012, 1, 1), dt.date(2012, 2, 1)]
+    >>> rows = crossing_records([("MLI", "Mali", "MLI", d, [0.2, 0.3])], [], 0.5, 0.25, d[0])
+    >>> rows[0]["first_crossing"], rows[0]["at_start"]
+    (datetime.date(2012, 2, 1), False)
+    """
+    def hit(times, fractions):
+        above = np.flatnonzero(np.asarray(fractions, dtype=float) >= fraction)
+        return times[int(above[0])] if len(above) else None
+
+    def row(level, unit, name, country, when):
+        return {"level": level, "unit": unit, "name": name, "country": country, "first_crossing": when,
+                "at_start": bool(when is not None and when == first), "threshold": threshold,
+                "crossing_area_fraction": fraction}
+
+    rows = [row("country", unit, name, country, hit(times, values)) for unit, name, country, times, values in countries]
+    merged: dict = {}
+    for unit, name, country, times, values in units:
+        when = hit(times, values)
+        if unit not in merged:
+            merged[unit] = [name, country, when]
+        elif when is not None and (merged[unit][2] is None or when < merged[unit][2]):
+            merged[unit][2] = when
+    rows += [row("admin1", unit, name, country, when) for unit, (name, country, when) in merged.items()]
+    return rows
+
+
+def crossing_csv_rows(records: list[dict]) -> list:
+    """Header and rows of ``crossings.csv`` from :func:`crossing_records` (dates as ``datetime.date``)."""
+    from sim.csvtable import table_rows, text_column
+
+    return table_rows(CROSSING_COLUMNS, [text_column([r[c] for r in records], kind)
+                                         for c, kind in zip(CROSSING_COLUMNS, CROSSING_KINDS)])
+
+
+def crossing_frame(records: list[dict]) -> pd.DataFrame:
+    """:func:`crossing_records` as a DataFrame (``first_crossing`` datetime64, NaT for never)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{**r, "first_crossing": pd.NaT if r["first_crossing"] is None
+                           else pd.Timestamp(r["first_crossing"])} for r in records], columns=list(CROSSING_COLUMNS))
+    frame["first_crossing"] = pd.to_datetime(frame["first_crossing"])
+    return frame
 
 
 def crossings(series: pd.DataFrame, threshold: float, fraction: float,
@@ -270,35 +381,28 @@ def crossings(series: pd.DataFrame, threshold: float, fraction: float,
     of its area at risk (NaT: never); columns :data:`CROSSING_COLUMNS`. ``names``: ADM0_A3 → country name.
 
     ``at_start`` is true when that already holds on the first snapshot (the initial state, not a crossing).
+    The rule is :func:`crossing_records`'; a run uses it on its plain series.
 
     Examples
     --------
+    >>> import pandas as pd
     >>> series = pd.DataFrame({"time": pd.to_datetime(["2012-01-01", "2012-02-01"] * 2),
     ...                        "country": ["MLI", "MLI", "BFA", "BFA"], "fraction_at_risk": [0.2, 0.3, 0.0, 0.0]})
     >>> crossings(series, 0.5, 0.1)[["unit", "first_crossing", "at_start"]].to_dict("records")
     [{'unit': 'MLI', 'first_crossing': Timestamp('2012-01-01 00:00:00'), 'at_start': True}, {'unit': 'BFA', \
 'first_crossing': NaT, 'at_start': False}]
     """
+    import pandas as pd
+
     names = names or {}
     first = series["time"].min() if len(series) else pd.NaT
-    rows = []
-
-    def row(level, unit, name, country, hit):
-        when = pd.Timestamp(hit) if hit is not None else pd.NaT
-        return {"level": level, "unit": unit, "name": name, "country": country, "first_crossing": when,
-                "at_start": bool(hit is not None and when == first), "threshold": threshold,
-                "crossing_area_fraction": fraction}
-
-    for code, group in series.groupby("country", sort=False):
-        hit = group.loc[group["fraction_at_risk"] >= fraction, "time"]
-        rows.append(row("country", code, names.get(code, code), code, hit.iloc[0] if len(hit) else None))
+    countries = [(code, names.get(code, code), code, list(group["time"]), group["fraction_at_risk"].to_numpy())
+                 for code, group in series.groupby("country", sort=False)]
+    units = []
     if admin1 is not None and len(admin1):
-        hits = admin1[admin1["fraction_at_risk"] >= fraction].groupby("adm1_code", sort=False)["time"].first()
-        for unit in admin1.drop_duplicates("adm1_code").itertuples(index=False):
-            rows.append(row("admin1", unit.adm1_code, unit.name, unit.adm0_a3, hits.get(unit.adm1_code)))
-    frame = pd.DataFrame(rows, columns=list(CROSSING_COLUMNS))
-    frame["first_crossing"] = pd.to_datetime(frame["first_crossing"])
-    return frame
+        units = [(code, group["name"].iloc[0], group["adm0_a3"].iloc[0], list(group["time"]),
+                  group["fraction_at_risk"].to_numpy()) for code, group in admin1.groupby("adm1_code", sort=False)]
+    return crossing_frame(crossing_records(countries, units, threshold, fraction, first))
 
 
 def country_crossings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -309,16 +413,23 @@ def country_crossings(frame: pd.DataFrame) -> pd.DataFrame:
 def write_table(path: Path, frame: pd.DataFrame) -> Path:
     """CSV with ISO dates (empty for NaT) and six significant digits, atomically (:mod:`sim.csvtable`: the bytes
     pandas writes, without its per-value formatting cost; pandas itself for a column of another dtype)."""
-    from sim.csvtable import csv_rows, write_rows
+    from sim.csvtable import csv_rows
 
     rows = csv_rows(frame)
     if rows is not None:
-        with atomic_path(path) as tmp:
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                write_rows(handle, rows)
-        return Path(path)
+        return write_csv_rows(path, rows)
     with atomic_path(path) as tmp:
         pandas_csv(frame, tmp)
+    return Path(path)
+
+
+def write_csv_rows(path: Path, rows: list) -> Path:
+    """Rows of strings (header first) as a CSV in pandas' dialect, atomically (:func:`sim.csvtable.write_rows`)."""
+    from sim.csvtable import write_rows
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            write_rows(handle, rows)
     return Path(path)
 
 

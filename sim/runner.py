@@ -3,7 +3,8 @@
 :func:`run` runs one scenario; :func:`run_ensemble` runs several that share a grid and a calendar in one kernel
 pass (every member advanced by the same kernel call). Both return :class:`RunResult` objects holding the risk
 snapshots as an xarray Dataset (``result.dataset``), the per-country series and the crossing dates as DataFrames
-with real dates (``NaT`` for never). With ``out`` they also write a run folder (:mod:`sim.output`), guarded by
+with real dates (``NaT`` for never), built when first read (:mod:`sim.lazyframe`: a run that is only written and
+printed never imports pandas). With ``out`` they also write a run folder (:mod:`sim.output`), guarded by
 :func:`sim.outdir.output_folder`: a folder that is not empty and not a previous run is refused, a previous run is
 replaced only with ``force=True``, and an error or interrupt leaves nothing half-written.
 
@@ -22,12 +23,12 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
 from geo.errors import SpilloverError
 from sim.forcing import build_forcing, document_inputs, scenario_grid
 from sim.model import integrate, snapshot_days
 from sim.model import stepping as choose_stepping
+from sim.lazyframe import Deferred, FrameField
 from sim.scenario import Scenario
 
 
@@ -57,16 +58,22 @@ class RunResult:
     dataset : xarray.Dataset
         ``risk`` (time, y, x) with ``country_id``, ``lat``/``lon`` and ``spatial_ref`` (the layout of ``risk.nc``);
         opened lazily from the run folder when there is one, else held in memory.
+    records : list of dict
+        The crossings table as plain rows (:func:`sim.output.crossing_records`: dates as ``datetime.date``, None
+        for never), countries first.
+
+    The DataFrames may be given as :class:`sim.lazyframe.Deferred` builders: they are built on first read.
     """
 
     out: Path | None
-    series: pd.DataFrame
-    crossings: pd.DataFrame
+    series: pd.DataFrame = FrameField()
+    crossings: pd.DataFrame = FrameField()
     stepping: object
     seconds: float
     estimate: object = None
-    admin1: pd.DataFrame | None = None
-    admin1_crossings: pd.DataFrame | None = None
+    admin1: pd.DataFrame | None = FrameField(default=None)
+    admin1_crossings: pd.DataFrame | None = FrameField(default=None)
+    records: list = field(default_factory=list, repr=False)
     _memory: object = field(default=None, repr=False)
 
     @cached_property
@@ -107,6 +114,14 @@ class RunResult:
         >>> result.first_crossing("SAH") is None                         # doctest: +SKIP
         True
         """
+        if self.records:
+            rows = [r for r in self.records if r["level"] == "country"]
+            found = [r["first_crossing"] for r in rows if r["country"] == country]
+            if not found:
+                raise SpilloverError(f"country {country!r} is not in this run; it has {[r['country'] for r in rows]}")
+            return found[0]
+        import pandas as pd
+
         row = self.crossings.loc[self.crossings["country"] == country, "first_crossing"]
         if not len(row):
             raise SpilloverError(f"country {country!r} is not in this run; it has {list(self.crossings['country'])}")
@@ -270,7 +285,7 @@ class _MemberOutput:
 
         self.scenario, self.grid, self.forcing, self.step, self.folder = scenario, grid, forcing, step, folder
         relative = folder.path if folder is not None else None
-        self.prov = provenance(scenario, documents, step, forcing.troops, relative_to=relative)
+        self.prov = provenance(scenario, documents, step, forcing.contingent_records(), relative_to=relative)
         self.attrs = metadata_attrs(scenario, self.prov)
         self.series = CountrySeries(grid, scenario.output.threshold)
         self.admin1 = Admin1Series(grid, scenario.output.threshold)
@@ -323,18 +338,21 @@ class _MemberOutput:
     # --- called in the main thread after the writer joined
     def result(self, estimate, seconds: float) -> RunResult:
         from geo.atomic import write_text_atomic
-        from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, SCENARIO_FILE, SERIES_FILE, country_crossings, crossings,
-                                write_table)
+        from sim.output import (ADMIN1_FILE, CROSSINGS_FILE, SCENARIO_FILE, SERIES_FILE, crossing_csv_rows,
+                                crossing_records, write_csv_rows)
 
         s = self.scenario
-        frame = self.series.frame()
-        units = self.admin1.frame()
-        cross = crossings(frame, s.output.threshold, s.output.crossing_area_fraction, units, _country_names())
+        names = _country_names()
+        dates = self.series.dates()
+        fractions = self.series.fractions()
+        countries = [(code, names.get(code, code), code, dates, fractions[:, i]) for i, code in enumerate(self.grid.codes)]
+        records = crossing_records(countries, self.admin1.units(), s.output.threshold, s.output.crossing_area_fraction,
+                                   dates[0] if dates else None)
         memory = None
         if self.folder is not None:
-            write_table(self.folder.file(SERIES_FILE), frame)
-            write_table(self.folder.file(ADMIN1_FILE), units)
-            write_table(self.folder.file(CROSSINGS_FILE), cross)
+            write_csv_rows(self.folder.file(SERIES_FILE), self.series.csv_rows())
+            write_csv_rows(self.folder.file(ADMIN1_FILE), self.admin1.csv_rows())
+            write_csv_rows(self.folder.file(CROSSINGS_FILE), crossing_csv_rows(records))
             write_text_atomic(self.folder.file(SCENARIO_FILE), s.to_toml(relative_to=self.folder.path))
             self.folder.commit({**self.prov, "grid": {
                 "shape": list(self.grid.shape), "cell_km": self.grid.cell_km, "crs": self.grid.crs.srs,
@@ -347,10 +365,18 @@ class _MemberOutput:
 
             memory = risk_dataset(self.grid, s.scenario.start, np.array(self.days), self.kept, s.output.dtype,
                                   self.attrs)
-        return RunResult(out=self.folder.path if self.folder is not None else None, series=frame,
-                         crossings=country_crossings(cross), stepping=self.step, seconds=seconds, estimate=estimate,
-                         admin1=units, admin1_crossings=cross[cross["level"] == "admin1"].reset_index(drop=True),
-                         _memory=memory)
+        return RunResult(out=self.folder.path if self.folder is not None else None,
+                         series=Deferred(self.series.frame), stepping=self.step, seconds=seconds, estimate=estimate,
+                         crossings=Deferred(_level_frame, records, "country"), admin1=Deferred(self.admin1.frame),
+                         admin1_crossings=Deferred(_level_frame, records, "admin1"), records=records, _memory=memory)
+
+
+def _level_frame(records: list[dict], level: str):
+    """The crossings of one level (``country`` or ``admin1``) as a DataFrame, index from 0."""
+    from sim.output import crossing_frame
+
+    frame = crossing_frame(records)
+    return frame[frame["level"] == level].reset_index(drop=True)
 
 
 def _country_names() -> dict:

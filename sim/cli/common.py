@@ -233,6 +233,13 @@ def render_table(frame, title: str | None = None, width: int | None = None) -> s
     headers = [str(c) for c in frame.columns]
     rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
     numeric = [frame[c].dtype.kind in "iuf" for c in frame.columns]
+    return render_rows(headers, rows, numeric, title, width)
+
+
+def render_rows(headers: list[str], rows: list[list[str]], numeric: list[bool], title: str | None = None,
+                width: int | None = None) -> str:
+    """:func:`render_table` of a table given as its header, rows of cell strings and which columns are numbers
+    (right-aligned), without pandas."""
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = [title] if title else []
     if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
@@ -250,6 +257,12 @@ def render_table(frame, title: str | None = None, width: int | None = None) -> s
     lines.append("  ".join("-" * w for w in widths))
     lines += [fmt(r) for r in rows]
     return "\n".join(lines)
+
+
+def table_width(stream) -> int | None:
+    """The terminal's width when ``stream`` is one, else None (lines as long as they need)."""
+    terminal = getattr(stream, "isatty", lambda: False)()
+    return shutil.get_terminal_size((80, 24)).columns if terminal else None
 
 
 def emit_table(frame, fmt: str = "table", title: str | None = None, stream=None) -> None:
@@ -275,9 +288,7 @@ def emit_table(frame, fmt: str = "table", title: str | None = None, stream=None)
         plain.to_csv(buffer, index=False, lineterminator="\n")
         text = buffer.getvalue().rstrip("\n")
     else:
-        terminal = getattr(stream, "isatty", lambda: False)()
-        width = shutil.get_terminal_size((80, 24)).columns if terminal else None
-        text = render_table(frame, title, width)
+        text = render_table(frame, title, table_width(stream))
     print(text, file=stream, flush=True)
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from geo.errors import SpilloverError
 from sim.cli.common import Format, FormatOption, QuietOption, VerboseOption, choose_format, emit_table, say, \
@@ -86,12 +85,15 @@ def extract_command(
         say(pipeline)
         emit_table(facts_table(facts), "csv")
         return
+    from rich.console import Console  # only for the readable summary: `spillover run` never loads rich
+
     Console().print(pipeline, highlight=False, markup=False)
     _summary(documents, facts, deployment_timeline(facts))
 
 
 def _summary(documents, facts, timeline) -> None:
     """Readable terminal summary: per document, each sentence with its facts; the timeline; the attributes."""
+    from rich.console import Console
     from rich.markup import escape
 
     from geo.documents.attributes import country_attributes

@@ -42,7 +42,7 @@ def run_scenario(
     say(f"wrote {result.out}/ in {result.seconds:.1f} s")
     if result.estimate is not None:
         detail(f"estimate before the run: {result.estimate.describe()}; took {result.seconds:.1f} s")
-    print_crossings(result.crossings, fmt)
+    print_crossings(result, fmt)
 
 
 def ensemble_command(
@@ -96,18 +96,28 @@ def ensemble_command(
         f"{ensemble.seconds:.1f} s")
 
 
-def print_crossings(frame, fmt: str = "table") -> None:
-    """Each country's first crossing date (``never`` in the table, null in JSON, empty in CSV)."""
+def print_crossings(result, fmt: str = "table") -> None:
+    """Each country's first crossing date of a :class:`~sim.runner.RunResult` (``never`` in the table, null in JSON,
+    empty in CSV). The table comes from the result's plain records (no pandas); JSON and CSV from its DataFrame."""
+    import sys
+
+    from sim.cli.common import render_rows, table_width
+
     if fmt != "table":
-        emit_table(frame, fmt)
+        emit_table(result.crossings, fmt)
         return
+    rows = [r for r in result.records if r["level"] == "country"] or result.crossings.to_dict("records")
     title = "first date with ≥ {:.0%} of the country's area at risk ≥ {:g}".format(
-        frame["crossing_area_fraction"].iloc[0], frame["threshold"].iloc[0])
-    shown = []
-    for when, at_start in zip(frame["first_crossing"], frame["at_start"]):
-        text = "never" if when is None or when != when else str(when)[:10]
-        shown.append(f"{text} (at the start)" if at_start else text)
-    emit_table(frame[["country"]].assign(**{"first crossing": shown}), "table", title=title)
+        rows[0]["crossing_area_fraction"], rows[0]["threshold"])
+    cells = [[str(r["country"]), _crossing_text(r["first_crossing"], r["at_start"])] for r in rows]
+    print(render_rows(["country", "first crossing"], cells, [False, False], title, table_width(sys.stdout)),
+          flush=True)
+
+
+def _crossing_text(when, at_start) -> str:
+    """A first crossing as the table shows it: ``YYYY-MM-DD``, ``never``, ``… (at the start)``."""
+    text = "never" if when is None or when != when else str(when)[:10]
+    return f"{text} (at the start)" if at_start else text
 
 
 def demo(
