@@ -106,6 +106,9 @@ def forecast_command(
     out: Annotated[Path, typer.Option(help="output folder (predictions.csv, fan chart)", metavar="DIR")],
     members: Annotated[int, typer.Option(help="ensemble members")] = 1000,
     seed: Annotated[int, typer.Option(help="seed of the draws")] = 0,
+    against: Annotated[Optional[Path], typer.Option(
+        help="another scenario TOML (e.g. scenarios/stay.toml): the same members drawn under its timeline, "
+             "DIR/comparison.csv with the paired difference", metavar="SCENARIO")] = None,
     workers: Workers = 0,
     scheduler: Scheduler = None,
     force: Annotated[bool, typer.Option(help="replace previous predictions in DIR")] = False,
@@ -119,8 +122,9 @@ def forecast_command(
     check_members(members)
     first_year = _year(origin, "--origin")
     table = forecast_files(scenario, observed, fit, first_year, _year(until, "--until"), out,
-                           members, workers, scheduler, seed, force, progress=verbosity() >= 1)
-    say(f"wrote {out / 'predictions.csv'} ({len(table)} rows), {out / 'fan_countries.png'} and "
+                           members, workers, scheduler, seed, force, progress=verbosity() >= 1, against=against)
+    also = f", {out / 'comparison.csv'}" if against is not None else ""
+    say(f"wrote {out / 'predictions.csv'} ({len(table)} rows){also}, {out / 'fan_countries.png'} and "
         f"{out / f'admin1_{first_year}.png'}")
 
 

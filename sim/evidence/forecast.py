@@ -149,8 +149,15 @@ def fit_assimilation(lv: Level, prof: dict, origin: int, horizons: int, spread: 
 
 def forecast_members(lv: Level, keys: Sequence[str], points: np.ndarray, origin: int, last: int,
                      members: int = DEFAULT_MEMBERS, ess: float = 8.0, seed: int = 0,
-                     assimilate: bool = True, spread: str = "nb") -> dict:
+                     assimilate: bool = True, spread: str = "nb", against: Level | None = None) -> dict:
     """Ensemble forecast of ``lv`` from ``origin`` to ``last``: ``{"members": (M, units, years), ...}``.
+
+    Member ``k`` draws its counts from its own random streams ``default_rng([seed, k, horizon, state])``. With ``against`` (the same
+    units and years under another scenario's design runs), the same members (design point, ``α``, ``φ``, ``u₀``,
+    assimilation) are drawn again from the same streams on ``against``'s exposures: ``"against_members"`` and
+    ``"against_expected"`` are then paired member by member with ``"members"`` and ``"expected"`` (common random
+    numbers), so ``members − against_members`` is the scenarios' difference with the parameter uncertainty and
+    the count noise shared. Identical exposures give identical draws.
 
     Example
     -------
@@ -163,6 +170,9 @@ def forecast_members(lv: Level, keys: Sequence[str], points: np.ndarray, origin:
     if origin not in lv.years or last not in lv.years or last < origin:
         raise SpilloverError(f"origin {origin} and last year {last} must lie in the run years "
                              f"{lv.years[0]}..{lv.years[-1]} with origin ≤ last")
+    if against is not None and (against.units != lv.units or against.years != lv.years
+                                or against.exposure.shape != lv.exposure.shape):
+        raise SpilloverError("the scenario to compare against must have the same units, years and design points")
     train = [t for t in lv.years if t < origin]
     prof = fit_points(lv.y, lv.exposure, lv.people, lv.ok, lv.years, train)
     fake = DesignRuns(tuple(keys), points, lv.years, lv.units, lv.units, lv.exposure, lv.people, lv.ok, 0.0)
@@ -173,30 +183,46 @@ def forecast_members(lv: Level, keys: Sequence[str], points: np.ndarray, origin:
         raise SpilloverError(f"spread {spread!r}: valid spreads are {', '.join(SPREADS)}")
     assim = (fit_assimilation(lv, prof, origin, horizons, spread) if assimilate
              else {"c": np.inf, "phi_h": None, "spread": "nb"})
-    active = np.nan_to_num(lv.y[:, t0 - 1]) > 0
-    rng = np.random.default_rng(seed)
-    y_prev = np.nan_to_num(lv.y[:, t0 - 1])
-    out = np.empty((members, len(lv.units), horizons))
+    levels = (lv,) if against is None else (lv, against)
+    out = np.empty((len(levels), members, len(lv.units), horizons))
     mean_mu = np.empty_like(out)
     for k, m in enumerate(post["draw_index"]):
-        mu = _mu(lv, prof, m)
-        mu_hat = _assimilated(mu[:, t0:t1 + 1], y_prev, mu[:, t0 - 1], assim["c"], lv.people)
-        for h in range(horizons):
-            mu_h = np.maximum(mu_hat[:, h], 0.0)
-            if assim["phi_h"] is None:
-                out[k, :, h] = nb_sample(rng, mu_h, prof["phi"][m])
+        for s, level in enumerate(levels):
+            out[s, k], mean_mu[s, k] = _member(level, prof, int(m), assim, t0, t1, (seed, k))
+    result = {"members": out[0], "expected": mean_mu[0], "point": np.median(mean_mu[0], axis=0),
+              "years": tuple(range(origin, last + 1)), "posterior": post, "assimilation": assim, "profile": prof}
+    if against is not None:
+        result.update(against_members=out[1], against_expected=mean_mu[1])
+    return result
+
+
+def _member(lv: Level, prof: dict, m: int, assim: dict, t0: int, t1: int,
+            stream: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """One member's counts and assimilated expectations, ``(units, horizons)`` each, at design point ``m``.
+
+    Each horizon and state draws from its own stream ``default_rng([*stream, h, state])``: the Poisson step takes a
+    number of variates that depends on the mean, so one stream shared across horizons would pair two scenarios' draws
+    in the first horizon only."""
+    y_prev = np.nan_to_num(lv.y[:, t0 - 1])
+    active = y_prev > 0
+    mu = _mu(lv, prof, m)
+    mu_hat = _assimilated(mu[:, t0:t1 + 1], y_prev, mu[:, t0 - 1], assim["c"], lv.people)
+    counts = np.empty_like(mu_hat)
+    for h in range(mu_hat.shape[1]):
+        mu_h = np.maximum(mu_hat[:, h], 0.0)
+        if assim["phi_h"] is None:
+            counts[:, h] = nb_sample(np.random.default_rng([*stream, h]), mu_h, prof["phi"][m])
+            continue
+        for s, (state, where) in enumerate((("active", active), ("quiet", ~active))):
+            if not where.any():
                 continue
-            for state, where in (("active", active), ("quiet", ~active)):
-                if not where.any():
-                    continue
-                if assim["spread"] == "nb" or (assim["spread"] == "mixed" and state == "quiet"):
-                    out[k, where, h] = nb_sample(rng, mu_h[where], assim["phi_h"][state][h])
-                else:
-                    e = rng.choice(assim["errors_h"][state][h], size=int(where.sum()))
-                    out[k, where, h] = np.maximum(np.expm1(np.log1p(mu_h[where]) + e), 0.0)
-        mean_mu[k] = mu_hat
-    return {"members": out, "expected": mean_mu, "point": np.median(mean_mu, axis=0), "years": tuple(range(origin, last + 1)), "posterior": post,
-            "assimilation": assim, "profile": prof}
+            rng = np.random.default_rng([*stream, h, s])
+            if assim["spread"] == "nb" or (assim["spread"] == "mixed" and state == "quiet"):
+                counts[where, h] = nb_sample(rng, mu_h[where], assim["phi_h"][state][h])
+            else:
+                e = rng.choice(assim["errors_h"][state][h], size=int(where.sum()))
+                counts[where, h] = np.maximum(np.expm1(np.log1p(mu_h[where]) + e), 0.0)
+    return counts, mu_hat
 
 
 def summary_rows(lv: Level, fc: dict, names: dict | None = None) -> list[dict]:

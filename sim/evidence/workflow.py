@@ -221,19 +221,27 @@ def _runs_for(fit: dict, scenario_path: Path, first: int, last: int, out: Path, 
 
 def forecast_files(scenario_path: Path, ged: Path, fit_path: Path, origin: int, until: int, out: Path,
                    members: int = fcm.DEFAULT_MEMBERS, workers: int = 0, scheduler: str | None = None,
-                   seed: int = 0, force: bool = False, progress: bool = True) -> pd.DataFrame:
+                   seed: int = 0, force: bool = False, progress: bool = True,
+                   against: Path | None = None) -> pd.DataFrame:
     """Forecast every unit of the record from ``origin`` to ``until``; write predictions.csv, the fan chart and the
-    admin-1 maps of the origin year (median deaths, P(≥ 25 deaths))."""
+    admin-1 maps of the origin year (median deaths, P(≥ 25 deaths)). With ``against`` (another scenario), the same
+    members are also drawn under its timeline: ``comparison.csv`` (:mod:`sim.evidence.comparison`) and both fans
+    on the chart."""
+    from sim.evidence.comparison import COLUMNS, comparison_rows
+
     out = Path(out)
     fit = _fit_design(fit_path)
     first = int(fit["train"][0])
     if not first < origin <= until:
         raise SpilloverError(f"--origin {origin}: must be after the fit's first year {first} and ≤ --until {until}")
     check_members(members)
+    labels = tuple(_scenario_name(p) for p in (scenario_path, against) if p is not None)  # bad TOML: before any work
     from sim.outdir import output_folder
 
+    names_of = ("predictions.csv", "fan_countries.png", f"admin1_{origin}.png") + (
+        ("comparison.csv",) if against is not None else ())
     with output_folder(out, manifest=FORECAST_MANIFEST, kind="forecast", force=force) as folder:
-        paths = [folder.file(n) for n in ("predictions.csv", "fan_countries.png", f"admin1_{origin}.png")]
+        paths = [folder.file(n) for n in names_of]
         events, counts, names, country_of = _read(ged)
         record_last = int(counts["country"].array()["period"].max())
         if origin > record_last + 1:
@@ -241,21 +249,48 @@ def forecast_files(scenario_path: Path, ged: Path, fit_path: Path, origin: int, 
                                  f"{record_last + 1} (the year before it must be observed)")
         # the runs are cached beside the fit (same design and years: no rerun)
         runs = _runs_for(fit, scenario_path, first, until, Path(fit_path).parent, workers, scheduler, progress)
-        rows, fans = [], {}
+        other = (_runs_for(fit, against, first, until, Path(fit_path).parent, workers, scheduler, progress)
+                 if against is not None else None)
+        country_names = _country_names()
+        rows, compared, fans = [], [], {}
         for level in ("country", "admin1"):
             lv = fcm.align(runs, counts[level], level)
-            fc = fcm.forecast_members(lv, runs.keys, runs.points, origin, until, members=members, seed=seed)
-            rows += fcm.summary_rows(lv, fc, names if level == "admin1" else None)
+            lv_b = fcm.align(other, counts[level], level) if other is not None else None
+            fc = fcm.forecast_members(lv, runs.keys, runs.points, origin, until, members=members, seed=seed,
+                                      against=lv_b)
+            level_names = names if level == "admin1" else country_names
+            rows += fcm.summary_rows(lv, fc, level_names)
+            if lv_b is not None:
+                compared += comparison_rows(lv, fc, level_names)
             if level == "country":
                 fans = {"lv": lv, "fc": fc}
         table = pd.DataFrame(rows)
         table.to_csv(paths[0], index=False)
-        _fan_chart(fans["lv"], fans["fc"], paths[1], origin)
+        if against is not None:
+            pd.DataFrame(compared, columns=list(COLUMNS)).to_csv(paths[3], index=False)
+        footer = (f"fit {Path(fit_path)} ({fit.get('cell_km', '?'):g} km design, trained {fit['train'][0]}-"
+                  f"{fit['train'][1]}, re-weighted on the years before {origin}) · {members} members, seed {seed}"
+                  + (" · both scenarios drawn with the same members and random streams" if against else "")
+                  + f" · UCDP GED {Path(events.source).name} (sha256 {events.sha256[:12]}; CC BY 4.0)")
+        _fan_chart(fans["lv"], fans["fc"], paths[1], origin, country_names, labels, footer)
         _forecast_maps(table, origin, paths[2], events, fit)
-        folder.commit({"scenario": str(scenario_path), "fit": str(fit_path), "observed": str(ged),
+        folder.commit({"scenario": str(scenario_path), "against": str(against) if against else None,
+                       "fit": str(fit_path), "observed": str(ged),
                        "observed_sha256": events.sha256, "origin": origin, "until": until, "members": members,
                        "seed": seed, "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
     return table
+
+
+def _country_names() -> dict:
+    from sim.geocache import country_names
+
+    return country_names()
+
+
+def _scenario_name(path: Path) -> str:
+    from sim import Scenario
+
+    return Scenario.load(path).scenario.name
 
 
 #: Most forecast members (draws) per unit and year: the draws are held in memory as (members, units, years).
@@ -280,33 +315,11 @@ def _forecast_maps(table: pd.DataFrame, year: int, path: Path, events, fit: dict
     plot_forecast_maps(table, year, load_admin1(), countries, path, footer)
 
 
-def _fan_chart(lv, fc, path: Path, origin: int) -> None:
-    import matplotlib
+def _fan_chart(lv, fc, path: Path, origin: int, names: dict | None = None, labels=("forecast",),
+               footer: str = "") -> None:
+    from sim.plotting.forecast_fan import plot_fan_chart
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    show = [u for u in FOCUS if u in lv.units] or list(lv.units)[:3]
-    fig, axes = plt.subplots(1, len(show), figsize=(3.6 * len(show), 3.2), squeeze=False)
-    years = np.array(fc["years"])
-    for ax, u in zip(axes[0], show):
-        i = lv.units.index(u)
-        x = fc["members"][:, i]
-        for lo, hi, a in ((0.05, 0.95, 0.2), (0.25, 0.75, 0.35)):
-            ax.fill_between(years, np.quantile(x, lo, axis=0), np.quantile(x, hi, axis=0), color="C3", alpha=a,
-                            lw=0, label=f"forecast {int(lo * 100)}-{int(hi * 100)}%")
-        ax.plot(years, np.median(x, axis=0), color="C3", label="forecast median")
-        ax.plot(lv.years, lv.y[i], "ko-", ms=3, lw=0.8, label="GED observed")
-        ax.axvline(origin - 0.5, color="grey", ls=":", lw=1)
-        ax.set_title(f"{u}: forecast from 1 Jan {origin}")
-        ax.set_xlabel("year")
-        ax.set_yscale("symlog", linthresh=10)
-        ax.set_ylim(bottom=0)
-    axes[0][0].set_ylabel("deaths per year (UCDP best)")
-    axes[0][0].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    plot_fan_chart(lv, fc, path, origin, names, labels, footer)
 
 
 def evaluate_files(folder: Path, ged: Path, scenario_path: Path | None = None, origins=(2016, 2017, 2018),
