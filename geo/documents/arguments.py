@@ -105,3 +105,23 @@ def partitive_of_pronoun(tokens: list[Token]) -> bool:
         g.dep_ == "pobj" and g.lower_ in ("them", "those", "these") for g in c.children) for c in t.children)
         for t in tokens)
 
+
+def own_phrase(tok) -> list:
+    """``tok`` and its dependents, without side clauses (relative, adverbial, coordinated verbs)."""
+    out = [tok]
+    for child in tok.children:
+        if child.dep_ in ("relcl", "advcl", "acl", "ccomp", "parataxis") or child.dep_ == "conj" and child.pos_ in (
+                "VERB", "AUX"):
+            continue
+        out += own_phrase(child)
+    return out
+
+
+def own_subtree(tok) -> list:
+    """``tok`` and its dependents, without coordinated verbs and their dependents."""
+    out = [tok]
+    for child in tok.children:
+        if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX"):
+            continue
+        out += own_subtree(child)
+    return out

@@ -15,9 +15,10 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from geo.documents.dates import LATER, RELATION, DateMention, parse_count
-from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
-                                         protest_frame, spread_frame, toll_frame)
+from geo.documents.frames_events import coup_frame, epicentre_frame, partnership_frame, protest_frame
+from geo.documents.frames_onsets import onset_frame, place_phrase, spread_frame
 from geo.documents.frames_presence import contributor_with, part_of_force_at, presence_frame
+from geo.documents.frames_tolls import toll_frame
 from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS, under_decision
 from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline

@@ -221,3 +221,15 @@ def _previous_actor(earlier: list[Draft]) -> tuple[str, str | None, str | None] 
         if d.kind in PRESENCE_KINDS and d.actor:
             return d.actor, d.actor_code, d.mission
     return None
+
+
+#: Nouns of armed groups: their crossing is a spread of the conflict, not a deployment.
+MILITANT_NOUNS = frozenset({"jihadists", "jihadist", "militants", "insurgents", "gunmen", "rebels", "terrorists",
+                            "attackers", "islamists", "assailants"})
+
+
+def militants(doc, info, start) -> bool:
+    """Is the trigger's subject (or a relative pronoun's antecedent) an armed group or militants?"""
+    subject = subject_or_antecedent(doc, doc[start])
+    return any(doc[k].lower_ in MILITANT_NOUNS for k in subject) or any(
+        m.start in subject and m.label == "ARMED" for m in info.mentions)
