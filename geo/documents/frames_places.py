@@ -164,7 +164,7 @@ def find_hosts(doc, info, domain, draft) -> list[Mention]:
 def where_place(doc, info, tok) -> Mention | None:
     """The town or country a "where" relative clause of the trigger is about, or None."""
     verb = tok if tok.pos_ in ("VERB", "AUX") else tok.head
-    while verb.dep_ in ("conj", "xcomp") and verb.head is not verb:
+    while verb.dep_ in ("conj", "xcomp") and verb.head.i != verb.i:
         verb = verb.head
     if verb.dep_ != "relcl" or not any(c.lower_ == "where" for c in verb.children):
         return None

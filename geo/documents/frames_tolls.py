@@ -183,7 +183,7 @@ def _reached(doc, start, candidates):
     reached 1.9 million"), or None."""
     tok = doc[start]
     for _ in range(5):
-        if tok.dep_ in ("nsubj", "nsubjpass") or tok.head is tok or tok.pos_ in ("VERB", "AUX") and tok.dep_ not in (
+        if tok.dep_ in ("nsubj", "nsubjpass") or tok.head.i == tok.i or tok.pos_ in ("VERB", "AUX") and tok.dep_ not in (
                 "amod", "acl"):
             break
         tok = tok.head
