@@ -48,3 +48,15 @@ def test_the_small_places_gazetteer_keeps_to_the_modelled_countries():
     assert SMALL_PLACES_OF == ("MLI", "BFA", "NER")
     assert towns.get("oursi") == "BFA" and towns.get("boulkessi") in (None, "MLI")
     assert "mali" not in towns and "niamey" not in towns  # countries and capitals keep their own labels
+
+
+def test_a_single_victim_named_with_a_is_a_toll_of_one():
+    facts = facts_of("A soldier was killed and two were wounded when their patrol hit a mine near Gao.")
+    assert [(f.country, f.size) for f in facts if f.kind == "casualties"] == [("MLI", 1)]
+    facts = facts_of("Gunmen raided a market near Djibo on Friday, killing a civilian.")
+    assert [(f.country, f.size) for f in facts if f.kind == "casualties"] == [("BFA", 1)]
+    facts = facts_of("In May a police post at Markoye was attacked and a gendarme killed, and in June gunmen killed "
+                     "two herders at Oursi.")  # the participle on its noun (the first toll's date is still June)
+    assert sorted((f.country, f.size) for f in facts if f.kind == "casualties") == [("BFA", 1), ("BFA", 2)]
+    facts = facts_of("Officials said a village was attacked near Gao.")  # a place attacked counts no one
+    assert not [f for f in facts if f.kind == "casualties"]

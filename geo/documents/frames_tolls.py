@@ -33,6 +33,8 @@ def toll_frame(doc, info, draft, form, domain, earlier):
     inside = [q for q in candidates if start < q.tok_start < end]  # "forced some 2 million people from their homes"
     quantity = (inside[0] if inside else None) or (left[-1] if left else None) or (right[0] if right else None) \
         or _reached(doc, start, candidates) or _on_argument(doc, start, candidates)
+    if quantity is None and draft.kind == "casualties":
+        quantity = _one_victim(doc, start)
     if quantity is None:
         return []
     draft.size = quantity.value
@@ -196,3 +198,25 @@ def _reached(doc, start, candidates):
     return next((q for q in candidates if q.tok_start in inside and q.tok_start > verb.i), None)
 
 
+
+
+#: Nouns of one victim that "a"/"an" counts ("a gendarme killed", "killing a French soldier").
+VICTIM_NOUNS = frozenset({"gendarme", "soldier", "policeman", "civilian", "officer", "peacekeeper", "guard",
+                          "villager", "teacher", "official", "farmer", "pastor", "priest", "chief", "mayor"})
+
+
+def _one_victim(doc, start):
+    """A single victim named with "a"/"an" as the trigger's argument ("… and a gendarme killed", "killing a
+    French soldier", "a soldier was killed"): a toll of one, or None."""
+    from geo.documents.quantities import Quantity
+
+    tok = doc[start]
+    nouns = [c for c in tok.children if c.dep_ in ("nsubjpass", "dobj")]
+    if tok.dep_ == "acl" and tok.tag_ == "VBN":
+        nouns.append(tok.head)  # "a gendarme killed": the participle on its noun
+    for noun in nouns:
+        det = [c for c in noun.children if c.dep_ == "det"]
+        if noun.lower_ in VICTIM_NOUNS and det and det[0].lower_ in ("a", "an"):
+            return Quantity(det[0].idx, det[0].idx + len(det[0].text), det[0].i, det[0].i + 1, det[0].text, 1, 0.0,
+                            False)
+    return None
