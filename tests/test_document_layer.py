@@ -292,7 +292,9 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: as a base 249/283, 249/265; a vote still to be taken on a deployment 250/283, 250/265; no toll of nationalities
 #: and an undated toll dated by the attack before 251/283, 251/265; a dateline is no actor 251/283, 251/264 (blind
 #: 51/98, 51/73); "has N in the country" 252/283, 252/265; "provides 1,330" after a troop count 254/283, 254/267.
-MEASURED = {"dev": (0.897, 0.951), "fresh": (0.846, 0.785), "blind": (0.52, 0.698)}
+#: 2026-12-04: the small places of the modelled countries (MLI, BFA, NER) from the committed GeoNames extract as
+#: towns 255/283, 255/267 (fresh and blind unchanged); a single victim named with "a" 256/283, 256/268.
+MEASURED = {"dev": (0.904, 0.955), "fresh": (0.846, 0.785), "blind": (0.52, 0.698)}
 
 
 @pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),

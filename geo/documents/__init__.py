@@ -1,11 +1,13 @@
 """Documents → facts → dated attributes: the document layer, one module per stage.
 
 ``read`` (documents, metadata, input hygiene) → ``nlp`` (the verified spaCy pipeline and the project's gazetteers
-of ``lexicon``) → ``dates`` and ``quantities`` → ``frames`` (event frames by lemma: ``frames_presence``,
-``frames_actors``, ``frames_events``, ``frames_size``, with ``arguments`` from the dependency parse and the ``sentence``
-structures) → ``document`` (the document-level pass) → ``facts`` (fact model, overrides) → ``attributes``
-(dated tables for the model: deployment timeline, drivers, onsets). ``corpus`` scores the extractor on the
-evaluation corpus of ``tests/fixtures/documents``.
+of ``lexicon``) → ``dates`` and ``quantities`` → ``frames`` (event frames by lemma: ``frames_presence`` and
+``frames_places`` (who is where, how many), ``frames_actors``, ``frames_size``, ``frames_events`` (coups,
+partnerships, protests), ``frames_onsets`` and ``frames_first`` (onset, spread), ``frames_tolls`` (casualties,
+displacement), with ``arguments`` from the dependency parse and the ``sentence`` structures) → ``document`` (the
+document-level pass) → ``facts`` (fact model, overrides) → ``attributes`` (dated tables for the model:
+deployment timeline, drivers, onsets). ``corpus`` scores the extractor on the evaluation corpus of
+``tests/fixtures/documents``.
 
 >>> from geo.documents import extract_facts, load_documents
 >>> facts = extract_facts(load_documents("seeds"))

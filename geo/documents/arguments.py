@@ -58,7 +58,7 @@ def subject_tokens(doc: Doc, trigger: Token) -> list[Token]:
             objects = [c for c in verb.head.children if c.dep_ in _OBJECTS]  # the object; "decided to leave":
             if objects:  # the subject
                 return [t for o in objects for t in _span_tokens(o)]
-        if verb.dep_ in ("conj", "xcomp", "ccomp") and verb.head is not verb:
+        if verb.dep_ in ("conj", "xcomp", "ccomp") and verb.head.i != verb.i:
             verb = verb.head
             continue
         break
@@ -89,7 +89,7 @@ def number_token(doc: Doc, trigger: Token) -> Token | None:
                 continue  # "all three (states) have expelled …": a count of the actors, not of troops
             if tok.like_num and tok.dep_ in ("nummod", "dobj", "nsubj", "nsubjpass", "pobj", "quantmod", "appos"):
                 head = tok.head
-                while head.dep_ in ("compound", "amod") and head.head is not head and head.pos_ != "NOUN":
+                while head.dep_ in ("compound", "amod") and head.head.i != head.i and head.pos_ != "NOUN":
                     head = head.head  # "three hundred Chadian troops": the parser hangs it on the adjective
                 if tok.dep_ in ("dobj", "nsubj", "nsubjpass") or head.lemma_ in FORCE_NOUNS or head.lower_ in \
                         FORCE_NOUNS or any(c.lower_ == "of" for c in tok.children) or (
@@ -105,3 +105,23 @@ def partitive_of_pronoun(tokens: list[Token]) -> bool:
         g.dep_ == "pobj" and g.lower_ in ("them", "those", "these") for g in c.children) for c in t.children)
         for t in tokens)
 
+
+def own_phrase(tok) -> list:
+    """``tok`` and its dependents, without side clauses (relative, adverbial, coordinated verbs)."""
+    out = [tok]
+    for child in tok.children:
+        if child.dep_ in ("relcl", "advcl", "acl", "ccomp", "parataxis") or child.dep_ == "conj" and child.pos_ in (
+                "VERB", "AUX"):
+            continue
+        out += own_phrase(child)
+    return out
+
+
+def own_subtree(tok) -> list:
+    """``tok`` and its dependents, without coordinated verbs and their dependents."""
+    out = [tok]
+    for child in tok.children:
+        if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX"):
+            continue
+        out += own_subtree(child)
+    return out

@@ -156,7 +156,7 @@ def _governing_verb(doc: Doc, i: int):
     for _ in range(6):
         if tok.pos_ in ("VERB", "AUX") and tok.dep_ != "aux":
             return tok
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             return tok if tok.pos_ in ("VERB", "AUX") else None
         tok = tok.head
     return None

@@ -15,9 +15,10 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from geo.documents.dates import LATER, RELATION, DateMention, parse_count
-from geo.documents.frames_events import (coup_frame, epicentre_frame, onset_frame, partnership_frame, place_phrase,
-                                         protest_frame, spread_frame, toll_frame)
+from geo.documents.frames_events import coup_frame, epicentre_frame, partnership_frame, protest_frame
+from geo.documents.frames_onsets import onset_frame, place_phrase, spread_frame
 from geo.documents.frames_presence import contributor_with, part_of_force_at, presence_frame
+from geo.documents.frames_tolls import toll_frame
 from geo.documents.lexicon import CONFLICT_NOUNS, FORCE_NOUNS, NOW_MARKERS, under_decision
 from geo.documents.facts import PRESENCE_KINDS, STATE_KINDS
 from geo.documents.nlp import pipeline
@@ -287,7 +288,7 @@ def _reports(doc, verb: int | None, start: int) -> bool:
     while tok.i != verb:
         if any(c.dep_ in ("mark", "advmod") and c.lower_ in _SUBORDINATE for c in tok.children):
             return False
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             return False
         tok = tok.head
     return True
@@ -457,14 +458,14 @@ def _own_now(tok, present: set) -> bool:
             return True
         if present and tok.lower_ in present:
             return True
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             return False
         if tok.dep_ in ("xcomp", "conj") or tok.pos_ in ("NOUN", "PROPN") and tok.dep_ in (
                 "nsubj", "nsubjpass", "dobj", "attr"):
             tok = tok.head  # the verb the trigger completes, or of which the trigger noun is an argument
         elif tok.dep_ == "relcl":  # "an insurgency …, which spilled over": the clause the noun belongs to
             tok = tok.head
-            while tok.pos_ not in ("VERB", "AUX") and tok.head is not tok:
+            while tok.pos_ not in ("VERB", "AUX") and tok.head.i != tok.i:
                 tok = tok.head
         else:
             return False
@@ -485,7 +486,7 @@ def hypothetical(tok) -> bool:
         if tok.dep_ in ("acl", "ccomp") and tok.head.pos_ == "NOUN" and tok.head.dep_ in (
                 "nsubj", "nsubjpass", "dobj") and tok.head.head.lemma_ in HYPOTHETICAL_VERBS:
             return True  # "reports that Russian troops had arrived … were denied"
-        if tok.head is tok or tok.dep_ not in governed + ("prep", "conj"):
+        if tok.head.i == tok.i or tok.dep_ not in governed + ("prep", "conj"):
             return False
         tok = tok.head
     return False
@@ -508,7 +509,7 @@ def _hangs_on(doc, mention, trigger: int) -> bool:
         return False
     tok = doc[mention.tok_start]
     for _ in range(4):
-        if tok.head is tok or tok.pos_ in ("VERB", "AUX"):
+        if tok.head.i == tok.i or tok.pos_ in ("VERB", "AUX"):
             return False
         tok = tok.head
         if tok.i == trigger:
@@ -520,7 +521,7 @@ def _inside_relative_phrase(doc, mention, trigger: int) -> bool:
     """Is the date phrase inside "before/after <event>" (a PP about another event) rather than on the trigger?"""
     tok = doc[mention.tok_start]
     for _ in range(5):
-        if tok.i == trigger or tok.head is tok:
+        if tok.i == trigger or tok.head.i == tok.i:
             return False
         if tok.dep_ == "prep" and tok.lower_ in ("before", "after") and tok.i < mention.tok_start:
             return any(t.lower_ in ("coup", "attack", "attacks", "departure", "arrival", "election", "summit",

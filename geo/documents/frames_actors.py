@@ -95,7 +95,7 @@ def subjects(doc, info, domain, draft, form, earlier) -> list:
         previous = _previous_actor(earlier)
         return [previous] if previous else []
     obj = object_tokens(doc, doc[start])
-    if obj and form != "noun" and obj[-1].head is doc[start] or obj and any(
+    if obj and form != "noun" and obj[-1].head.i == start or obj and any(
             t.dep_ == "dobj" and t.lower_ in ("deployment", "mission", "contingent", "presence") for t in obj):
         if not any(m.start in {t.i for t in obj} for m in info.mentions) and any(
                 t.lower_ in ("deployment", "mission", "contingent", "presence", "troops", "soldiers") for t in obj):
@@ -119,7 +119,7 @@ def _definite_mission(subject) -> bool:
 def _relative_antecedent(pronoun):
     """The noun a relative pronoun stands for ("Sweden, which sent …" → Sweden), or None."""
     verb = pronoun.head
-    while verb.dep_ != "relcl" and verb.head is not verb and verb.dep_ in ("conj", "xcomp"):
+    while verb.dep_ != "relcl" and verb.head.i != verb.i and verb.dep_ in ("conj", "xcomp"):
         verb = verb.head
     return verb.head if verb.dep_ == "relcl" else None
 
@@ -182,12 +182,12 @@ def crowd_demand(doc, info, start) -> bool:
                 inner = next((t for t in head.subtree if t.dep_ == "pobj"), None)
                 if inner is not None:
                     return inner.lower_ in CROWD_NOUNS and inner.lower_ not in ("thousands", "hundreds", "some")
-                if tok.head is tok:
+                if tok.head.i == tok.i:
                     return False
                 tok = tok.head  # "some calling for France to leave": whose "some", the clause above says
                 continue
             return head.lower_ in CROWD_NOUNS
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             break
         tok = tok.head
     return False
@@ -221,3 +221,15 @@ def _previous_actor(earlier: list[Draft]) -> tuple[str, str | None, str | None] 
         if d.kind in PRESENCE_KINDS and d.actor:
             return d.actor, d.actor_code, d.mission
     return None
+
+
+#: Nouns of armed groups: their crossing is a spread of the conflict, not a deployment.
+MILITANT_NOUNS = frozenset({"jihadists", "jihadist", "militants", "insurgents", "gunmen", "rebels", "terrorists",
+                            "attackers", "islamists", "assailants"})
+
+
+def militants(doc, info, start) -> bool:
+    """Is the trigger's subject (or a relative pronoun's antecedent) an armed group or militants?"""
+    subject = subject_or_antecedent(doc, doc[start])
+    return any(doc[k].lower_ in MILITANT_NOUNS for k in subject) or any(
+        m.start in subject and m.label == "ARMED" for m in info.mentions)

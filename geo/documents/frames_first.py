@@ -30,7 +30,7 @@ _NOT_PLACES = ("COUNTRY", "DEMONYM", "ARMED", "ORG", "MISSION", "UN_MISSION", "C
 def first_strike(doc, info, draft, domain, place_phrase) -> bool:
     """Fill ``draft`` (an ``onset.first_noun`` match) with country and place; False when it is no onset.
 
-    ``place_phrase`` is :func:`geo.documents.frames_events.place_phrase` (passed in to keep the modules acyclic).
+    ``place_phrase`` is :func:`geo.documents.frames_onsets.place_phrase` (passed in to keep the modules acyclic).
     """
     start, end = draft.trigger
     noun = doc[end - 1]

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from geo.documents.arguments import number_token, object_tokens, partitive_of_pronoun, subject_tokens
+from geo.documents.arguments import (number_token, object_tokens, own_phrase, own_subtree, partitive_of_pronoun,
+                                    subject_tokens)
 from geo.documents.dates import TIMING
-from geo.documents.lexicon import (FORCE_NOUNS, GOVERNMENT_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS,
-                                   UN_MISSIONS_BY_HOST, under_decision)
-from geo.documents.frames_actors import (ACTOR_FROM_DOCUMENT, crowd_demand, expelled, subject_or_antecedent,
-                                         subjects, set_actor)
+from geo.documents.lexicon import (FORCE_NOUNS, MISSION_BY_NAME, MODALS, PRESENCE_OBJECTS, UN_MISSIONS_BY_HOST,
+                                   under_decision)
+from geo.documents.frames_actors import (ACTOR_FROM_DOCUMENT, crowd_demand, expelled, militants,
+                                         subject_or_antecedent, subjects, set_actor)
+from geo.documents.frames_places import (PARTITIVES, find_bases, find_hosts, partitive_towns, region_only,
+                                         town_reference)
 from geo.documents.frames_size import attach_size, new_size
-from geo.documents.sentence import (Draft, Mention, coordinated_places, left_of, list_of,
-                                    mentions_at, no_date, right_of)
-from geo.names import capital_of
-from geo.shapes import REGION
+from geo.documents.sentence import Draft, Mention, coordinated_places, left_of, mentions_at, no_date, right_of
 
 # ------------------------------------------------------------------------------------------------ presence
 def presence_frame(doc, info, draft, form, domain, earlier):
@@ -113,10 +113,10 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             m.label == "COMPANY" or m.label in ("COUNTRY", "DEMONYM", "MISSION", "UN_MISSION") and (
                 m.role == "force" or words & FORCE_NOUNS))]
         actors = ([m for m in actors if m.label == "COMPANY"] or actors)[:1]  # "Russian mercenaries of Wagner"
-        hosts = _hosts(doc, info, domain, draft)
+        hosts = find_hosts(doc, info, domain, draft)
     else:
         actors = [anaphor] if anaphor else subjects(doc, info, domain, draft, form, earlier)
-        hosts = _hosts(doc, info, domain, draft)
+        hosts = find_hosts(doc, info, domain, draft)
         if draft.rule == "deployment.have" and not hosts and not _in_the_country(doc, doc[start]):
             return []  # "Mali has 10,000 soldiers": no host named, no foreign presence (but "in the country":
             # the document's host, which the document pass gives it)
@@ -142,17 +142,17 @@ def presence_frame(doc, info, draft, form, domain, earlier):
             d.inferred.append("actor:pending")
         else:
             d.actor, d.actor_code, d.mission = actor
-        out += _with_hosts(doc, info, d, form, domain, hosts)
+        out += _withfind_hosts(doc, info, d, form, domain, hosts)
     return out
 
 
-def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
+def _withfind_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     """Attach mission, size, timing and planned to ``draft``; one draft per host (explicit or the mission's)."""
     start = draft.trigger[0]
     tok = doc[start]
     scope = domain
     if tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
-        own = {t.i for t in _own_subtree(tok)}
+        own = {t.i for t in own_subtree(tok)}
         scope = [k for k in domain if k in own] or domain
     mission = _mission(info, scope, start, hosts)
     if mission is not None and draft.actor == "United Nations" and mission[0] in MISSION_BY_NAME and \
@@ -167,11 +167,11 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
     _attach_timing(info, draft, domain)
     draft.planned = _planned(doc, domain, start, form, draft.rule)
     hosts = [h for h in hosts if h.code != draft.actor_code]
-    towns = _bases(doc, info, domain, draft)
-    towns += [m for m in _partitive_towns(doc, info, draft) if m not in towns]
+    towns = find_bases(doc, info, domain, draft)
+    towns += [m for m in partitive_towns(doc, info, draft) if m not in towns]
     draft.town_candidates = tuple((doc[m.start:m.end].text, m.code) for m in towns)
     if not towns:
-        draft.town_candidates = _town_reference(doc, info, draft)
+        draft.town_candidates = town_reference(doc, info, draft)
     if draft.kind == "withdrawal" and towns and not any(h.label == "COUNTRY" for h in hosts) and (
             hosts or any(m.role == "plain" for m in towns)):
         draft.inferred.append("scope:bases")  # "left Ménaka", "closed its bases in Kidal": bases, not the country
@@ -188,7 +188,7 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
                                    country=host.code, countries=codes, explicit_host=True, inferred=list(draft.inferred),
                                    bases=tuple(dict.fromkeys(doc[m.start:m.end].text for m in mine))))
         return out
-    if _region_only(doc, [t.i for t in _own_phrase(doc[start])]):  # "across the Sahel": no one host is guessed
+    if region_only(doc, [t.i for t in own_phrase(doc[start])]):  # "across the Sahel": no one host is guessed
         draft.inferred.append("country:region")
     if any(doc[k].lower_ in ("border", "borders", "frontier", "frontiers") and k + 1 < len(doc)
            and doc[k + 1].lower_ == "with" for k in domain):
@@ -200,77 +200,6 @@ def _with_hosts(doc, info, draft, form, domain, hosts) -> list[Draft]:
         return [replace(draft, country=code, countries=mission_hosts, inferred=draft.inferred + ["country:mission-host"],
                         tokens=list(draft.tokens)) for code in mission_hosts if code != draft.actor_code]
     return [draft]
-
-
-_REGIONS = frozenset({"sahel", "africa", "subregion"})
-
-
-def _region_only(doc, domain) -> bool:
-    """Is the place of the trigger a region ("across the Sahel", "in West Africa") rather than a country?"""
-    inside = set(domain)
-    for k in domain:
-        if doc[k].lower_ in _REGIONS and doc[k].dep_ == "pobj" and doc[k].head.lower_ in (
-                "in", "across", "to", "into", "throughout", "from", "around") and doc[k].head.i in inside:
-            return True
-    return False
-
-
-def _bases(doc, info, domain, draft) -> list[Mention]:
-    """Towns and capitals named as places of the trigger ("stationed in Niamey and Ouallam", "left Gao",
-    "deployed to Ménaka"): in the trigger's own subtree (not a coordinated verb's), else in its domain."""
-    inside = set(domain)
-    away = ("to", "into", "towards", "toward") if draft.kind == "withdrawal" else ()
-    ok = [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.start in inside
-          and m.role in ("location", "plain") and m.prep not in away and m.prep != "from" or
-          (m.label == "TOWN" or m.label == "CAPITAL" and m.role == "location") and m.start in inside and m.prep == "from"
-          and draft.kind == "withdrawal" or  # "pull 75 soldiers out of N'Djamena": the capital left
-          m.label == "CAPITAL" and m.role == "government" and doc[m.end - 1].dep_ == "dobj"
-          and doc[m.end - 1].head.i == draft.trigger[0]]  # "left Niamey": the capital as the place left
-    ok = [m for m in ok if not _of_government(doc, m)]
-    tok = doc[draft.trigger[0]]
-    own = {t.i for t in _own_subtree(tok)}
-    for c in tok.children:  # "crossed into Niger and is waiting at Ouallam": where the force then waits
-        if c.dep_ == "conj" and c.lemma_ in WAIT_VERBS and c.i not in info.triggers:
-            own |= {t.i for t in c.subtree}
-    verb = tok if tok.dep_ == "relcl" else tok.head if tok.head.dep_ == "relcl" else None
-    if verb is not None and any(c.lower_ == "where" for c in verb.children):
-        own.add(verb.head.i)  # "headquarters in Bamako, where the UN flag was lowered": Bamako
-        ok += [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and m.end - 1 == verb.head.i
-               and m not in ok]
-    mine = [m for m in ok if m.start in own]
-    if mine or tok.dep_ in ("conj", "relcl", "acl", "advcl") or tok.pos_ == "NOUN" or any(
-            c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children):
-        return mine  # the towns of the trigger's own phrase; a noun or a side clause takes no others
-    return ok
-
-
-#: Verbs of a force waiting or gathering where it has moved to: a coordinated one names the trigger's bases.
-WAIT_VERBS = frozenset({"wait", "await", "camp", "mass", "regroup", "settle", "assemble", "gather"})
-
-PARTITIVES = frozenset({"most", "many", "some", "all", "half", "part", "several", "few", "bulk", "majority"})
-
-
-def _partitive_towns(doc, info, draft) -> list[Mention]:
-    """Towns of a partitive phrase that follows the force of a presence trigger ("… 800 troops in Niger, most of
-    them at a drone base near Agadez" → Agadez): the quantifier with "of them"/"of whom" after the trigger, whose
-    nearest force noun before it is the trigger's own; its towns up to the next comma or the sentence's end."""
-    if draft.kind != "deployment":
-        return []
-    tok = doc[draft.trigger[0]]
-    force = {t.i for t in subject_tokens(doc, tok) + object_tokens(doc, tok)}
-    if tok.dep_ in ("acl", "relcl"):
-        force.add(tok.head.i)
-    end = info.span.end
-    for k in range(draft.trigger[1], end - 2):
-        if doc[k].lemma_ in PARTITIVES and doc[k + 1].lower_ == "of" and doc[k + 2].lower_ in (
-                "them", "whom", "these", "those"):
-            nouns = [j for j in range(info.span.start, k) if doc[j].lower_ in FORCE_NOUNS]
-            if not nouns or nouns[-1] not in force:
-                return []
-            stop = next((j for j in range(k + 3, end) if doc[j].is_punct or doc[j].lower_ in ("that", "who",
-                                                                                           "which")), end)
-            return [m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and k + 3 <= m.start < stop]
-    return []
 
 
 def _bare_count(doc, info, verb) -> bool:
@@ -288,55 +217,6 @@ def _in_the_country(doc, verb) -> bool:
                t.head.head.dep_ == "dobj" and t.head.head.head.i == verb.i) and
                any(c.lower_ == "the" for c in t.children) for t in verb.subtree)
 
-
-#: Nouns that refer back to a town named before ("the northern town", "the city").
-TOWN_NOUNS = frozenset({"town", "city", "garrison town", "locality"})
-
-
-def _town_reference(doc, info, draft) -> tuple:
-    """A definite "the (northern) town / city" in the trigger's own phrase: the last town named before it, in
-    the sentence or the sentences before ("took Kidal, two weeks after UN peacekeepers left their camp in the
-    northern town" → Kidal); as (town, country) candidates of the fact's bases, else ()."""
-    subtree = _own_subtree(doc[draft.trigger[0]])
-    own = [t for t in subtree if t.lower_ in TOWN_NOUNS and t.dep_ in (
-        "pobj", "dobj") and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)]
-    if not own:
-        if any(t.lower_ == "capital" and any(c.dep_ == "det" and c.lower_ == "the" for c in t.children)
-               for t in subtree):  # "left Air Base 101, next to the capital's airport": the host's capital
-            return tuple((capital_of(code)[0], code) for code in REGION)
-        return ()
-    before = [m for m in info.mentions if m.label == "TOWN" and m.end <= own[0].i and m.role != "dateline"]
-    if before:
-        return ((doc[before[-1].start:before[-1].end].text, before[-1].code),)
-    last = info.context.get("town") if info.context else None
-    return (last,) if last else ()
-
-
-def _of_government(doc, m: Mention) -> bool:
-    """Does the place say where a government sits ("the junta in Niamey", "authorities in Bamako"), not a base?"""
-    head = doc[m.end - 1]
-    return head.dep_ == "pobj" and head.head.dep_ == "prep" and head.head.head.lower_ in GOVERNMENT_NOUNS
-
-
-def _own_phrase(tok) -> list:
-    """``tok`` and its dependents, without side clauses (relative, adverbial, coordinated verbs)."""
-    out = [tok]
-    for child in tok.children:
-        if child.dep_ in ("relcl", "advcl", "acl", "ccomp", "parataxis") or child.dep_ == "conj" and child.pos_ in (
-                "VERB", "AUX"):
-            continue
-        out += _own_phrase(child)
-    return out
-
-
-def _own_subtree(tok) -> list:
-    """``tok`` and its dependents, without coordinated verbs and their dependents."""
-    out = [tok]
-    for child in tok.children:
-        if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX"):
-            continue
-        out += _own_subtree(child)
-    return out
 
 
 def _object_of(doc, info, domain, end) -> tuple[int, int] | None:
@@ -397,62 +277,8 @@ def _state_mission(doc, info, start) -> bool:
         m.start in ids and m.is_state and m.role != "location" for m in info.mentions)
 
 
-#: Nouns of armed groups: their crossing is a spread of the conflict, not a deployment.
-MILITANT_NOUNS = frozenset({"jihadists", "jihadist", "militants", "insurgents", "gunmen", "rebels", "terrorists",
-                            "attackers", "islamists", "assailants"})
-
-
-def militants(doc, info, start) -> bool:
-    """Is the trigger's subject (or a relative pronoun's antecedent) an armed group or militants?"""
-    subject = subject_or_antecedent(doc, doc[start])
-    return any(doc[k].lower_ in MILITANT_NOUNS for k in subject) or any(
-        m.start in subject and m.label == "ARMED" for m in info.mentions)
-
-
 def _force_after(doc, domain, end) -> bool:
     return any(doc[k].lower_ in FORCE_NOUNS for k in right_of(domain, end)[:5])
-
-
-def _hosts(doc, info, domain, draft) -> list[Mention]:
-    """Host countries of a presence trigger (see the module docstring), in text order, lists expanded."""
-    start, end = draft.trigger
-    place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
-    right = mentions_at(info, right_of(domain, end), place_ok)
-    if draft.kind == "withdrawal":
-        origin = [m for m in right if m.prep == "from"]
-        right = origin or [m for m in right if m.prep not in ("to", "into", "towards", "toward", "between")]
-    else:
-        right = [m for m in right if m.prep != "from"]
-    direct = mentions_at(info, [k for k in right_of(domain, end)[:2] if doc[k].lower_ != "the"] or [],
-                          lambda m: m.label in ("COUNTRY", "CAPITAL") and m.role in ("plain", "government"))
-    if draft.rule in ("withdrawal.verb",) and direct:
-        return list_of(info, direct[0], lambda m: m.label in ("COUNTRY", "CAPITAL"))
-    tok = doc[start]
-    if right and (tok.dep_ == "conj" or any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.children)):
-        own = {t.i for t in _own_subtree(tok)}
-        verbs = [c for c in tok.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
-        theirs = {t.i for v in verbs for t in v.subtree}  # "withdraw … from the Sahel and keep 2,500 in Niger":
-        right = [m for m in right if m.start in own] or [m for m in right if m.start not in theirs]  # not Niger
-    if right and draft.kind == "deployment" and len({m.code for m in right}) > 1 and all(
-            m.label in ("COUNTRY", "TOWN", "CAPITAL") for m in right):
-        own = {t.i for t in _own_subtree(tok)}
-        inside = [m for m in right if m.start in own]
-        if len({m.code for m in inside}) > 1:  # "based in Gao in Mali and in Niamey in Niger": both hosts
-            return list({m.code: m for m in reversed(inside)}.values())[::-1]
-    if right:
-        first = right[0]
-        return [m for m in list_of(info, first, place_ok) if m in right or m.role == "location"]
-    left = mentions_at(info, left_of(domain, start), place_ok)
-    if left:
-        return [left[0]]
-    where = _where_place(doc, info, tok)
-    if where is not None:  # "bound for Gao, where French troops are stationed": the place the clause is about
-        return [where]
-    if draft.kind == "suspension":  # "suspended its military cooperation with Niamey"
-        partner = mentions_at(info, [k + 1 for k in right_of(domain, end)[:6] if doc[k].lower_ == "with"],
-                               lambda m: m.is_state)
-        return partner[:1]
-    return []
 
 
 #: Verbs that give a reason or a cause: an arrival they name is background, not the news.
@@ -509,17 +335,6 @@ def contributor_with(verb) -> bool:
     withs = [c for x in [verb] + attrs for c in x.children if c.dep_ == "prep" and c.lower_ == "with"]
     return any(o.lower_ in FORCE_NOUNS and any(n.like_num for n in o.children if n.dep_ in ("nummod", "quantmod"))
                for w in withs for o in w.children if o.dep_ == "pobj")
-
-
-def _where_place(doc, info, tok) -> Mention | None:
-    """The town or country a "where" relative clause of the trigger is about, or None."""
-    verb = tok if tok.pos_ in ("VERB", "AUX") else tok.head
-    while verb.dep_ in ("conj", "xcomp") and verb.head is not verb:
-        verb = verb.head
-    if verb.dep_ != "relcl" or not any(c.lower_ == "where" for c in verb.children):
-        return None
-    return next((m for m in info.mentions if m.start <= verb.head.i < m.end
-                 and m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role != "dateline"), None)
 
 
 def _mission(info, domain, start, hosts) -> tuple[str, tuple[int, int]] | None:

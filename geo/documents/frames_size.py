@@ -72,7 +72,7 @@ def _another_triggers(doc, info, q, trigger) -> bool:
     31 December to withdraw its 13,000 peacekeepers": 13,000 is the withdrawal's, not the end's)?"""
     tok = doc[q.tok_end - 1]
     for _ in range(5):
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             return False
         tok = tok.head
         if tok.pos_ in ("VERB", "AUX"):

