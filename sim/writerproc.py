@@ -69,7 +69,7 @@ class ProcessWriter:
                 stream.flush()
             except Exception:
                 pass
-        self._proc = ctx.Process(target=_child, args=(child, consumer, self._slots), name="snapshot-writer",
+        self._proc = ctx.Process(target=_child, args=(child, self._conn, consumer, self._slots), name="snapshot-writer",
                                  daemon=True)
         self._proc.start()
         child.close()
@@ -145,8 +145,9 @@ class ProcessWriter:
 
 
 # ------------------------------------------------------------------------------------------------ child side
-def _child(conn, consumer, slots: np.ndarray) -> None:
+def _child(conn, parent_end, consumer, slots: np.ndarray) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides: it aborts us on its KeyboardInterrupt
+    parent_end.close()  # the parent's end, inherited: closed, so that a parent killed outright means EOF here
     try:
         start = getattr(consumer, "start", None)
         if start is not None:
