@@ -9,8 +9,8 @@ Measured (medians of ``--repeats``, after one warm-up so that the numba cache an
 - reading the documents in a fresh interpreter, from the cache and with ``SPILLOVER_CACHE=off`` (spaCy imported
   and run), beyond the import of ``sim.runner``;
 - in one process: loading the scenario, building the grid, the forcing, the kernel loop alone (``integrate`` with a no-op snapshot callback),
-  ``run(s)`` (no files), ``run(s, out)`` with the NetCDF written by the background thread, and the same with the
-  writer called inline (the baseline: what writing cost on the critical path before).
+  ``run(s)`` (no files), ``run(s, out)`` with the files written by the writer process (:mod:`sim.writerproc`),
+  by the background thread, and with the writer called inline (the baseline: what writing cost on the critical path before).
 
 Ratios to the kernel loop are printed beside the seconds, so a busy machine shows in every row alike.
 """
@@ -117,15 +117,23 @@ def main() -> None:
     kernel_s = timed(kernel, n)
     rows.append(("kernel loop alone (integrate, no output)", kernel_s))
     rows.append(("run(s): result in memory, no files", timed(lambda: sim.runner.run(scenario), n)))
-    rows.append(("run(s, out): NetCDF etc. from the writer thread",
-                 timed(lambda: sim.runner.run(scenario, work / "threaded", force=True), n)))
-    threaded = sim.output.SnapshotWriter
-    sim.output.SnapshotWriter = InlineWriter
+    from sim import writerproc
+
+    rows.append(("run(s, out): files from the writer process (default on Linux)",
+                 timed(lambda: sim.runner.run(scenario, work / "process", force=True), n)))
+    os.environ[writerproc.ENV] = "thread"  # SnapshotWriter, and the inline baseline replacing it
     try:
-        rows.append(("run(s, out): writer inline (baseline)",
-                     timed(lambda: sim.runner.run(scenario, work / "inline", force=True), n)))
+        rows.append(("run(s, out): NetCDF etc. from the writer thread",
+                     timed(lambda: sim.runner.run(scenario, work / "threaded", force=True), n)))
+        threaded = sim.output.SnapshotWriter
+        sim.output.SnapshotWriter = InlineWriter
+        try:
+            rows.append(("run(s, out): writer inline (baseline)",
+                         timed(lambda: sim.runner.run(scenario, work / "inline", force=True), n)))
+        finally:
+            sim.output.SnapshotWriter = threaded
     finally:
-        sim.output.SnapshotWriter = threaded
+        os.environ.pop(writerproc.ENV, None)
 
     load = os.getloadavg()
     print(f"default run phases, {scenario.scenario.name}: {g.shape[0]} x {g.shape[1]} cells, {scenario.days} days; "

@@ -19,8 +19,8 @@ With default arguments ``xr.open_dataset("risk.nc").rio.crs``, ``rioxarray.open_
 (``NETCDF:"risk.nc":risk``) and QGIS read it georeferenced. The global attributes carry the provenance of
 ``run.json`` (``provenance`` as a JSON string; ``scenario_toml``; a few flat keys for quick reading).
 
-Writing is off the critical path: :class:`RiskNetCDF` is fed by :class:`sim.output.SnapshotWriter`'s background
-thread, into a temporary file renamed on close. netCDF4 creates the file (dimensions, coordinates, attributes and
+Writing is off the critical path: :class:`RiskNetCDF` is fed by a forked child (:mod:`sim.writerproc`) or by
+:class:`sim.output.SnapshotWriter`'s background thread, into a temporary file renamed on close. netCDF4 creates the file (dimensions, coordinates, attributes and
 the ``risk`` variable with HDF5's standard shuffle + deflate filters, chunks of one snapshot of at most 1024 × 1024
 cells); the snapshots are then appended through h5py as pre-filtered chunks (``write_direct_chunk``): byte shuffle
 in numpy and deflate by ISA-L (``isal``, level 2), about 5x faster than zlib level 1 for the same size. The bytes

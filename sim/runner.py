@@ -291,7 +291,8 @@ class _MemberOutput:
         self.admin1 = Admin1Series(grid, scenario.output.threshold)
         self.days = snapshot_days(scenario.days, scenario.scenario.output_every_days)
         self._geotiffs = _geotiff_plan(scenario, self.days)
-        self.tifs: list[str] = []
+        #: the GeoTIFFs written, in the order they are written (the plan's)
+        self.tifs = [f"risk_{w.isoformat()}.tif" for day in sorted(self._geotiffs) for w in self._geotiffs[day]]
         self.nc = None
         self.kept = None
         if folder is None:
@@ -299,35 +300,57 @@ class _MemberOutput:
         self.n = 0
 
     def writer(self):
-        from sim.output import SnapshotWriter
+        """The snapshot writer: a forked child for the files where :func:`sim.writerproc.available` (the series
+        stay here), else the writer thread for everything."""
+        from sim import writerproc
+        from sim.output import RISK_FILE, SnapshotWriter
 
-        return SnapshotWriter(self)
+        if self.folder is None or not writerproc.available():
+            return SnapshotWriter(self)
+        for name in (RISK_FILE, *self.tifs):  # journalled here: the child's journal is not the parent's
+            self.folder.file(name)
+        return _ForkedOutput(self)
 
-    # --- called in the writer thread
+    # --- called in the writer thread or the writer process (the files), and here or there (the series)
     def __call__(self, day: int, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
-        from sim.output import RISK_FILE, write_geotiff
+        self.write(day, date, u)
+        self.tally(date, u, sigma)
 
+    def start(self) -> None:
+        """Create ``risk.nc`` (its temporary), before the first snapshot comes."""
+        from sim.output import RISK_FILE
+
+        if self.folder is not None and self.nc is None:
+            from sim.netcdf import RiskNetCDF
+
+            s = self.scenario
+            self.nc = RiskNetCDF(self.folder.file(RISK_FILE), self.grid, s.scenario.start, s.output.dtype,
+                                 self.attrs)
+
+    def write(self, day: int, date: dt.date, u: np.ndarray) -> None:
+        """The files of a snapshot: its NetCDF slice and the GeoTIFFs it serves (nothing without a folder)."""
+        from sim.output import write_geotiff
+
+        if self.folder is None:
+            return
         s = self.scenario
-        if self.folder is not None:
-            if self.nc is None:
-                from sim.netcdf import RiskNetCDF
+        self.start()
+        self.nc.append(day, u)
+        for wanted in self._geotiffs.get(day, ()):
+            name = f"risk_{wanted.isoformat()}.tif"
+            tags = {**self.attrs, "date": date.isoformat(), "requested_date": wanted.isoformat(),
+                    "units": "1", "scenario_toml": s.to_toml(relative_to=self.folder.path)}
+            write_geotiff(self.folder.file(name), self.grid, u, tags)
 
-                self.nc = RiskNetCDF(self.folder.file(RISK_FILE), self.grid, s.scenario.start, s.output.dtype,
-                                     self.attrs)
-            self.nc.append(day, u)
-            for wanted in self._geotiffs.get(day, ()):
-                name = f"risk_{wanted.isoformat()}.tif"
-                tags = {**self.attrs, "date": date.isoformat(), "requested_date": wanted.isoformat(),
-                        "units": "1", "scenario_toml": s.to_toml(relative_to=self.folder.path)}
-                write_geotiff(self.folder.file(name), self.grid, u, tags)
-                self.tifs.append(name)
-        else:
+    def tally(self, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
+        """The series of a snapshot (and the snapshot itself, kept in memory, without a folder)."""
+        if self.folder is None:
             self.kept[self.n] = np.where(self.grid.mask, u, np.nan)
         self.series.add(date, u, sigma, self.forcing.r_on(date), self.forcing.troops_on(date))
         self.admin1.add(date, u)
         self.n += 1
 
-    def finish(self) -> None:  # noqa: D401 - the writer thread's end-of-stream hook (a method of the protocol)
+    def finish(self) -> None:  # noqa: D401 - the writer's end-of-stream hook (a method of the protocol)
         if self.nc is not None:
             self.nc.close()
 
@@ -369,6 +392,28 @@ class _MemberOutput:
                          series=Deferred(self.series.frame), stepping=self.step, seconds=seconds, estimate=estimate,
                          crossings=Deferred(_level_frame, records, "country"), admin1=Deferred(self.admin1.frame),
                          admin1_crossings=Deferred(_level_frame, records, "admin1"), records=records, _memory=memory)
+
+
+class _ForkedOutput:
+    """A member's writer where a forked child writes the files (:class:`sim.writerproc.ProcessWriter`): each
+    snapshot is handed to the child first, then its series are summed here while the child encodes."""
+
+    def __init__(self, sink: _MemberOutput):
+        from sim.output import RISK_FILE
+        from sim.writerproc import ProcessWriter
+
+        self.sink = sink
+        self.child = ProcessWriter(sink, sink.grid.shape, sink.scenario.output.dtype, sink.folder.path / RISK_FILE)
+
+    def put(self, day: int, date: dt.date, u: np.ndarray, sigma: np.ndarray) -> None:
+        self.child.put(day, date, u)
+        self.sink.tally(date, u, sigma)
+
+    def close(self) -> None:
+        self.child.close()
+
+    def abort(self, exc: BaseException) -> None:
+        self.child.abort(exc)
 
 
 def _level_frame(records: list[dict], level: str):
