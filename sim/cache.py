@@ -7,7 +7,8 @@ libraries that extract them, so it is stored under a key made of all of these:
 
 - the sha256 of every document file and of the overrides file (content, not paths or times),
 - the countries, the sahel-spillover version, the spaCy and dateparser versions,
-- the sha256 of every source file of the ``geo`` package (an edited extractor never reuses an old result).
+- the sha256 of every source file of the ``geo`` package and of ``shapes/sahel_places.csv``, the place gazetteer's
+  GeoNames extract (an edited extractor or gazetteer never reuses an old result).
 
 Entries are strict JSON (records with each column's dtype, dates as ISO strings), never pickles, written
 atomically under ``$SPILLOVER_CACHE`` (default ``$XDG_CACHE_HOME/sahel-spillover`` or
@@ -57,6 +58,10 @@ def _code_hash() -> str:
         if path.is_file() and path.suffix in (".py", ".csv", ".json", ".toml", ".txt"):
             digest.update(str(path.relative_to(root)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
+    from geo.shapes import DEFAULT_PLACES  # the GeoNames extract the place gazetteer reads
+
+    if DEFAULT_PLACES.is_file():
+        digest.update(hashlib.sha256(DEFAULT_PLACES.read_bytes()).digest())
     return digest.hexdigest()
 
 

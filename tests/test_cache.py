@@ -58,3 +58,20 @@ def test_off_and_corrupt_entries(private, tmp_path, monkeypatch):
     assert entry.read_text().startswith("{") and len(again.timeline)
     monkeypatch.setenv("SPILLOVER_CACHE", "off")
     assert cache.cache_dir() is None
+
+
+def test_the_key_changes_with_the_place_gazetteer_extract(tmp_path, monkeypatch):
+    import geo.shapes
+    from sim import cache
+
+    places = tmp_path / "sahel_places.csv"
+    places.write_text("name,country\nOursi,BF\n", encoding="utf-8")
+    monkeypatch.setattr(geo.shapes, "DEFAULT_PLACES", places)
+    cache._code_hash.cache_clear()
+    before = cache._code_hash()
+    places.write_text("name,country\nOursi,BF\nSamorogouan,BF\n", encoding="utf-8")
+    cache._code_hash.cache_clear()
+    try:
+        assert cache._code_hash() != before
+    finally:
+        cache._code_hash.cache_clear()

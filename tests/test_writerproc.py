@@ -15,21 +15,11 @@ import xarray as xr
 
 from sim import Scenario, run, writerproc
 from sim.writerproc import ProcessWriter
+from tests.test_runner import SMALL as RUNNER_SMALL
 
 pytestmark = pytest.mark.skipif(not writerproc.available(), reason="no fork here: runs use the writer thread")
 
-SMALL = {
-    "grid.cell_km": 50.0,
-    "grid.countries": ["MLI", "BFA", "NER", "DZA", "MRT"],
-    "scenario.start": "2012-01-01",
-    "scenario.end": "2015-01-01",
-    "scenario.output_every_days": 90,
-    "documents.seeds": "",
-    "initial.places": ["northern Mali"],
-    "initial.from_documents": False,
-    "initial.risk": 1.0, "growth.population_half_per_km2": 1e-3, "output.threshold": 0.5,
-    "output.geotiff_days": ["2013-01-01", "2014-06-30"],
-}
+SMALL = {**RUNNER_SMALL, "output.geotiff_days": ["2013-01-01", "2014-06-30"]}  # two GeoTIFFs from the child
 
 
 def _without_times(attrs: dict) -> dict:
