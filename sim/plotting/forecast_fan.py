@@ -83,7 +83,9 @@ def plot_fan_chart(lv, fc: dict, path, origin: int, names: dict | None = None,
     if paired:
         axes[1][0].set_ylabel("difference in deaths per year\n(same members, same random streams)")
         axes[1][0].legend(fontsize=6.5, loc="upper left")
-    lines = textwrap.wrap(footer, 190) if footer else []
+    # characters per footer line: the figure's width over a 6.5 pt glyph's mean width (~0.6 em, DejaVu Sans)
+    width = int(fig.get_figwidth() * 72 / (0.6 * 6.5))
+    lines = textwrap.wrap(footer, width) if footer else []
     step = 6.5 * 1.5 / (72 * fig.get_figheight())  # one footer line, as a fraction of the figure's height
     for k, line in enumerate(lines):
         fig.text(0.01, 0.004 + step * (len(lines) - 1 - k), line, fontsize=6.5, color="#555555", va="bottom")
