@@ -327,6 +327,11 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                 o.kind == "coup" and o.country == d.country and o is not d and _within(o.resolved, d.resolved)
                 for o in drafts):
             continue  # "the coup of July" again after "seized power on 26 July 2023": one event
+        if d.kind in ("coup", "protest") and (d.count or 1) <= 1 and date is not None and any(
+                o.kind == d.kind and o.country == d.country and (o.actor_key == d.actor_key or d.kind == "coup")
+                and (o.count or 1) <= 1
+                and o.resolved[0] == date and o.resolved[3] == precision for o in out):
+            continue  # "protesters marched on the embassy on Sunday. The demonstrators demanded …": one event
         if d.kind == "casualties" and out:
             twin = next((o for o in reversed(out) if o.kind == "casualties" and o.country == d.country
                          and 0 <= d.sentence_index - o.sentence_index <= 1 and o.size and d.size

@@ -1,0 +1,46 @@
+"""Rules of the fifth round of 2026-12-04, after the blind set was folded into dev (see
+benchmarks/results_extract.md), each on sentences written for it."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from geo.documents import extract_document
+from geo.documents.read import Document
+
+D = dt.date
+
+
+def facts_of(text: str, published: dt.date = D(2023, 12, 1)):
+    return extract_document(Document("t", text, published, Path("t.txt")))
+
+
+def _protests(facts):
+    return sorted((f.country, f.actor_code, f.date) for f in facts if f.kind == "protest")
+
+
+def test_a_crowd_at_a_foreign_states_embassy_or_base_protests_against_that_state():
+    facts = facts_of("On Friday, hundreds of demonstrators threw stones at the French embassy in Bamako.",
+                     D(2022, 2, 7))
+    assert _protests(facts) == [("MLI", "FRA", D(2022, 2, 4))]
+    facts = facts_of("Thousands of people rallied in front of the American base in Agadez on 12 May to demand the "
+                     "soldiers' departure.", D(2024, 5, 14))
+    assert _protests(facts) == [("NER", "USA", D(2024, 5, 12))]
+    facts = facts_of("On Monday, protesters stormed France's embassy in Ouagadougou.", D(2022, 10, 5))
+    assert _protests(facts) == [("BFA", "FRA", D(2022, 10, 3))]
+    facts = facts_of("On Friday, demonstrators in Bamako waved Russian flags and called for closer ties with Moscow.",
+                     D(2022, 2, 7))
+    assert _protests(facts) == []
+
+
+def test_one_protest_told_twice_on_the_same_day_is_one_fact():
+    facts = facts_of("On Sunday, thousands of supporters of the junta marched on the French embassy in Niamey. "
+                     "The protesters demanded the departure of the French soldiers.", D(2023, 7, 31))
+    assert _protests(facts) == [("NER", "FRA", D(2023, 7, 30))]
+
+
+def test_a_coup_named_twice_with_the_same_date_is_one_fact():
+    facts = facts_of("Soldiers seized power in Niger on 26 July. The 26 July coup was condemned by ECOWAS.",
+                     D(2023, 8, 10))  # (the first coup's actor is the army, the second's none: still one event)
+    coups = [(f.country, f.date) for f in facts if f.kind == "coup"]
+    assert coups == [("NER", D(2023, 7, 26))], coups
