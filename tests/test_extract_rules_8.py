@@ -44,3 +44,26 @@ def test_a_coup_named_twice_with_the_same_date_is_one_fact():
                      D(2023, 8, 10))  # (the first coup's actor is the army, the second's none: still one event)
     coups = [(f.country, f.date) for f in facts if f.kind == "coup"]
     assert coups == [("NER", D(2023, 7, 26))], coups
+
+
+def test_a_dateline_is_blanked_before_the_parse_so_its_city_is_no_subject():
+    # left in, the parser takes the dateline's city for the subject of "were killed" and the soldiers for its
+    # apposition: no toll (day-month datelines, "NIAMEY, 4 March –", are datelines too)
+    for text, country, size in [
+            ("NIAMEY, 4 March – Twenty-nine soldiers of the Nigerien army were killed on Thursday near Tillia.",
+             "NER", 29),
+            ("BAMAKO, Mar 5 – Thirty-three soldiers of the Malian army were killed on Thursday near Mondoro.",
+             "MLI", 33),
+            ("GAO, Mali, 5 March – Sixteen soldiers of the Malian army died on Thursday near Tessit.", "MLI", 16)]:
+        facts = facts_of(text, D(2022, 3, 5))
+        tolls = [(f.country, f.size, f.date) for f in facts if f.kind == "casualties"]
+        assert tolls == [(country, size, D(2022, 3, 3))], (text, tolls)
+        assert all(f.span[0] >= text.index("–") for f in facts)  # offsets still point into the text
+
+
+def test_a_day_month_dateline_is_a_dateline():
+    from geo.documents.dates import DATELINE
+
+    assert DATELINE.match("NIAMEY, 12 December – Soldiers were killed.")
+    assert DATELINE.match("AGADEZ, Niger, 5 August – The last soldiers left.")
+    assert not DATELINE.match("In 12 December – a date, no dateline.")

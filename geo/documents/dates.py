@@ -135,8 +135,9 @@ REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state",
                              "explain", "quote", "note", "warn"})
 _FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would", "must", "should"})  # (obligations lie ahead)
 #: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
-DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
-                       r"\s*(?:\([^)]*\))?\s*[–—-]\s")
+DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*(?:" + _MONTH +
+                      r"\s+\d{1,2}|\d{1,2}\s+" + _MONTH.replace("?P<month>", "?:") + r"))?"
+                      r"\s*(?:\([^)]*\))?\s*[–—-]\s")
 #: Words that make a date phrase a deadline ("by 31 December", "until the end of the year").
 _DEADLINE_BEFORE = re.compile(r"(?i)\b(?:by|until|till|no later than)\s+(?:the\s+)?(?:end(?:\s+of)?\s+)?$")
 _END_OF_YEAR = re.compile(r"(?i)\b(?P<lead>by|until|till|before)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+|this\s+)?"

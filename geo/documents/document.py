@@ -18,7 +18,7 @@ from collections import Counter
 
 from spacy.tokens import Doc
 
-from geo.documents.dates import date_phrases, resolve_dates
+from geo.documents.dates import DATELINE, date_phrases, resolve_dates
 from geo.documents.facts import PRESENCE_KINDS, Fact, apply_overrides, read_overrides
 from geo.documents.frames import TRIGGER_KINDS, apply_rule, trigger_matches
 from geo.documents.lexicon import LANGUAGES, UN_MISSIONS_BY_HOST
@@ -50,7 +50,7 @@ def extract_document(document: Document) -> list[Fact]:
         raise SpilloverError(f"{document.meta_path or document.path}: language {document.language!r} is not "
                              f"supported; the rules read {list(LANGUAGES)} (country names may be French)")
     sentences, drafts, context = [], [], {}
-    for offset, doc in parse(text_for_nlp(document.text)):
+    for offset, doc in parse(_without_datelines(text_for_nlp(document.text))):
         first = len(sentences)
         matches = trigger_matches(doc)
         for sent in sentences_of(doc):
@@ -92,6 +92,17 @@ def extract_document(document: Document) -> list[Fact]:
         for info in sentences[first:]:
             info.release()  # keep what the document pass needs, drop the parse
     return _document_pass(document, sentences, drafts)
+
+
+def _without_datelines(text: str) -> str:
+    """The text with each paragraph's dateline ("NIAMEY, 12 December –") blanked (same length): it names where and
+    when the report was filed, never an event, and left in it, the parser takes its city for the subject of the
+    first clause ("NIAMEY, Dec 12 – Seventy-one soldiers were killed": "soldiers" an apposition, no toll)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        m = DATELINE.match(line)
+        out.append(" " * m.end() + line[m.end():] if m else line)
+    return "".join(out)
 
 
 #: Words of a toll summed over a period or several events.
