@@ -67,3 +67,16 @@ def test_a_day_month_dateline_is_a_dateline():
     assert DATELINE.match("NIAMEY, 12 December – Soldiers were killed.")
     assert DATELINE.match("AGADEZ, Niger, 5 August – The last soldiers left.")
     assert not DATELINE.match("In 12 December – a date, no dateline.")
+
+
+def _exits(facts):
+    return sorted((f.bases, f.date, f.date_precision) for f in facts if f.kind == "withdrawal")
+
+
+def test_bases_listed_each_with_its_own_date_are_one_withdrawal_each():
+    facts = facts_of("MINUSMA left Ber in August and Kidal in October.")
+    assert _exits(facts) == [(("Ber",), D(2023, 8, 1), "month"), (("Kidal",), D(2023, 10, 1), "month")]
+    facts = facts_of("The French army left Gossi in April 2022 and Ménaka in June 2022.")
+    assert _exits(facts) == [(("Gossi",), D(2022, 4, 1), "month"), (("Ménaka",), D(2022, 6, 1), "month")]
+    facts = facts_of("Danish soldiers left Ménaka and Gao in May.")  # one date for both: one withdrawal
+    assert _exits(facts) == [(("Ménaka", "Gao"), D(2023, 5, 1), "month")]

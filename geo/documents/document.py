@@ -20,6 +20,7 @@ from spacy.tokens import Doc
 
 from geo.documents.dates import DATELINE, date_phrases, resolve_dates
 from geo.documents.facts import PRESENCE_KINDS, Fact, apply_overrides, read_overrides
+from geo.documents.frames_places import split_dated_bases
 from geo.documents.frames import TRIGGER_KINDS, apply_rule, trigger_matches
 from geo.documents.lexicon import LANGUAGES, UN_MISSIONS_BY_HOST
 from geo.documents.links import carry_launches
@@ -75,8 +76,8 @@ def extract_document(document: Document) -> list[Fact]:
             towns = [m for m in info.mentions if m.label == "TOWN" and m.role != "dateline"]
             if towns:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
-            found = _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
-                doc, info, _fold_participles(doc, found)))))
+            found = split_dated_bases(doc, info, _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
+                doc, info, _fold_participles(doc, found))))))
             if any(d.kind == "deployment" and d.size is not None for d in found):
                 context["counted"] = info.index  # troops counted: "Bangladesh provides 1,330" next
             if len(sentences) > first + 1:
