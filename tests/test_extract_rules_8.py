@@ -80,3 +80,18 @@ def test_bases_listed_each_with_its_own_date_are_one_withdrawal_each():
     assert _exits(facts) == [(("Gossi",), D(2022, 4, 1), "month"), (("Ménaka",), D(2022, 6, 1), "month")]
     facts = facts_of("Danish soldiers left Ménaka and Gao in May.")  # one date for both: one withdrawal
     assert _exits(facts) == [(("Ménaka", "Gao"), D(2023, 5, 1), "month")]
+
+
+def test_a_date_that_modifies_an_event_noun_is_its_own_date_not_a_reports():
+    # "26 July" hangs on "said" through "after … coup", but it names the coup's day: no "two months after" reading
+    facts = facts_of("Guinea's junta freed political prisoners, its leader said on Sunday, two months after the "
+                     "5 September coup.", D(2021, 11, 8))
+    coups = [(f.country, f.date, f.date_precision) for f in facts if f.kind == "coup"]
+    assert coups == [("GIN", D(2021, 9, 5), "day")], coups
+
+
+def test_a_plan_with_a_deadline_is_dated_by_the_deadline_not_by_its_announcement():
+    facts = facts_of("Belgium will withdraw its 200 soldiers from Mali, and they will all have left by the end of "
+                     "the year, the minister said on Sunday.", D(2022, 8, 20))
+    exits = [(f.size, f.date, f.planned) for f in facts if f.kind == "withdrawal"]
+    assert exits == [(200, D(2022, 12, 31), True)], exits

@@ -151,6 +151,15 @@ _COORDINATION = re.compile(r"(?i)^[\s,;(]*(?:and|or|to|until|through|then|-|–|
                            r"(?:\s+(?:in|on))?[\s,;)]*$")
 
 
+def _names_a_noun(doc: Doc, span: Span) -> bool:
+    """Does the date phrase modify a noun directly ("the 26 July coup", "Thursday's attack")? Then it is that
+    noun's own date, never a report's, whatever verb of saying the noun hangs on."""
+    heads = {t.head.i for t in span if not span.start <= t.head.i < span.end}
+    return len(heads) == 1 and all(t.dep_ in ("compound", "nummod", "amod", "nmod", "poss") for t in span
+                                   if not span.start <= t.head.i < span.end) and \
+        doc[heads.pop()].pos_ == "NOUN"
+
+
 def _governing_verb(doc: Doc, i: int):
     """The verb a date phrase's first token hangs on (through prepositions and nouns), or None."""
     tok = doc[i]
@@ -212,7 +221,7 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
             continue
         mention.start, mention.end, mention.text = base + a, base + b, m.group(0)
         mention.tok_start, mention.tok_end = span.start, span.end
-        mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS
+        mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS and not _names_a_noun(doc, span)
         mention.verb = verb.i if verb is not None else None
         mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
         deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a]) or (

@@ -397,7 +397,8 @@ def _attach_date(doc, info, draft, domain) -> None:
         # "Germany will … withdraw its 300 soldiers, while staying …, the minister said on Wednesday": a plan with
         # no date of its own is dated by its announcement, in whichever clause the report's date stands
         reports = [x for x in info.dates if x.reporting and x.kind == "point" and _reports(doc, x.verb, start)]
-        if len(reports) == 1:
+        if len(reports) == 1 and not any(x.deadline for x in info.dates):  # (a deadline told with the plan,
+            # "will withdraw …, and they will all have left by the end of the year", dates it, not its report)
             draft.date = reports[0]
             draft.tokens.append((reports[0].tok_start, reports[0].tok_end))
     for m in RELATION.finditer(info.span.text):
