@@ -95,3 +95,14 @@ def test_a_plan_with_a_deadline_is_dated_by_the_deadline_not_by_its_announcement
                      "the year, the minister said on Sunday.", D(2022, 8, 20))
     exits = [(f.size, f.date, f.planned) for f in facts if f.kind == "withdrawal"]
     assert exits == [(200, D(2022, 12, 31), True)], exits
+
+
+def test_a_coordinated_date_phrase_hangs_on_its_own_verb_not_on_the_and():
+    # "and in June" was read as hanging on the first clause's verb (through "and"): June dated the first toll
+    facts = facts_of("In July an army post near Djibo was attacked and a gendarme killed, and in August gunmen killed "
+                     "four traders near Arbinda.")
+    tolls = sorted((f.size, f.date) for f in facts if f.kind == "casualties")
+    assert tolls == [(1, D(2023, 7, 1)), (4, D(2023, 8, 1))], tolls
+    facts = facts_of("In March a convoy was ambushed near Djibo and a soldier killed, and in April jihadists killed "
+                     "three villagers near Arbinda.")
+    assert [(f.size, f.date) for f in facts if f.kind == "casualties" and f.size == 3] == [(3, D(2023, 4, 1))]

@@ -211,7 +211,10 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
     for index, (kind, m) in enumerate(found):
         a, b = m.span()
         span = doc.char_span(base + a, base + b, alignment_mode="expand")
-        verb = _governing_verb(doc, span.start)
+        first = span.start  # ("and in June": the phrase hangs where its preposition does, not its "and")
+        while first < span.end - 1 and doc[first].dep_ in ("cc", "punct"):
+            first += 1
+        verb = _governing_verb(doc, first)
         k = span.start - (2 if span.start - 1 >= sent.start and doc[span.start - 1].lower_ == "on" else 1)
         if k >= sent.start and doc[k].pos_ in ("VERB", "AUX") and doc[k].lemma_ in REPORTING_VERBS:
             verb = doc[k]  # "Sweden said on Thursday it would withdraw …": the report's day, however parsed
