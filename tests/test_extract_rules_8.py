@@ -106,3 +106,14 @@ def test_a_coordinated_date_phrase_hangs_on_its_own_verb_not_on_the_and():
     facts = facts_of("In March a convoy was ambushed near Djibo and a soldier killed, and in April jihadists killed "
                      "three villagers near Arbinda.")
     assert [(f.size, f.date) for f in facts if f.kind == "casualties" and f.size == 3] == [(3, D(2023, 4, 1))]
+
+
+def test_a_toll_in_an_in_which_clause_takes_the_date_of_its_antecedent():
+    # the main verb ("had grown") is itself a trigger word, so its date was no candidate for the toll
+    facts = facts_of("Mali has asked for help. Discontent had grown after an ambush on a patrol near Tessit, in the "
+                     "east, on 7 August, in which 15 soldiers were killed.", D(2023, 9, 1))
+    assert [(f.country, f.size, f.date) for f in facts if f.kind == "casualties"] == [("MLI", 15, D(2023, 8, 7))]
+    # the parse makes "died" the root: the date just before "during which" is the raid's
+    facts = facts_of("Pressure on the junta grew after a raid on a camp near Djibo, in the north of Burkina Faso, on "
+                     "14 July, during which 22 soldiers died.", D(2023, 9, 1))
+    assert [(f.country, f.size, f.date) for f in facts if f.kind == "casualties"] == [("BFA", 22, D(2023, 7, 14))]
