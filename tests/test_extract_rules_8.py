@@ -117,3 +117,9 @@ def test_a_toll_in_an_in_which_clause_takes_the_date_of_its_antecedent():
     facts = facts_of("Pressure on the junta grew after a raid on a camp near Djibo, in the north of Burkina Faso, on "
                      "14 July, during which 22 soldiers died.", D(2023, 9, 1))
     assert [(f.country, f.size, f.date) for f in facts if f.kind == "casualties"] == [("BFA", 22, D(2023, 7, 14))]
+
+
+def test_the_night_of_one_day_to_the_next_is_a_range_of_two_days():
+    facts = facts_of("Jihadists killed 40 villagers near Djibo during the night of 12 to 13 March.", D(2023, 3, 15))
+    tolls = [(f.size, f.date, f.date_end) for f in facts if f.kind == "casualties"]
+    assert tolls == [(40, D(2023, 3, 12), D(2023, 3, 13))], tolls

@@ -145,7 +145,8 @@ _END_OF_YEAR = re.compile(r"(?i)\b(?P<lead>by|until|till|before)\s+(?:the\s+)?(?
 _START_OF = re.compile(rf"(?i)\b(?:by|at|from)\s+the\s+(?:start|beginning)\s+of\s+{_YEAR}\b")
 _WEEKEND = re.compile(r"(?i)\b(?:over|at|during)\s+the\s+weekend\b|\blast\s+weekend\b")
 _DAY_RANGE = re.compile(rf"(?:\b(?i:between)\s+(?P<d1>[0-3]?\d)\s+and\s+|\b(?i:from)\s+(?P<d3>[0-3]?\d)\s+to\s+|"
-                        rf"\b(?P<d4>[0-3]?\d)\s*[-–]\s*|\b(?i:on)\s+(?:the\s+night\s+of\s+)?(?P<d5>[0-3]?\d)\s+"
+                        rf"\b(?P<d4>[0-3]?\d)\s*[-–]\s*|(?:\b(?i:on)\s+(?:the\s+night\s+of\s+)?|\b(?i:the\s+night\s+of)\s+)"
+                        rf"(?P<d5>[0-3]?\d)\s+"
                         rf"(?:and|to)\s+)(?P<d2>[0-3]?\d)\s+{_MONTH}(?:,?\s+{_YEAR})?\b")
 _COORDINATION = re.compile(r"(?i)^[\s,;(]*(?:and|or|to|until|through|then|-|–|,)?(?:\s+(?:again|later|then|also))?"
                            r"(?:\s+(?:in|on))?[\s,;)]*$")
