@@ -123,3 +123,9 @@ def test_the_night_of_one_day_to_the_next_is_a_range_of_two_days():
     facts = facts_of("Jihadists killed 40 villagers near Djibo during the night of 12 to 13 March.", D(2023, 3, 15))
     tolls = [(f.size, f.date, f.date_end) for f in facts if f.kind == "casualties"]
     assert tolls == [(40, D(2023, 3, 12), D(2023, 3, 13))], tolls
+
+
+def test_the_town_of_x_is_the_place_of_a_toll_not_the_killers_nationality():
+    facts = facts_of("Gunmen, described by survivors as Nigerians, killed 25 herders in the village of Tillia on "
+                     "Sunday.", D(2023, 3, 15))
+    assert [(f.country, f.size, f.date) for f in facts if f.kind == "casualties"] == [("NER", 25, D(2023, 3, 12))]
