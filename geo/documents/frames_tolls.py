@@ -53,7 +53,8 @@ def toll_frame(doc, info, draft, form, domain, earlier):
         for q in _summed_groups(doc, quantity, candidates):  # "30 soldiers and 12 civilians": one toll of 42
             draft.size += q.value
             draft.tokens.append((q.tok_start, q.tok_end))
-    place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location"  # noqa: E731
+    place_ok = lambda m: m.label in ("COUNTRY", "CAPITAL", "TOWN") and m.role == "location" or (  # noqa: E731
+        m.label == "TOWN" and _town_of(doc, m))
     places = mentions_at(info, sorted(domain, key=lambda k: abs(k - start)), place_ok)
     # "jihadists who crossed from Burkina Faso killed … in northern Ivory Coast": the origin is no place of the toll
     if draft.kind == "displacement":  # "30,000 people fled from Mali to Niger": displaced from Mali
@@ -87,6 +88,19 @@ def toll_frame(doc, info, draft, form, domain, earlier):
             draft.actor = armed[0].name
             draft.tokens.append((armed[0].start, armed[0].end))
     return [draft]
+
+
+#: Nouns of a settlement named by "of" ("in the central town of Moura").
+_SETTLEMENT_NOUNS = frozenset({"town", "village", "city", "commune", "locality", "hamlet"})
+
+
+def _town_of(doc, m) -> bool:
+    """Is the town named as "the town/village of X" in a phrase of place ("in the central town of Moura", "near
+    the village of Solhan")? Its role is plain (its preposition is "of"), but it is where the toll happened."""
+    of = doc[m.end - 1].head
+    noun = of.head
+    return of.lower_ == "of" and noun.lemma_.lower() in _SETTLEMENT_NOUNS and noun.dep_ == "pobj" and \
+        noun.head.lower_ in ("in", "at", "near", "outside", "around")
 
 
 def _attackers(doc, quantity) -> bool:
