@@ -205,7 +205,7 @@ def run_ensemble(scenarios: Sequence[Scenario | str | os.PathLike], outs: Sequen
     >>> a, b = run_ensemble([early, late])                 # doctest: +SKIP
     >>> a.first_crossing("BFA"), b.first_crossing("BFA")    # doctest: +SKIP
     """
-    from sim import budget
+    from sim import budget, threads
     from sim.progress import Progress
 
     t0 = time.perf_counter()
@@ -237,7 +237,8 @@ def run_ensemble(scenarios: Sequence[Scenario | str | os.PathLike], outs: Sequen
         writers = [sink.writer() for sink in sinks]
         try:
             label = first.scenario.name if len(members) == 1 else f"{len(members)} scenarios"
-            with Progress(first.days, label, unit="days", enabled=bool(progress)) as bar:
+            forked = sum(isinstance(w, _ForkedOutput) for w in writers)  # a core each for the writer children
+            with Progress(first.days, label, unit="days", enabled=bool(progress)) as bar, threads.beside(forked):
                 def on_snapshot(day, date, u, sigma):
                     for m, writer in enumerate(writers):
                         writer.put(day, date, u[m], sigma[m])
