@@ -141,14 +141,20 @@ class LevelIndex:
         ([0, 1, 2, 3, 4, 5], [[0, -1], [0, 2], [-1, 2], [1, -1], [1, -1], [1, 3]], (0, 2, 4))
         """
         shapes = {index.shape for index in indexes}
-        if len(shapes) != 1:
+        if len(shapes) > 1:
             raise ValueError(f"unit rasters of different shapes: {sorted(shapes)}")
-        cells = np.unique(np.concatenate([index.cells for index in indexes])) if indexes else np.zeros(0, np.int64)
+        shape = shapes.pop() if shapes else (0, 0)
+        counted = np.zeros(shape[0] * shape[1], dtype=bool)  # a raster-sized mask: no sort
+        for index in indexes:
+            counted[index.cells] = True
+        cells = np.flatnonzero(counted).astype(np.int64)
+        position = np.full(counted.size, -1, dtype=np.int64)
+        position[cells] = np.arange(len(cells))
         offsets = np.concatenate([[0], np.cumsum([index.n_units for index in indexes])]).astype(int)
         slots = np.full((len(cells), len(indexes)), -1, dtype=np.int64)
         for level, index in enumerate(indexes):
-            slots[np.searchsorted(cells, index.cells), level] = index.unit + offsets[level]
-        return cls(cells.astype(np.int64), slots, tuple(int(o) for o in offsets), shapes.pop())
+            slots[position[index.cells], level] = index.unit + offsets[level]
+        return cls(cells, slots, tuple(int(o) for o in offsets), shape)
 
 
 def level_sums(u: np.ndarray, index: LevelIndex, threshold: float) -> list[tuple[np.ndarray, np.ndarray]]:
