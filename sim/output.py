@@ -208,12 +208,17 @@ class CountrySeries:
         self._index = UnitIndex.from_raster(ids, n_units=self._n - 1)  # one numba pass a snapshot, bincount's order
         self._cells = np.concatenate([[0.0], np.bincount(self._index.unit, minlength=self._n - 1).astype(float)])
 
-    def add(self, date: dt.date, u: np.ndarray, sigma: np.ndarray, r_tab: np.ndarray,
-            troops: np.ndarray | None = None) -> None:
-        from sim.sweep.reduce import unit_sums
+    index = property(lambda self: self._index, doc="The counted cells (a :class:`sim.sweep.reduce.UnitIndex`).")
 
-        sums, _, above = unit_sums(u[None], self._index, self.threshold)
-        total, at_risk = np.concatenate([[0.0], sums[0]]), np.concatenate([[0.0], above[0]])
+    def add(self, date: dt.date, u: np.ndarray, sigma: np.ndarray, r_tab: np.ndarray,
+            troops: np.ndarray | None = None, sums: tuple | None = None) -> None:
+        """One snapshot's rows; ``sums``: its ``(total, above)`` over :attr:`index` when computed already
+        (:func:`sim.sweep.reduce.level_sums`), else summed here."""
+        if sums is None:
+            from sim.sweep.reduce import unit_sums
+
+            sums = [a[0] for a in unit_sums(u[None], self._index, self.threshold)[::2]]
+        total, at_risk = np.concatenate([[0.0], sums[0]]), np.concatenate([[0.0], sums[1]])
         cells = self._cells
         with np.errstate(invalid="ignore", divide="ignore"):
             mean, share = total / cells, at_risk / cells
@@ -262,13 +267,17 @@ class Admin1Series:
             self._index = UnitIndex.from_raster(ids, n_units=self._n - 1)
             self._cells = np.bincount(self._index.unit, minlength=self._n - 1).astype(float)
 
-    def add(self, date: dt.date, u: np.ndarray) -> None:
+    index = property(lambda self: self._index if self._n > 1 else None, doc="The counted cells; None without units.")
+
+    def add(self, date: dt.date, u: np.ndarray, sums: tuple | None = None) -> None:
+        """One snapshot's rows; ``sums`` as for :meth:`CountrySeries.add`."""
         if self._n == 1:
             return
-        from sim.sweep.reduce import unit_sums
+        if sums is None:
+            from sim.sweep.reduce import unit_sums
 
-        total, _, at_risk = unit_sums(u[None], self._index, self.threshold)
-        total, at_risk = total[0], at_risk[0]
+            sums = [a[0] for a in unit_sums(u[None], self._index, self.threshold)[::2]]
+        total, at_risk = sums
         with np.errstate(invalid="ignore", divide="ignore"):
             self.parts.append((date, total / self._cells, at_risk * self.grid.cell_area_km2, at_risk / self._cells))
 

@@ -205,7 +205,7 @@ def run_ensemble(scenarios: Sequence[Scenario | str | os.PathLike], outs: Sequen
     >>> a, b = run_ensemble([early, late])                 # doctest: +SKIP
     >>> a.first_crossing("BFA"), b.first_crossing("BFA")    # doctest: +SKIP
     """
-    from sim import budget
+    from sim import budget, threads
     from sim.progress import Progress
 
     t0 = time.perf_counter()
@@ -237,7 +237,8 @@ def run_ensemble(scenarios: Sequence[Scenario | str | os.PathLike], outs: Sequen
         writers = [sink.writer() for sink in sinks]
         try:
             label = first.scenario.name if len(members) == 1 else f"{len(members)} scenarios"
-            with Progress(first.days, label, unit="days", enabled=bool(progress)) as bar:
+            forked = sum(isinstance(w, _ForkedOutput) for w in writers)  # a core each for the writer children
+            with Progress(first.days, label, unit="days", enabled=bool(progress)) as bar, threads.beside(forked):
                 def on_snapshot(day, date, u, sigma):
                     for m, writer in enumerate(writers):
                         writer.put(day, date, u[m], sigma[m])
@@ -282,6 +283,7 @@ class _MemberOutput:
 
     def __init__(self, scenario: Scenario, grid, forcing, documents, step, folder):
         from sim.output import Admin1Series, CountrySeries, metadata_attrs, provenance
+        from sim.sweep.reduce import LevelIndex
 
         self.scenario, self.grid, self.forcing, self.step, self.folder = scenario, grid, forcing, step, folder
         relative = folder.path if folder is not None else None
@@ -289,6 +291,7 @@ class _MemberOutput:
         self.attrs = metadata_attrs(scenario, self.prov)
         self.series = CountrySeries(grid, scenario.output.threshold)
         self.admin1 = Admin1Series(grid, scenario.output.threshold)
+        self._levels = LevelIndex.of([i for i in (self.series.index, self.admin1.index) if i is not None])
         self.days = snapshot_days(scenario.days, scenario.scenario.output_every_days)
         self._geotiffs = _geotiff_plan(scenario, self.days)
         #: the GeoTIFFs written, in the order they are written (the plan's)
@@ -346,8 +349,12 @@ class _MemberOutput:
         """The series of a snapshot (and the snapshot itself, kept in memory, without a folder)."""
         if self.folder is None:
             self.kept[self.n] = np.where(self.grid.mask, u, np.nan)
-        self.series.add(date, u, sigma, self.forcing.r_on(date), self.forcing.troops_on(date))
-        self.admin1.add(date, u)
+        from sim.sweep.reduce import level_sums
+
+        sums = level_sums(u, self._levels, self.series.threshold)  # countries and admin-1 in one pass
+        self.series.add(date, u, sigma, self.forcing.r_on(date), self.forcing.troops_on(date), sums=sums[0])
+        if len(sums) > 1:
+            self.admin1.add(date, u, sums=sums[1])
         self.n += 1
 
     def finish(self) -> None:  # noqa: D401 - the writer's end-of-stream hook (a method of the protocol)

@@ -48,3 +48,34 @@ def threads_for(cells: int, cells_per_thread: int | None = None):
         yield use
     finally:
         numba.set_num_threads(nthreads)
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity where the platform tells, else ``os.cpu_count()``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def beside(busy: int = 1):
+    """Use at most ``usable_cores() - busy`` numba threads (at least one) while ``busy`` other processes of the
+    same run compute (the writer child of :mod:`sim.writerproc`); yields the thread count in use and restores the
+    caller's.
+
+    On the 2-core machine a parallel kernel on both cores with the writer child busy on one of them waits at
+    every pass's barrier for the thread the child displaced: the default run took 2.6-3.3 s (median 2.8 s) with
+    two kernel threads and 2.3-2.9 s (median 2.5 s) with one, the child then having a core of its own
+    (benchmarks/results_run.md). The results are the same bits whatever the thread count.
+    """
+    nthreads = numba.get_num_threads()
+    use = max(1, min(nthreads, usable_cores() - int(busy)))
+    if use == nthreads:
+        yield nthreads
+        return
+    numba.set_num_threads(use)
+    try:
+        yield use
+    finally:
+        numba.set_num_threads(nthreads)

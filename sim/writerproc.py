@@ -16,6 +16,10 @@ is raised again in the caller at the next :meth:`put` or at :meth:`close`, as it
 ``OSError`` naming its file). The child ignores SIGINT (the parent aborts it) and aborts by itself when the parent
 goes away (end of the pipe). A child that dies without a word is reported as an ``OSError`` naming ``path``.
 
+While the child runs, the kernel leaves it a core (:func:`sim.threads.beside`: one numba thread fewer than the
+usable cores, at least one); on the 2-core machine the parallel kernel otherwise waited at its barriers for the
+thread the child displaced.
+
 Fork, not spawn: the child starts from the parent's memory (the grid, the attributes, and whatever a test patched),
 with nothing pickled. It is used only on Linux (:func:`available`); elsewhere, or with
 ``SPILLOVER_WRITER=thread``, runs use the thread writer.

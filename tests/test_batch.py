@@ -50,6 +50,32 @@ def country_units(grid) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------ reductions
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_level_sums_are_unit_sums_of_every_level_in_one_pass(dtype):
+    """Countries and admin-1 units summed together (the run's series): the same bits as one unit_sums per level,
+    with a threshold that lands exactly on values (compared in the state's dtype)."""
+    from sim.sweep.reduce import LevelIndex, level_sums
+
+    rng = np.random.default_rng(5)
+    countries = rng.integers(-1, 4, size=(29, 37))
+    admin1 = np.where(countries >= 0, rng.integers(-1, 9, size=(29, 37)), rng.integers(-1, 2, size=(29, 37)))
+    levels = [UnitIndex.from_raster(countries, n_units=5), UnitIndex.from_raster(admin1, n_units=9)]
+    u = rng.random((29, 37)).astype(dtype)
+    u[3, :5] = np.asarray(0.3, dtype=dtype)  # equal to the threshold in u's dtype: counted as above
+    fused = LevelIndex.of(levels)
+    got = level_sums(u, fused, 0.3)
+    assert [len(t) for t, _ in got] == [5, 9]
+    for (total, above), index in zip(got, levels):
+        ref_total, _, ref_above = unit_sums(u[None], index, 0.3)
+        np.testing.assert_array_equal(total, ref_total[0])
+        np.testing.assert_array_equal(above, ref_above[0])
+    assert got[0][0][4] == 0 and got[0][1][4] == 0  # a unit without cells
+    one = level_sums(u, LevelIndex.of(levels[1:]), 0.3)  # one level alone: the same numbers
+    np.testing.assert_array_equal(one[0][0], got[1][0])
+    with pytest.raises(ValueError):
+        level_sums(u[:5], fused, 0.3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("parallel_min", [0, 1 << 40], ids=["parallel", "serial"])
 def test_unit_sums_agree_with_numpy_in_both_member_layouts(dtype, parallel_min, monkeypatch):
     import sim.sweep.reduce as reduce

@@ -42,3 +42,34 @@ def test_other_dtypes_fall_back_to_pandas(tmp_path):
     assert csv_rows(frame) is None
     write_table(tmp_path / "fast.csv", frame)
     assert (tmp_path / "fast.csv").read_bytes() == pandas_bytes(frame, tmp_path / "pandas.csv")
+
+
+ROWS = {
+    "plain": [["a", "b", "c"], ("1", "", "x y"), ("2.5", "ü", "")],
+    "comma": [["a", "b"], ("1,5", "x")],
+    "quote": [["a", "b"], ('q"x', "y")],
+    "newline": [["a", "b"], ("line\nbreak", "y")],
+    "return": [["a", "b"], ("cr\rhere", "y")],
+    "one column": [["a"], ("",), ("x",)],
+    "not strings": [["a", "b"], (1, None)],
+    "ragged": [["a", "b"], ("1",)],
+    "empty": [],
+    "header only": [["a", "b"]],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_write_rows_writes_what_csv_writer_writes(name):
+    """The joined fast path and csv.writer agree on every table, quoting or not."""
+    import csv
+    import io
+
+    from sim.csvtable import _joined, write_rows
+
+    rows = ROWS[name]
+    expected = io.StringIO(newline="")
+    csv.writer(expected, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    got = io.StringIO(newline="")
+    write_rows(got, rows)
+    assert got.getvalue() == expected.getvalue()
+    assert (_joined(rows) is not None) == (name in ("plain", "header only"))  # the fast path where it is safe

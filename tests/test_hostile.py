@@ -313,7 +313,7 @@ FAULTS = [
     ("geotiff-read-only", "sim.output:", "write_geotiff",
      lambda path, *a: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system", str(path))),
      ["risk_2012-06-01.tif", "read-only"]),
-    ("out of memory", "sim.output:CountrySeries", "add", lambda self, *a: (_ for _ in ()).throw(MemoryError()),
+    ("out of memory", "sim.output:CountrySeries", "add", lambda self, *a, **k: (_ for _ in ()).throw(MemoryError()),
      ["out of memory"]),
     ("mkdir-permission", "pathlib:Path", "mkdir",
      lambda self, *a, **k: (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied", str(self))),

@@ -166,3 +166,56 @@ def test_linux_runs_use_the_process_unless_told_otherwise(monkeypatch):
     assert writerproc.available()
     monkeypatch.setenv(writerproc.ENV, "thread")
     assert not writerproc.available()
+
+
+def test_the_kernel_leaves_a_core_to_the_writer_child(tmp_path, monkeypatch):
+    """While the child writes, the kernel runs on one thread fewer than the usable cores (at least one), and the
+    caller's thread count is back afterwards; the thread writer keeps every thread."""
+    import numba
+
+    import sim.kernel
+    import sim.threads
+
+    seen = []
+    real = sim.kernel._advance
+
+    class Spy:  # the numba dispatcher, with the thread count of each call noted
+        def __call__(self, *args):
+            seen.append(numba.get_num_threads())
+            return real(*args)
+
+    monkeypatch.setattr(sim.kernel, "_advance", Spy())
+    monkeypatch.setattr(sim.kernel, "threads_for", lambda cells: _all_threads())
+    before = numba.get_num_threads()
+    monkeypatch.setattr(sim.threads, "usable_cores", lambda: before)
+    run(Scenario().replace(**SMALL), tmp_path / "process")
+    assert seen and set(seen) == {max(1, before - 1)}
+    assert numba.get_num_threads() == before
+    seen.clear()
+    monkeypatch.setenv(writerproc.ENV, "thread")
+    run(Scenario().replace(**SMALL), tmp_path / "thread")
+    assert set(seen) == {before}
+
+
+def _all_threads():
+    import contextlib
+
+    import numba
+
+    return contextlib.nullcontext(numba.get_num_threads())
+
+
+def test_beside_caps_and_restores_the_thread_count(monkeypatch):
+    import numba
+
+    import sim.threads
+
+    before = numba.get_num_threads()
+    monkeypatch.setattr(sim.threads, "usable_cores", lambda: 1)
+    with sim.threads.beside(1) as n:
+        assert n == numba.get_num_threads() == 1  # never fewer than one
+    assert numba.get_num_threads() == before
+    monkeypatch.setattr(sim.threads, "usable_cores", lambda: before + 4)
+    with sim.threads.beside(1) as n:  # more cores than threads: the threads as they are
+        assert n == before
+    assert sim.threads.usable_cores() >= 1

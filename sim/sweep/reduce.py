@@ -17,10 +17,15 @@ reads ``u`` with any strides: members side by side in memory (``u.strides[0]`` s
 members in the innermost loop produces) are read cell by cell, all members at once; members one after the other
 are read member by member (in parallel over members when there are enough of them). Both orders add each member's cells in the same sequence,
 so they agree exactly. :func:`unit_sums_numpy` is the reference the tests compare it with.
+
+:func:`level_sums` takes one state and several unit rasters at once (a run's countries and admin-1 units,
+:class:`LevelIndex`): one pass over the union of their cells gives every level's totals and counts above the
+threshold, the same bits as :func:`unit_sums` level by level.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from numba import njit, prange
@@ -111,6 +116,73 @@ def unit_sums(u: np.ndarray, index: UnitIndex, threshold: np.ndarray | float = n
     return total, weighted, above
 
 
+@dataclass(frozen=True)
+class LevelIndex:
+    """Several :class:`UnitIndex` of one raster shape (e.g. countries and admin-1 units) fused, for
+    :func:`level_sums`: the union of their counted cells (ascending) and, per cell and level, the cell's slot in
+    one flat array of every level's units (level ``l``'s units at ``offsets[l]:offsets[l + 1]``; -1: the cell is
+    not counted in that level)."""
+
+    cells: np.ndarray
+    slots: np.ndarray
+    offsets: tuple
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, indexes: "Sequence[UnitIndex]") -> "LevelIndex":
+        """Fuse ``indexes`` (of one raster shape).
+
+        Examples
+        --------
+        >>> a = UnitIndex.from_raster(np.array([[0, 0, -1], [1, 1, 1]]))
+        >>> b = UnitIndex.from_raster(np.array([[-1, 0, 0], [-1, -1, 1]]))
+        >>> fused = LevelIndex.of([a, b])
+        >>> fused.cells.tolist(), fused.slots.tolist(), fused.offsets
+        ([0, 1, 2, 3, 4, 5], [[0, -1], [0, 2], [-1, 2], [1, -1], [1, -1], [1, 3]], (0, 2, 4))
+        """
+        shapes = {index.shape for index in indexes}
+        if len(shapes) > 1:
+            raise ValueError(f"unit rasters of different shapes: {sorted(shapes)}")
+        shape = shapes.pop() if shapes else (0, 0)
+        counted = np.zeros(shape[0] * shape[1], dtype=bool)  # a raster-sized mask: no sort
+        for index in indexes:
+            counted[index.cells] = True
+        cells = np.flatnonzero(counted).astype(np.int64)
+        position = np.full(counted.size, -1, dtype=np.int64)
+        position[cells] = np.arange(len(cells))
+        offsets = np.concatenate([[0], np.cumsum([index.n_units for index in indexes])]).astype(int)
+        slots = np.full((len(cells), len(indexes)), -1, dtype=np.int64)
+        for level, index in enumerate(indexes):
+            slots[position[index.cells], level] = index.unit + offsets[level]
+        return cls(cells, slots, tuple(int(o) for o in offsets), shape)
+
+
+def level_sums(u: np.ndarray, index: LevelIndex, threshold: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(total, above)`` of one state ``u`` (ny, nx) for every level of ``index``, in one pass over its cells.
+
+    Each is ``(n_units,)`` float64, bit for bit what :func:`unit_sums` gives for ``u[None]`` and that level's
+    :class:`UnitIndex` (every unit summed over its cells in row-major order; ``threshold`` compared in ``u``'s
+    dtype).
+
+    Examples
+    --------
+    >>> a = UnitIndex.from_raster(np.array([[0, 0, -1], [1, 1, 1]]))
+    >>> b = UnitIndex.from_raster(np.array([[-1, 0, 0], [-1, -1, 1]]))
+    >>> u = np.array([[0.2, 0.6, 0.9], [0.1, 0.5, 0.7]], dtype=np.float32)
+    >>> [(np.round(t, 3).tolist(), n.tolist()) for t, n in level_sums(u, LevelIndex.of([a, b]), 0.5)]
+    [([0.8, 1.3], [1.0, 2.0]), ([1.5, 0.7], [2.0, 1.0])]
+    """
+    if u.shape != index.shape:
+        raise ValueError(f"state of shape {u.shape} does not match the unit rasters {index.shape}")
+    flat = u.reshape(-1)
+    total = np.zeros(index.offsets[-1])
+    above = np.zeros(index.offsets[-1])
+    if len(index.cells):
+        _level_sums(flat, index.cells, index.slots, np.asarray(threshold, dtype=u.dtype).reshape(1), total, above)
+    o = index.offsets
+    return [(total[a:b], above[a:b]) for a, b in zip(o[:-1], o[1:])]
+
+
 def unit_sums_numpy(u: np.ndarray, index: UnitIndex, threshold: np.ndarray | float = np.inf
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The numpy reference of :func:`unit_sums` (``np.bincount`` per member, same summation order)."""
@@ -159,6 +231,22 @@ def _sums_cells_outer(u, cells, unit, weight, thr, total, weighted, above):  # p
             weighted[j, k] += v * w
             if raw >= thr[j]:
                 above[j, k] += 1.0
+
+
+@njit(cache=True)
+def _level_sums(u, cells, slots, thr, total, above):  # pragma: no cover - compiled
+    levels = slots.shape[1]
+    t = thr[0]
+    for i in range(cells.shape[0]):
+        raw = u[cells[i]]
+        v = np.float64(raw)
+        hit = raw >= t
+        for level in range(levels):
+            s = slots[i, level]
+            if s >= 0:
+                total[s] += v
+                if hit:
+                    above[s] += 1.0
 
 
 def _members_outer(u, cells, unit, weight, thr, total, weighted, above):  # pragma: no cover - compiled
