@@ -38,8 +38,16 @@ def threads_for(cells: int, cells_per_thread: int | None = None):
     1
     """
     per = CELLS_PER_THREAD if cells_per_thread is None else cells_per_thread
+    with _at_most(cells // max(1, per)) as use:
+        yield use
+
+
+@contextmanager
+def _at_most(limit: int):
+    """numba's thread count capped at ``limit`` (at least one) for the block; yields the count in use and
+    restores the caller's."""
     nthreads = numba.get_num_threads()
-    use = max(1, min(nthreads, cells // max(1, per)))
+    use = max(1, min(nthreads, limit))
     if use == nthreads:
         yield nthreads
         return
@@ -69,13 +77,5 @@ def beside(busy: int = 1):
     two kernel threads and 2.3-2.9 s (median 2.5 s) with one, the child then having a core of its own
     (benchmarks/results_run.md). The results are the same bits whatever the thread count.
     """
-    nthreads = numba.get_num_threads()
-    use = max(1, min(nthreads, usable_cores() - int(busy)))
-    if use == nthreads:
-        yield nthreads
-        return
-    numba.set_num_threads(use)
-    try:
+    with _at_most(usable_cores() - int(busy)) as use:
         yield use
-    finally:
-        numba.set_num_threads(nthreads)
